@@ -1,0 +1,32 @@
+#!/usr/bin/env python3
+"""Train, compare and save mirrored convolutional autoencoders on MNIST-style IDX images."""
+
+import sys
+
+from common.cli import Parser, add_hyperparameter_flags, add_run_flags
+from common.dataset import TRAIN_IMAGES
+from common.main import guarded
+from models.config import AutoencoderConfig
+
+
+def parse(argv):
+    parser = Parser(prog="autoencoder.py", description=__doc__)
+    parser.add_argument("-d", "--dataset", metavar="PATH", default=str(TRAIN_IMAGES),
+                        help="IDX images file, raw or .gz (default: the bundled MNIST training images)")
+    add_hyperparameter_flags(parser, AutoencoderConfig)
+    add_run_flags(parser)
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse(sys.argv[1:] if argv is None else argv)
+
+    def run():
+        from common.autoencoder_workbench import AutoencoderWorkbench
+        return AutoencoderWorkbench(args).run()
+
+    return guarded(run, args.out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

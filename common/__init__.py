@@ -1,0 +1,1 @@
+"""Shared pieces of the workbench: data, run log, plots, prompts and terminal output."""

@@ -1,0 +1,77 @@
+"""The autoencoder program: load images, train mirrored convolutional autoencoders, compare, save."""
+
+from dataclasses import asdict, fields
+from pathlib import Path
+
+from common import dataset
+from common.plotting import plot_against, plot_history, plot_reconstructions, varied_runs
+from common.run_log import Column, hyperparameter_columns
+from common.workbench import Workbench
+from models.config import AutoencoderConfig, check_autoencoder
+
+LOG_COLUMNS = hyperparameter_columns(AutoencoderConfig) + [
+    Column("train_time", "Train_Time"), Column("loss", "Loss"), Column("val_loss", "Val_Loss"),
+    Column("timestamp", "Timestamp", numeric=False), Column("dataset", "Dataset", numeric=False),
+    Column("images", "Images"), Column("seed", "Seed"), Column("model_path", "Model_Path", numeric=False),
+    Column("val_split", "Val_Split"), Column("epochs_done", "Epochs_Done"),
+    Column("interrupted", "Interrupted", numeric=False), Column("run_id", "Run_ID", numeric=False),
+]
+RECONSTRUCTIONS = 10  # validation images shown in the reconstruction grid
+
+
+class AutoencoderWorkbench(Workbench):
+    config_type = AutoencoderConfig
+    model_name = "autoencoder"
+    log_name = "loss_values.csv"
+    log_columns = LOG_COLUMNS
+
+    def __init__(self, args, console=None, **prompt_kwargs):
+        super().__init__(args, console, **prompt_kwargs)
+        self.dataset = Path(args.dataset).resolve()
+        images = dataset.load_images(args.dataset, args.limit)
+        self.count = images.shape[0]
+        self.image_shape = images.shape[1:]
+        part = dataset.split(self.count, args.val_split, args.seed)
+        pixels = dataset.to_model_input(images)
+        self.train_x, self.val_x = pixels[part.train], pixels[part.val]
+        self.console.print(f"Loaded {self.count} images of {self.image_shape[0]}x{self.image_shape[1]} from "
+                           f"{args.dataset}: {len(self.train_x)} for training, {len(self.val_x)} for validation")
+
+    def check(self, config):
+        check_autoencoder(config, self.image_shape, len(self.train_x))
+
+    def train(self, config):
+        from common.progress import RichProgress
+        from models.autoencoder import train_autoencoder
+
+        model, result = train_autoencoder(config, self.train_x, self.val_x, seed=self.args.seed,
+                                          callbacks=[RichProgress(self.console)])
+        if result.epochs_done == 0:
+            self.console.print("Stopped before the first epoch ended: nothing to log.")
+            return
+        self.model = model
+        results = {"loss": result.history["loss"][-1], "val_loss": result.history["val_loss"][-1]}
+        self.record(config, result.history, result.seconds, result.interrupted, results,
+                    {"dataset": str(self.dataset), "images": self.count})
+
+    def graphs(self):
+        names = [f.name for f in fields(AutoencoderConfig)]
+        runs = self.read_runs()
+        runs = runs[(runs["dataset"] == str(self.dataset)) & (runs["images"] == self.count)
+                    & (runs["interrupted"].fillna("") != "yes")]
+        paths = []
+        for name, subset in varied_runs(runs, names, asdict(self.baseline)).items():
+            label = next(f.metadata["label"] for f in fields(AutoencoderConfig) if f.name == name)
+            paths.append(plot_against(subset, name, label, [("loss", "loss"), ("val_loss", "val_loss")],
+                                      self.plot_path(f"loss_vs_{name}"), f"Final loss against {label.lower()}"))
+        if not paths:
+            self.console.print("No hyperparameter has been varied from the baseline yet on this data: "
+                               "train again with one changed to compare.")
+        paths.append(plot_history(self.last["history"], self.plot_path("last_run_curves"), "Last run"))
+        originals = self.val_x[:RECONSTRUCTIONS]
+        reconstructed = self.model.predict(originals, verbose=0)
+        paths.append(plot_reconstructions(originals, reconstructed, self.plot_path("reconstructions")))
+        return paths
+
+    def metadata(self):
+        return {"dataset": str(self.dataset), "images": self.count, "image_shape": list(self.image_shape)}

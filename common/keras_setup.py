@@ -1,0 +1,54 @@
+"""Import Keras (TensorFlow backend) with TensorFlow's start-up noise kept off the user's screen.
+
+Import this module only where a network is needed: it takes seconds.
+"""
+
+import logging
+import os
+import sys
+import tempfile
+import warnings
+from contextlib import contextmanager
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+@contextmanager
+def _stderr_captured():
+    """Send file descriptor 2 to a temporary file; replay it if the block fails."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            os.dup2(saved, 2)
+            sink.seek(0)
+            sys.stderr.write(sink.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+with _stderr_captured():
+    import tensorflow as tf
+    import keras
+
+    tf.config.list_physical_devices()  # the device scan prints its own notes: keep them captured too
+    tf.constant(0)
+
+logging.getLogger("absl").setLevel(logging.ERROR)
+tf.get_logger().setLevel(logging.ERROR)
+try:
+    from absl import logging as absl_logging
+
+    absl_logging.set_verbosity(absl_logging.ERROR)
+except ImportError:  # absl comes with TensorFlow; without it there is nothing to quieten
+    pass
+warnings.filterwarnings("ignore", message=".*HDF5 file.*legacy.*")
+warnings.filterwarnings("ignore", module="keras")
+
+__all__ = ["keras", "tf"]

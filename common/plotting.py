@@ -1,0 +1,132 @@
+"""Figures of the workbench, written as PNG files: hyperparameter effects, training curves and image grids.
+
+Built with matplotlib's object API (no global pyplot state), so they work with or without a screen.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+
+def varied_runs(runs: pd.DataFrame, names: list[str], baseline: dict) -> dict[str, pd.DataFrame]:
+    """For each hyperparameter that took two or more values while all the others were at the baseline, those runs."""
+    varied = {}
+    for name in names:
+        others = [n for n in names if n != name]
+        at_baseline = np.logical_and.reduce([runs[n] == baseline[n] for n in others]) if others else True
+        subset = runs[at_baseline & runs[name].notna()]
+        if subset[name].nunique() >= 2:
+            varied[name] = subset.sort_values(name)
+    return varied
+
+
+def plot_against(runs: pd.DataFrame, name: str, label: str, metrics: list[tuple[str, str]], path, title: str) -> Path:
+    """Final metrics against one hyperparameter's value: a point per run, a line through the mean of each value."""
+    fig = Figure(figsize=(6, 4), layout="constrained")
+    ax = fig.add_subplot()
+    for key, metric_label in metrics:
+        values = runs[[name, key]].dropna()
+        if values.empty:
+            continue
+        means = values.groupby(name)[key].mean()
+        line, = ax.plot(means.index, means.values, marker="o", label=metric_label)
+        ax.scatter(values[name], values[key], color=line.get_color(), alpha=0.35, s=14)
+    ax.set_xlabel(label)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return _save(fig, path)
+
+
+def plot_history(history: dict[str, list[float]], path, title: str, stage_boundary: int | None = None) -> Path:
+    """Per-epoch curves (loss, and accuracy when present), training and validation; a line at a stage boundary."""
+    families = [f for f in ("loss", "accuracy") if f in history]
+    fig = Figure(figsize=(6 * len(families), 4), layout="constrained")
+    for i, family in enumerate(families, start=1):
+        ax = fig.add_subplot(1, len(families), i)
+        for key in (family, f"val_{family}"):
+            if key in history:
+                ax.plot(range(1, len(history[key]) + 1), history[key], marker=".", label=key)
+        if stage_boundary:
+            ax.axvline(stage_boundary + 0.5, color="grey", linestyle="--", label="stage 1 | stage 2")
+        ax.set_xlabel("epoch")
+        ax.set_title(f"{title}: {family}")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    return _save(fig, path)
+
+
+def plot_reconstructions(originals: np.ndarray, reconstructions: np.ndarray, path) -> Path:
+    """Originals on the top row, their reconstructions below."""
+    count = len(originals)
+    fig = Figure(figsize=(1.2 * count, 2.8), layout="constrained")
+    for i in range(count):
+        for row, (images, name) in enumerate(((originals, "original"), (reconstructions, "reconstructed"))):
+            ax = fig.add_subplot(2, count, row * count + i + 1)
+            ax.imshow(np.squeeze(images[i]), cmap="gray", vmin=0, vmax=1)
+            ax.set_axis_off()
+            if i == 0:
+                ax.set_title(name, fontsize=8, loc="left")
+    return _save(fig, path)
+
+
+def plot_image_grid(images: np.ndarray, captions: list[str], path, title: str, columns: int = 8) -> Path:
+    """A grid of images, each with a caption."""
+    rows = max(1, -(-len(images) // columns))
+    fig = Figure(figsize=(1.3 * columns, 1.5 * rows + 0.4), layout="constrained")
+    fig.suptitle(title)
+    for i, (image, caption) in enumerate(zip(images, captions)):
+        ax = fig.add_subplot(rows, columns, i + 1)
+        ax.imshow(np.squeeze(image), cmap="gray")
+        ax.set_title(caption, fontsize=8)
+        ax.set_axis_off()
+    return _save(fig, path)
+
+
+def plot_confusion(confusion: np.ndarray, path, title: str) -> Path:
+    """The confusion matrix with counts: rows are true classes, columns predicted ones."""
+    fig = Figure(figsize=(6, 5.5), layout="constrained")
+    ax = fig.add_subplot()
+    image = ax.imshow(confusion, cmap="Blues")
+    fig.colorbar(image, ax=ax)
+    threshold = confusion.max() / 2
+    for (t, p), count in np.ndenumerate(confusion):
+        ax.text(p, t, str(count), ha="center", va="center", fontsize=7,
+                color="white" if count > threshold else "black")
+    ax.set_xticks(range(confusion.shape[1]))
+    ax.set_yticks(range(confusion.shape[0]))
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    return _save(fig, path)
+
+
+def window_available() -> bool:
+    """True when figures can be shown in a window (a desktop session, not a bare terminal or CI)."""
+    if os.environ.get("CI") or os.environ.get("MPLBACKEND", "").lower() == "agg":
+        return False
+    return sys.platform in ("darwin", "win32") or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def show(paths: list[Path]) -> None:
+    """Open saved figures in windows and wait until they are closed."""
+    import matplotlib.pyplot as plt
+
+    for path in paths:
+        image = plt.imread(path)
+        fig = plt.figure(path.stem)
+        fig.figimage(image)
+        fig.set_size_inches(image.shape[1] / fig.dpi, image.shape[0] / fig.dpi)
+    plt.show()
+    plt.close("all")
+
+
+def _save(fig: Figure, path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    return path

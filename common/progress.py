@@ -1,0 +1,47 @@
+"""A Keras callback that draws training progress with rich: one bar per epoch with its loss and time left."""
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from common.keras_setup import keras
+
+
+class RichProgress(keras.callbacks.Callback):
+    """Show each epoch's batches, running loss, validation loss at its end, and the time left."""
+
+    def __init__(self, console: Console, label: str = ""):
+        super().__init__()
+        self.console = console
+        self.label = label
+        self.progress = None
+        self.task = None
+
+    def on_train_begin(self, logs=None):
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TextColumn("{task.fields[metrics]}"), TimeRemainingColumn(),
+                                 console=self.console)
+        self.progress.start()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        title = f"{self.label} " if self.label else ""
+        self.task = self.progress.add_task(f"{title}epoch {epoch + 1}/{self.params['epochs']}",
+                                           total=self.params.get("steps"), metrics="")
+
+    def on_train_batch_end(self, batch, logs=None):
+        logs = logs or {}
+        self.progress.update(self.task, completed=batch + 1, metrics=_metrics(logs))
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        self.progress.update(self.task, metrics=_metrics(logs))
+
+    def on_train_end(self, logs=None):
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+
+
+def _metrics(logs: dict) -> str:
+    """'loss 0.0123  val_loss 0.0130' from whichever of the known metrics are in the logs."""
+    names = ("loss", "val_loss", "accuracy", "val_accuracy")
+    return "  ".join(f"{n} {logs[n]:.4f}" for n in names if n in logs)

@@ -1,0 +1,244 @@
+"""The menu-driven flow both programs share: ask the hyperparameters, train, then a menu until Exit.
+
+A subclass says how to load its data, train a run, draw its graphs and what its model is called; this class owns
+the prompts, the run log rows, saving and the menu loop.
+"""
+
+import uuid
+from dataclasses import asdict, fields, replace
+from datetime import datetime
+from pathlib import Path
+
+import questionary
+from rich.console import Console
+
+from common import plotting, prompts
+from common.cli import given_hyperparameters, missing_flags
+from common.errors import UserError
+from common.run_log import RunLog
+from common.tables import run_log_table, run_summary
+
+BACK = "Back"
+
+
+class Workbench:
+    """Shared state and menu of a training program; subclasses fill in the network-specific steps."""
+
+    config_type = None  # the hyperparameter dataclass
+    model_name = "model"  # used in messages and default file names
+    log_name = "runs.csv"  # file name of the run log under --out
+    log_columns = []  # common.run_log.Column list, in CSV order
+
+    def __init__(self, args, console: Console | None = None, **prompt_kwargs):
+        self.args = args
+        self.console = console or Console(highlight=False)
+        self.prompt_kwargs = prompt_kwargs  # passed to every questionary prompt (tests give input= / output=)
+        self.out = Path(args.out)
+        self.log = RunLog(self.out / self.log_name, self.log_columns)
+        self.baseline = None  # the first run's hyperparameters: "train again" changes one of them
+        self.model = None  # the last trained model
+        self.last = {}  # the last run's config, history, run_id and metrics
+        self.saved = True  # whether the last model has been saved
+
+    # --- to be filled in by subclasses ---------------------------------------------------------------------------
+    def check(self, config) -> None:
+        """Raise UserError if `config` cannot be trained on the loaded data."""
+
+    def train(self, config) -> None:
+        """Train one run with `config` and call `self.record` with its results."""
+        raise NotImplementedError
+
+    def graphs(self) -> list[Path]:
+        """Write the program's figures; return their paths."""
+        raise NotImplementedError
+
+    def extra_menu_items(self) -> list[tuple[str, object]]:
+        """(label, method) pairs shown before Show graphs."""
+        return []
+
+    def metadata(self) -> dict:
+        """What the sidecar of a saved model records beyond the hyperparameters and metrics."""
+        return {}
+
+    # --- the flow ------------------------------------------------------------------------------------------------
+    def run(self) -> int:
+        """The whole program after the data is loaded: baseline, first training, then the menu or saving."""
+        ask = not self.args.no_menu and prompts.interactive()
+        given = given_hyperparameters(self.args, self.config_type)
+        if not self.args.no_menu and not ask:
+            missing = missing_flags(self.config_type, given)
+            if missing:
+                raise UserError(f"standard input is not a terminal, so nothing can be asked: pass "
+                                f"{' '.join(missing)}, or --no-menu to use the defaults")
+            self.console.print("Standard input is not a terminal: training once, as with --no-menu.")
+            self.args.no_menu = True
+        self.baseline = self.ask_baseline(given, ask)
+        if self.baseline is None:
+            return 0
+        self.train(self.baseline)
+        if self.args.no_menu:
+            if self.model is not None:
+                self.save(Path(self.args.save) if self.args.save else self.free_model_path())
+            return 0
+        self.menu()
+        return 0
+
+    def ask_baseline(self, given: dict, ask: bool):
+        """Hyperparameters from the flags, asking for the rest when `ask`; None if the user backs out."""
+        values = dict(given)
+        while True:
+            for f in fields(self.config_type):
+                if f.name in values:
+                    continue
+                if not ask:
+                    values[f.name] = f.default
+                    continue
+                value = prompts.ask_int(f.metadata["label"], f.default, f.metadata["low"], f.metadata["high"],
+                                        **self.prompt_kwargs)
+                if value is None:
+                    return None
+                values[f.name] = value
+            config = self.config_type(**values)
+            try:
+                self.check(config)
+                return config
+            except UserError as e:
+                if not ask:
+                    raise
+                self.console.print(f"[red]{e}[/]; please choose again.")
+                values = dict(given)
+
+    def menu(self) -> None:
+        """The main menu, until Exit."""
+        items = [("Train again with one hyperparameter changed", self.train_changed),
+                 *self.extra_menu_items(),
+                 ("Show graphs", self.show_graphs),
+                 (f"Save the {self.model_name}", self.save_interactive),
+                 ("Show the run log", self.show_log),
+                 ("Exit", None)]
+        actions = dict(items)
+        while True:
+            label = prompts.choose("What next?", [label for label, _ in items], **self.prompt_kwargs)
+            if label is None or actions[label] is None:
+                if self.confirm_exit():
+                    return
+                continue
+            actions[label]()
+
+    def confirm_exit(self) -> bool:
+        """True to leave; asks first when the last model has not been saved."""
+        if self.saved:
+            return True
+        return bool(prompts.confirm(f"The last {self.model_name} is not saved. Exit anyway?", default=False,
+                                    **self.prompt_kwargs))
+
+    def train_changed(self) -> None:
+        """Ask which hyperparameter to change and its value; train with the others at the baseline."""
+        choices = [questionary.Choice(f"{f.metadata['label']} (baseline {getattr(self.baseline, f.name)})", f.name)
+                   for f in fields(self.config_type)] + [BACK]
+        name = prompts.choose("Change which hyperparameter?", choices, **self.prompt_kwargs)
+        if name in (None, BACK):
+            return
+        meta = next(f.metadata for f in fields(self.config_type) if f.name == name)
+        value = prompts.ask_int(f"New {meta['label'].lower()}", getattr(self.baseline, name), meta["low"],
+                                meta["high"], **self.prompt_kwargs)
+        if value is None:
+            return
+        config = replace(self.baseline, **{name: value})
+        try:
+            self.check(config)
+        except UserError as e:
+            self.console.print(f"[red]{e}[/]")
+            return
+        self.train(config)
+
+    def record(self, config, history: dict, seconds: float, interrupted: bool, results: dict, extra: dict) -> None:
+        """Append the run to the log at once and print its summary. `results` are shown and logged."""
+        run_id = f"{datetime.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
+        epochs_done = len(next(iter(history.values()), []))
+        row = {**asdict(config), "train_time": round(seconds, 2), **results, **extra,
+               "epochs_done": epochs_done, "interrupted": "yes" if interrupted else "",
+               "seed": self.args.seed, "val_split": self.args.val_split,
+               "timestamp": datetime.now().isoformat(timespec="seconds"), "run_id": run_id}
+        for note in self.log.append(row):
+            self.warn(note)
+        self.last = dict(config=config, history=history, run_id=run_id, results=results, extra=extra,
+                         seconds=seconds)
+        self.saved = False
+        shown = {"Training time (s)": round(seconds, 1), **{k.replace("_", " "): v for k, v in results.items()}}
+        if interrupted:
+            shown["Stopped early"] = f"after {epochs_done} epochs (Ctrl-C)"
+        self.console.print(run_summary(f"{self.model_name.capitalize()} run", config, shown))
+        self.console.print(f"Logged to {self.log.path}")
+
+    def show_graphs(self) -> None:
+        """Write the figures, print their paths, and show them when a window can be opened."""
+        if self.model is None:
+            self.console.print("Nothing trained yet.")
+            return
+        paths = self.graphs()
+        for path in paths:
+            self.console.print(f"Wrote {path}")
+        if paths and not self.args.no_show and plotting.window_available():
+            self.console.print("Close the figure windows to return to the menu.")
+            plotting.show(paths)
+
+    def read_runs(self):
+        """The run log as a DataFrame, printing its warnings."""
+        runs, notes = self.log.read()
+        for note in notes:
+            self.warn(note)
+        return runs
+
+    def show_log(self) -> None:
+        """Print the last runs of the log."""
+        runs = self.read_runs()
+        if runs.empty:
+            self.console.print(f"{self.log.path}: no runs yet.")
+            return
+        self.console.print(run_log_table(runs, self.log_columns, f"{self.log.path} (last 20 of {len(runs)} runs)"))
+
+    def save_interactive(self) -> None:
+        """Ask where to save the last model (offering a free name), confirm overwriting, and save."""
+        if self.model is None:
+            self.console.print("Nothing trained yet.")
+            return
+        answer = prompts.ask_text(f"Save the {self.model_name} to (.h5 or .keras):", str(self.free_model_path()),
+                                  **self.prompt_kwargs)
+        if not answer:
+            return
+        path = Path(answer.strip()).expanduser()
+        if path.exists() and not prompts.confirm(f"{path} exists. Overwrite it?", default=False, **self.prompt_kwargs):
+            return
+        try:
+            self.save(path)
+        except UserError as e:
+            self.console.print(f"[red]{e}[/]")
+
+    def save(self, path: Path) -> None:
+        """Save the last model with a sidecar of its hyperparameters and metrics; note the path in the log."""
+        from models.persistence import save_model
+
+        metadata = {"kind": self.model_name, "hyperparameters": asdict(self.last["config"]),
+                    "metrics": self.last["results"], "run_id": self.last["run_id"], **self.metadata()}
+        sidecar = save_model(self.model, path, metadata)
+        self.log.update(self.last["run_id"], {"model_path": str(path)})
+        self.saved = True
+        self.console.print(f"Saved the {self.model_name} to {path} (hyperparameters and metrics in {sidecar})")
+
+    def free_model_path(self) -> Path:
+        """A file name under --out that says the hyperparameters and is not taken yet."""
+        config = self.last["config"]
+        initials = ("".join(word[0] for word in f.name.split("_")) for f in fields(config))
+        stem = "-".join([self.model_name, *(f"{i}{getattr(config, f.name)}" for i, f in zip(initials, fields(config)))])
+        path, n = self.out / f"{stem}.h5", 2
+        while path.exists():
+            path, n = self.out / f"{stem}-{n}.h5", n + 1
+        return path
+
+    def plot_path(self, name: str) -> Path:
+        return self.out / "plots" / f"{self.model_name}_{name}.png"
+
+    def warn(self, message: str) -> None:
+        self.console.print(f"[yellow]warning:[/] {message}", soft_wrap=True)
+

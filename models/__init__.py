@@ -1,0 +1,1 @@
+"""Networks of the workbench: configurations, builders, training and saving."""

@@ -1,0 +1,52 @@
+"""The mirrored convolutional autoencoder, built with the functional API from an AutoencoderConfig."""
+
+from common.keras_setup import keras
+from keras import layers
+
+from models.config import AutoencoderConfig, block_filters
+from models.training import fit
+
+CODE_LAYER = "code"  # the encoder's last layer: cut here to keep the encoder
+POOLED_BLOCKS = 2  # max-pooling after the first two encoder blocks, up-sampling after the last two decoder blocks
+
+
+def build_autoencoder(config: AutoencoderConfig, image_shape=(28, 28, 1)) -> keras.Model:
+    """Build and compile the autoencoder: MSE loss, RMSprop."""
+    inputs = keras.Input(shape=image_shape, name="image")
+    code = _encoder_blocks(inputs, config)
+    outputs = _decoder_blocks(code, config, channels=image_shape[-1])
+    model = keras.Model(inputs, outputs, name="autoencoder")
+    model.compile(optimizer=keras.optimizers.RMSprop(), loss=keras.losses.MeanSquaredError())
+    return model
+
+
+def _encoder_blocks(x, config: AutoencoderConfig):
+    """Conv2D + BatchNormalization per block, filters doubling, pooling after the first two blocks."""
+    for i, filters in enumerate(block_filters(config), start=1):
+        x = layers.Conv2D(filters, config.filter_size, padding="same", activation="relu",
+                          name=f"encoder_conv_{i}")(x)
+        x = layers.BatchNormalization(name=f"encoder_bn_{i}")(x)
+        if i <= POOLED_BLOCKS:
+            x = layers.MaxPooling2D(2, name=f"encoder_pool_{i}")(x)
+    return layers.Identity(name=CODE_LAYER)(x)
+
+
+def _decoder_blocks(x, config: AutoencoderConfig, channels: int):
+    """The encoder mirrored: filters halving, up-sampling after the last two blocks, sigmoid output."""
+    filters = block_filters(config)[::-1]
+    for i, f in enumerate(filters, start=1):
+        x = layers.Conv2D(f, config.filter_size, padding="same", activation="relu", name=f"decoder_conv_{i}")(x)
+        x = layers.BatchNormalization(name=f"decoder_bn_{i}")(x)
+        if i > len(filters) - POOLED_BLOCKS:
+            x = layers.UpSampling2D(2, name=f"decoder_upsample_{i}")(x)
+    return layers.Conv2D(channels, config.filter_size, padding="same", activation="sigmoid",
+                         name="reconstruction")(x)
+
+
+def train_autoencoder(config: AutoencoderConfig, train_x, val_x, *, seed: int, callbacks=()):
+    """Build, compile and fit an autoencoder seeded with `seed`; return the model and its FitResult."""
+    keras.utils.set_random_seed(seed)
+    model = build_autoencoder(config, image_shape=train_x.shape[1:])
+    result = fit(model, train_x, train_x, validation_data=(val_x, val_x), epochs=config.epochs,
+                 batch_size=config.batch_size, callbacks=callbacks)
+    return model, result

@@ -1,0 +1,93 @@
+"""Hyperparameters of both networks as dataclasses, with the bounds the programs enforce.
+
+Kept free of TensorFlow so that `--help` and argument errors answer at once.
+"""
+
+import os
+from dataclasses import dataclass, field, fields
+
+from common.errors import UserError
+
+
+def hyperparameter(default: int, low: int, high: int, label: str, column: str):
+    """A dataclass field carrying its allowed range, a prompt label and its run-log column."""
+    return field(default=default, metadata={"low": low, "high": high, "label": label, "column": column})
+
+
+def bounds(config_type, name: str) -> tuple[int, int]:
+    """The (low, high) range allowed for one hyperparameter."""
+    meta = next(f.metadata for f in fields(config_type) if f.name == name)
+    return meta["low"], meta["high"]
+
+
+def check_ranges(config) -> None:
+    """Raise UserError naming the first hyperparameter outside its range."""
+    for f in fields(config):
+        value = getattr(config, f.name)
+        low, high = f.metadata["low"], f.metadata["high"]
+        if not low <= value <= high:
+            raise UserError(f"{f.metadata['label']} must be from {low} to {high}, got {value}")
+
+
+@dataclass(frozen=True)
+class AutoencoderConfig:
+    layers: int = hyperparameter(4, 2, 8, "Convolutional layers", "Layers")  # encoder blocks; the decoder mirrors them
+    filter_size: int = hyperparameter(3, 1, 7, "Filter size", "Filter_Size")  # side of the square kernels
+    filters: int = hyperparameter(32, 1, 256, "Filters in the first layer", "Filters/Layer")  # doubled per block
+    epochs: int = hyperparameter(10, 1, 1000, "Epochs", "Epochs")  # passes over the training images
+    batch_size: int = hyperparameter(64, 1, 4096, "Batch size", "Batch_Size")  # images per gradient step
+
+
+@dataclass(frozen=True)
+class ClassifierConfig:
+    fc_units: int = hyperparameter(128, 1, 4096, "Units in the fully connected layer", "Fc_units")  # hidden Dense
+    epochs: int = hyperparameter(10, 1, 1000, "Epochs of stage 1 (head only)", "Epochs")  # encoder frozen
+    fine_tune_epochs: int = hyperparameter(5, 0, 1000, "Epochs of stage 2 (whole network)",
+                                           "Fine_Tune_Epochs")  # encoder unfrozen, lower learning rate
+    batch_size: int = hyperparameter(64, 1, 4096, "Batch size", "Batch_Size")  # images per gradient step
+    labels: int = hyperparameter(0, 0, 10**7, "Labelled training images (0 = all)", "Labels")  # balanced, seeded
+
+
+def check_autoencoder(config: AutoencoderConfig, image_shape: tuple[int, int], train_count: int) -> None:
+    """Reject a configuration that cannot be built or trained on these images, saying why."""
+    check_ranges(config)
+    rows, cols = image_shape
+    if rows % 4 or cols % 4:
+        raise UserError(f"images are {rows}x{cols}: both sides must be divisible by 4 for the two poolings")
+    smallest = min(rows, cols) // 4
+    if config.filter_size > smallest:
+        raise UserError(f"filter size {config.filter_size} is larger than the {rows // 4}x{cols // 4} "
+                        f"feature maps after pooling; use at most {smallest}")
+    if config.batch_size > train_count:
+        raise UserError(f"batch size {config.batch_size} is larger than the {train_count} training images")
+    needed, available = training_memory(config, image_shape), physical_memory()
+    if available and needed > available // 2:
+        raise UserError(f"this model would need about {needed / 2**30:.1f} GiB to train, more than half of the "
+                        f"{available / 2**30:.1f} GiB of memory; use fewer layers, filters or a smaller batch")
+
+
+def block_filters(config: AutoencoderConfig) -> list[int]:
+    """Filters of each encoder block: the first block's count, doubled at each block."""
+    return [config.filters * 2 ** i for i in range(config.layers)]
+
+
+def training_memory(config: AutoencoderConfig, image_shape: tuple[int, int]) -> int:
+    """Rough bytes needed to train: weights with gradients and optimizer state, plus a batch's activations."""
+    rows, cols = image_shape
+    weights, values, channels = 0, 0, 1
+    for i, f in enumerate(block_filters(config)):
+        weights += config.filter_size ** 2 * channels * f + 4 * f  # kernel, bias, normalisation
+        values += 2 * rows * cols * f  # convolution and normalisation outputs of one image
+        if i < 2:
+            rows, cols = rows // 2, cols // 2
+        channels = f
+    weights, values = 2 * weights, 2 * values  # the decoder mirrors the encoder
+    return 4 * 3 * weights + 4 * 2 * config.batch_size * values  # float32; gradients double the activations
+
+
+def physical_memory() -> int:
+    """Bytes of physical memory, or 0 where the system does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 0

@@ -1,0 +1,77 @@
+"""Cutting the encoder out of a loaded autoencoder: by the layer name we give it, or by its mirror point."""
+
+from dataclasses import dataclass
+
+from common.errors import UserError
+from common.keras_setup import keras
+from keras import layers
+
+from models.autoencoder import CODE_LAYER
+
+_CONVS = (layers.Conv2D, layers.Conv2DTranspose)
+
+
+@dataclass(frozen=True)
+class EncoderShape:
+    """What the run log records of an encoder."""
+    layers: int  # convolutional layers in the encoder
+    filter_size: int  # kernel side of its first convolution
+    filters: int  # filters of its first convolution
+
+
+def extract_encoder(autoencoder, source="the model") -> keras.Model:
+    """Return the encoder (input to code) of a mirrored convolutional autoencoder, as a copy: training it
+    leaves `autoencoder` as it was."""
+    input_shape, output_shape = tuple(autoencoder.input_shape[1:]), tuple(autoencoder.output_shape[1:])
+    if len(input_shape) != 3 or input_shape != output_shape:
+        raise UserError(f"{source}: not an autoencoder: it maps {_shape(input_shape)} inputs to "
+                        f"{_shape(output_shape)} outputs")
+    autoencoder = _copy(autoencoder)
+    names = [layer.name for layer in autoencoder.layers]
+    end = autoencoder.get_layer(CODE_LAYER) if CODE_LAYER in names else _mirror_point(autoencoder, source)
+    return keras.Model(autoencoder.inputs, end.output, name="encoder")
+
+
+def check_input(model, image_shape, source="the model", images="the images") -> None:
+    """Raise UserError when the model does not take images of this (rows, cols) shape."""
+    expected = tuple(model.input_shape[1:])
+    if expected[:2] != tuple(image_shape) or len(expected) != 3 or expected[2] != 1:
+        raise UserError(f"{source}: expects inputs of {_shape(expected)} but {images} are "
+                        f"{image_shape[0]}x{image_shape[1]}x1")
+
+
+def describe(encoder) -> EncoderShape:
+    """Layers, filter size and first-layer filters of an encoder."""
+    convs = [layer for layer in encoder.layers if isinstance(layer, _CONVS)]
+    return EncoderShape(layers=len(convs), filter_size=int(convs[0].kernel_size[0]), filters=int(convs[0].filters))
+
+
+def _mirror_point(autoencoder, source):
+    """The last layer before the decoder: the first half of the convolutions (the output one aside) is the encoder."""
+    chain = autoencoder.layers
+    convs = [i for i, layer in enumerate(chain) if isinstance(layer, _CONVS)]
+    hidden = convs[:-1]
+    if not hidden or len(hidden) % 2:
+        raise UserError(f"{source}: cannot find the encoder: expected a mirrored convolutional autoencoder "
+                        f"(an even number of convolutions before the output one), found {len(convs)} convolutions")
+    end = chain[hidden[len(hidden) // 2] - 1]
+    smallest = min(_area(layer.output.shape) for layer in chain if len(layer.output.shape) == 4)
+    if _area(end.output.shape) != smallest:
+        raise UserError(f"{source}: cannot find the encoder: the layer at the mirror point ({end.name}) "
+                        f"is not where the images are smallest")
+    return end
+
+
+def _copy(model):
+    """A new model with the same architecture, layer names and weights."""
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def _area(shape) -> int:
+    return shape[1] * shape[2]
+
+
+def _shape(shape) -> str:
+    return "x".join(str(d) for d in shape)
