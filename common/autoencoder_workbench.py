@@ -4,7 +4,7 @@ from dataclasses import asdict, fields
 from pathlib import Path
 
 from common import dataset
-from common.plotting import plot_against, plot_history, plot_reconstructions, varied_runs
+from common.plotting import plot_history, plot_reconstructions
 from common.run_log import Column, hyperparameter_columns
 from common.workbench import Workbench
 from models.config import AutoencoderConfig, check_autoencoder
@@ -51,27 +51,14 @@ class AutoencoderWorkbench(Workbench):
             return
         self.model = model
         results = {"loss": result.history["loss"][-1], "val_loss": result.history["val_loss"][-1]}
-        self.record(config, result.history, result.seconds, result.interrupted, results,
-                    {"dataset": str(self.dataset), "images": self.count})
+        self.record(config, result.history, result.seconds, result.interrupted, results)
 
     def graphs(self):
-        names = [f.name for f in fields(AutoencoderConfig)]
-        runs = self.read_runs()
-        runs = runs[(runs["dataset"] == str(self.dataset)) & (runs["images"] == self.count)
-                    & (runs["interrupted"].fillna("") != "yes")]
-        paths = []
-        for name, subset in varied_runs(runs, names, asdict(self.baseline)).items():
-            label = next(f.metadata["label"] for f in fields(AutoencoderConfig) if f.name == name)
-            paths.append(plot_against(subset, name, label, [("loss", "loss"), ("val_loss", "val_loss")],
-                                      self.plot_path(f"loss_vs_{name}"), f"Final loss against {label.lower()}"))
-        if not paths:
-            self.console.print("No hyperparameter has been varied from the baseline yet on this data: "
-                               "train again with one changed to compare.")
+        labels = {f.name: f.metadata["label"] for f in fields(AutoencoderConfig)}
+        paths = self.effect_graphs(labels, asdict(self.baseline), [[("loss", "loss"), ("val_loss", "val_loss")]])
         paths.append(plot_history(self.last["history"], self.plot_path("last_run_curves"), "Last run"))
         originals = self.val_x[:RECONSTRUCTIONS]
         reconstructed = self.model.predict(originals, verbose=0)
         paths.append(plot_reconstructions(originals, reconstructed, self.plot_path("reconstructions")))
         return paths
 
-    def metadata(self):
-        return {"dataset": str(self.dataset), "images": self.count, "image_shape": list(self.image_shape)}

@@ -24,21 +24,24 @@ def varied_runs(runs: pd.DataFrame, names: list[str], baseline: dict) -> dict[st
     return varied
 
 
-def plot_against(runs: pd.DataFrame, name: str, label: str, metrics: list[tuple[str, str]], path, title: str) -> Path:
-    """Final metrics against one hyperparameter's value: a point per run, a line through the mean of each value."""
-    fig = Figure(figsize=(6, 4), layout="constrained")
-    ax = fig.add_subplot()
-    for key, metric_label in metrics:
-        values = runs[[name, key]].dropna()
-        if values.empty:
-            continue
-        means = values.groupby(name)[key].mean()
-        line, = ax.plot(means.index, means.values, marker="o", label=metric_label)
-        ax.scatter(values[name], values[key], color=line.get_color(), alpha=0.35, s=14)
-    ax.set_xlabel(label)
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend()
+def plot_against(runs: pd.DataFrame, x: str, label: str, panels: list[list[tuple[str, str]]], path,
+                 title: str) -> Path:
+    """Final metrics against a hyperparameter's value, one panel per metric group: a point per run, a line
+    through the mean at each value."""
+    fig = Figure(figsize=(6 * len(panels), 4), layout="constrained")
+    fig.suptitle(title)
+    for i, metrics in enumerate(panels, start=1):
+        ax = fig.add_subplot(1, len(panels), i)
+        for key, metric_label in metrics:
+            values = runs[[x, key]].dropna()
+            if values.empty:
+                continue
+            means = values.groupby(x)[key].mean()
+            line, = ax.plot(means.index, means.values, marker="o", label=metric_label)
+            ax.scatter(values[x], values[key], color=line.get_color(), alpha=0.35, s=14)
+        ax.set_xlabel(label)
+        ax.grid(alpha=0.3)
+        ax.legend()
     return _save(fig, path)
 
 

@@ -23,7 +23,7 @@ class RichProgress(keras.callbacks.Callback):
         self.progress.start()
 
     def on_epoch_begin(self, epoch, logs=None):
-        title = f"{self.label} " if self.label else ""
+        title = f"{self.label}, " if self.label else ""
         self.task = self.progress.add_task(f"{title}epoch {epoch + 1}/{self.params['epochs']}",
                                            total=self.params.get("steps"), metrics="")
 
@@ -43,5 +43,5 @@ class RichProgress(keras.callbacks.Callback):
 
 def _metrics(logs: dict) -> str:
     """'loss 0.0123  val_loss 0.0130' from whichever of the known metrics are in the logs."""
-    names = ("loss", "val_loss", "accuracy", "val_accuracy")
-    return "  ".join(f"{n} {logs[n]:.4f}" for n in names if n in logs)
+    names = {"loss": "loss", "val_loss": "val_loss", "accuracy": "acc", "val_accuracy": "val_acc"}
+    return " ".join(f"{short} {logs[name]:.4f}" for name, short in names.items() if name in logs)

@@ -13,6 +13,7 @@ import questionary
 from rich.console import Console
 
 from common import plotting, prompts
+from common.plotting import plot_against, varied_runs
 from common.cli import given_hyperparameters, missing_flags
 from common.errors import UserError
 from common.run_log import RunLog
@@ -39,6 +40,8 @@ class Workbench:
         self.model = None  # the last trained model
         self.last = {}  # the last run's config, history, run_id and metrics
         self.saved = True  # whether the last model has been saved
+        self.dataset = None  # resolved path of the training images, as logged
+        self.count = 0  # images used from that file
 
     # --- to be filled in by subclasses ---------------------------------------------------------------------------
     def check(self, config) -> None:
@@ -52,13 +55,12 @@ class Workbench:
         """Write the program's figures; return their paths."""
         raise NotImplementedError
 
+    def after_single_run(self) -> None:
+        """With --no-menu: what to do between training and saving."""
+
     def extra_menu_items(self) -> list[tuple[str, object]]:
         """(label, method) pairs shown before Show graphs."""
         return []
-
-    def metadata(self) -> dict:
-        """What the sidecar of a saved model records beyond the hyperparameters and metrics."""
-        return {}
 
     # --- the flow ------------------------------------------------------------------------------------------------
     def run(self) -> int:
@@ -78,6 +80,7 @@ class Workbench:
         self.train(self.baseline)
         if self.args.no_menu:
             if self.model is not None:
+                self.after_single_run()
                 self.save(Path(self.args.save) if self.args.save else self.free_model_path())
             return 0
         self.menu()
@@ -152,13 +155,17 @@ class Workbench:
             return
         self.train(config)
 
-    def record(self, config, history: dict, seconds: float, interrupted: bool, results: dict, extra: dict) -> None:
-        """Append the run to the log at once and print its summary. `results` are shown and logged."""
+    def record(self, config, history: dict, seconds: float, interrupted: bool, results: dict,
+               extra: dict | None = None) -> None:
+        """Append the run to the log at once and print its summary. `results` are shown and logged, `extra` only
+        logged (and kept in a saved model's sidecar)."""
+        extra = extra or {}
         run_id = f"{datetime.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
         epochs_done = len(next(iter(history.values()), []))
         row = {**asdict(config), "train_time": round(seconds, 2), **results, **extra,
                "epochs_done": epochs_done, "interrupted": "yes" if interrupted else "",
-               "seed": self.args.seed, "val_split": self.args.val_split,
+               "dataset": str(self.dataset), "images": self.count, "seed": self.args.seed,
+               "val_split": self.args.val_split,
                "timestamp": datetime.now().isoformat(timespec="seconds"), "run_id": run_id}
         for note in self.log.append(row):
             self.warn(note)
@@ -172,16 +179,32 @@ class Workbench:
         self.console.print(f"Logged to {self.log.path}")
 
     def show_graphs(self) -> None:
-        """Write the figures, print their paths, and show them when a window can be opened."""
+        """Write the figures and present them."""
         if self.model is None:
             self.console.print("Nothing trained yet.")
             return
-        paths = self.graphs()
+        self.present(self.graphs())
+
+    def present(self, paths: list[Path]) -> None:
+        """Print the path of each figure written, and show them when a window can be opened."""
         for path in paths:
             self.console.print(f"Wrote {path}")
         if paths and not self.args.no_show and plotting.window_available():
             self.console.print("Close the figure windows to return to the menu.")
             plotting.show(paths)
+
+    def effect_graphs(self, labels: dict[str, str], baseline: dict, panels, x_of=lambda name: name) -> list[Path]:
+        """One figure per hyperparameter varied with the others at `baseline`, from this data's finished runs."""
+        runs = self.read_runs()
+        runs = runs[(runs["dataset"] == str(self.dataset)) & (runs["images"] == self.count)
+                    & (runs["interrupted"].fillna("") != "yes")]
+        paths = [plot_against(subset, x_of(name), labels[name], panels, self.plot_path(f"vs_{name}"),
+                              f"Final metrics against {labels[name].lower()}")
+                 for name, subset in varied_runs(runs, list(labels), baseline).items()]
+        if not paths:
+            self.console.print("No hyperparameter has been varied from the baseline yet on this data: "
+                               "train again with one changed to compare.")
+        return paths
 
     def read_runs(self):
         """The run log as a DataFrame, printing its warnings."""
@@ -220,7 +243,8 @@ class Workbench:
         from models.persistence import save_model
 
         metadata = {"kind": self.model_name, "hyperparameters": asdict(self.last["config"]),
-                    "metrics": self.last["results"], "run_id": self.last["run_id"], **self.metadata()}
+                    "metrics": self.last["results"], **self.last["extra"], "run_id": self.last["run_id"],
+                    "dataset": str(self.dataset), "images": self.count, "seed": self.args.seed}
         sidecar = save_model(self.model, path, metadata)
         self.log.update(self.last["run_id"], {"model_path": str(path)})
         self.saved = True

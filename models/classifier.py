@@ -1,5 +1,6 @@
 """A digit classifier on a pretrained encoder, trained in two stages: head only, then the whole network."""
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -70,14 +71,17 @@ def _train_head(encoder, head, classifier, config, train, val, cache_features, c
         _compile(classifier, HEAD_LEARNING_RATE)
         return fit(classifier, *train, validation_data=val, epochs=config.epochs, batch_size=config.batch_size,
                    callbacks=callbacks)
+    start = time.perf_counter()
     try:
         train_features = encoder.predict(train[0], batch_size=PREDICT_BATCH, verbose=0)
         val_features = encoder.predict(val[0], batch_size=PREDICT_BATCH, verbose=0)
     except KeyboardInterrupt:
-        return FitResult(interrupted=True)
+        return FitResult(interrupted=True, seconds=time.perf_counter() - start)
     _compile(head, HEAD_LEARNING_RATE)
-    return fit(head, train_features, train[1], validation_data=(val_features, val[1]), epochs=config.epochs,
-               batch_size=config.batch_size, callbacks=callbacks)
+    result = fit(head, train_features, train[1], validation_data=(val_features, val[1]), epochs=config.epochs,
+                 batch_size=config.batch_size, callbacks=callbacks)
+    result.seconds = time.perf_counter() - start  # the encoder pass is part of the stage's cost
+    return result
 
 
 def _unfreeze(encoder) -> None:
