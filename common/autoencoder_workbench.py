@@ -5,17 +5,13 @@ from pathlib import Path
 
 from common import dataset
 from common.plotting import plot_history, plot_reconstructions
-from common.run_log import Column, hyperparameter_columns
-from common.workbench import Workbench
+from common.run_log import hyperparameter_columns
+from common.workbench import Workbench, run_columns
 from models.config import AutoencoderConfig, check_autoencoder
 
-LOG_COLUMNS = hyperparameter_columns(AutoencoderConfig) + [
-    Column("train_time", "Train_Time"), Column("loss", "Loss"), Column("val_loss", "Val_Loss"),
-    Column("timestamp", "Timestamp", numeric=False), Column("dataset", "Dataset", numeric=False),
-    Column("images", "Images"), Column("seed", "Seed"), Column("model_path", "Model_Path", numeric=False),
-    Column("val_split", "Val_Split"), Column("epochs_done", "Epochs_Done"),
-    Column("interrupted", "Interrupted", numeric=False), Column("run_id", "Run_ID", numeric=False),
-]
+LOG_COLUMNS = hyperparameter_columns(AutoencoderConfig) + run_columns(
+    "train_time", "loss", "val_loss", "timestamp", "dataset", "images", "seed", "model_path", "val_split",
+    "epochs_done", "interrupted", "run_id")
 RECONSTRUCTIONS = 10  # validation images shown in the reconstruction grid
 
 

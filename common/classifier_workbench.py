@@ -10,23 +10,21 @@ from common.errors import UserError
 from common.plotting import plot_confusion, plot_history, plot_image_grid
 from common.run_log import Column, hyperparameter_columns
 from common.tables import classification_report
-from common.workbench import BACK, Workbench
+from common.workbench import BACK, Workbench, run_columns
 from models.config import ClassifierConfig, check_ranges
 
 _HYPER = {c.key: c for c in hyperparameter_columns(ClassifierConfig)}
 LOG_COLUMNS = [
     Column("encoder_layers", "Layers"), _HYPER["fc_units"], _HYPER["epochs"], _HYPER["batch_size"],
-    Column("train_time", "Train_Time"), Column("loss", "Loss"), Column("val_loss", "Val_Loss"),
+    *run_columns("train_time", "loss", "val_loss"),
     Column("accuracy", "Accuracy"), Column("val_accuracy", "Val_Accuracy"),
     _HYPER["fine_tune_epochs"], _HYPER["labels"], Column("labels_used", "Labels_Used"),
     Column("test_accuracy", "Test_Accuracy"), Column("test_loss", "Test_Loss"),
     Column("encoder_filter_size", "Filter_Size"), Column("encoder_filters", "Filters/Layer"),
-    Column("autoencoder", "Autoencoder", numeric=False), Column("seed", "Seed"),
-    Column("timestamp", "Timestamp", numeric=False), Column("dataset", "Dataset", numeric=False),
-    Column("images", "Images"), Column("val_split", "Val_Split"), Column("epochs_done", "Epochs_Done"),
-    Column("stage1_time", "Stage1_Time"), Column("stage2_time", "Stage2_Time"),
-    Column("interrupted", "Interrupted", numeric=False), Column("model_path", "Model_Path", numeric=False),
-    Column("run_id", "Run_ID", numeric=False),
+    Column("autoencoder", "Autoencoder", numeric=False, in_table=False),
+    *run_columns("seed", "timestamp", "dataset", "images", "val_split", "epochs_done"),
+    Column("stage1_time", "Stage1_Time", in_table=False), Column("stage2_time", "Stage2_Time", in_table=False),
+    *run_columns("interrupted", "model_path", "run_id"),
 ]
 ENCODER_LABELS = {"encoder_layers": "Encoder layers", "encoder_filter_size": "Encoder filter size",
                   "encoder_filters": "Encoder filters in the first layer"}

@@ -13,6 +13,7 @@ LABELS_MAGIC = 0x00000801  # unsigned bytes, 1 dimension: count
 _KIND = {IMAGES_MAGIC: "images", LABELS_MAGIC: "labels"}
 _UBYTE = 0x08
 _GZIP_MAGIC = b"\x1f\x8b"
+_CHUNK = 1 << 20  # bytes per read
 
 
 def read_images(path) -> np.ndarray:
@@ -26,30 +27,45 @@ def read_labels(path) -> np.ndarray:
 
 
 def read_idx(path, expected_magic: int) -> np.ndarray:
-    """Read an IDX file, checking its magic number, dimensions and length against the header."""
+    """Read an IDX file, checking its magic number, dimensions and length against the header.
+
+    The data is read straight into the array it is returned in, so loading needs little more memory than the result.
+    """
     path = Path(path)
-    data = _read_bytes(path)
+    try:
+        with _open(path) as f:
+            return _read(f, path, expected_magic)
+    except (OSError, EOFError, zlib.error) as e:
+        if isinstance(e, OSError) and not isinstance(e, gzip.BadGzipFile) and e.strerror:
+            raise DataError(f"{path}: cannot be read ({e.strerror})") from None
+        raise DataError(f"{path}: corrupt gzip data ({e})") from None
+
+
+def _read(f, path: Path, expected_magic: int) -> np.ndarray:
+    """Parse an open IDX stream."""
     what = _KIND[expected_magic]
-    if len(data) < 4 or data[0:2] != b"\x00\x00":
+    start = f.read(4)
+    if len(start) < 4 or start[0:2] != b"\x00\x00":
         raise DataError(f"{path}: not an IDX file (expected an IDX {what} file, magic 0x{expected_magic:08X})")
-    magic = int.from_bytes(data[0:4], "big")
+    magic = int.from_bytes(start, "big")
     if magic != expected_magic:
-        found = _KIND.get(magic, f"an IDX file with magic 0x{magic:08X}")
-        found = f"an IDX {found} file" if magic in _KIND else found
+        found = f"an IDX {_KIND[magic]} file" if magic in _KIND else f"an IDX file with magic 0x{magic:08X}"
         raise DataError(f"{path}: is {found}, expected IDX {what} (magic 0x{expected_magic:08X})")
-    ndim = data[3]
-    header = 4 + 4 * ndim
-    if len(data) < header:
-        raise DataError(f"{path}: truncated header ({len(data)} bytes, the header needs {header})")
-    dims = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    ndim = start[3]
+    dims_bytes = f.read(4 * ndim)
+    if len(dims_bytes) < 4 * ndim:
+        raise DataError(f"{path}: truncated header ({4 + len(dims_bytes)} bytes, the header needs {4 + 4 * ndim})")
+    dims = tuple(int.from_bytes(dims_bytes[4 * i: 4 * i + 4], "big") for i in range(ndim))
     expected = int(np.prod(dims, dtype=np.int64))
-    actual = len(data) - header
+    data = np.empty(expected, dtype=np.uint8)
+    actual = _read_into(f, memoryview(data))
     if actual < expected:
         raise DataError(f"{path}: truncated: the header promises {_shape(dims)} ({expected} bytes) "
                         f"but only {actual} bytes follow")
-    if actual > expected:
-        raise DataError(f"{path}: {actual - expected} unexpected bytes after the {_shape(dims)} the header promises")
-    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims)
+    extra = len(f.read())
+    if extra:
+        raise DataError(f"{path}: {extra} unexpected bytes after the {_shape(dims)} the header promises")
+    return data.reshape(dims)
 
 
 def write_idx(path, array: np.ndarray) -> None:
@@ -62,22 +78,28 @@ def write_idx(path, array: np.ndarray) -> None:
         f.write(payload)
 
 
-def _read_bytes(path: Path) -> bytes:
-    """Return the file's bytes, decompressed when it is gzip (by content, not by name)."""
+def _read_into(f, view: memoryview) -> int:
+    """Fill `view` from `f` in chunks (gzip would otherwise build a temporary copy of the whole data); return the
+    number of bytes read, short only at the end of the file."""
+    done = 0
+    while done < len(view):
+        n = f.readinto(view[done:done + _CHUNK])
+        if not n:
+            break
+        done += n
+    return done
+
+
+def _open(path: Path):
+    """Open for reading, through gzip when the file is gzip-compressed (by content, not by name)."""
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as probe:
+            packed = probe.read(2) == _GZIP_MAGIC
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise DataError(f"{path}: is a directory, expected an IDX file") from None
-    except OSError as e:
-        raise DataError(f"{path}: cannot be read ({e.strerror})") from None
-    if not raw.startswith(_GZIP_MAGIC):
-        return raw
-    try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError, zlib.error) as e:
-        raise DataError(f"{path}: corrupt gzip data ({e})") from None
+    return gzip.open(path, "rb") if packed else open(path, "rb")
 
 
 def _shape(dims) -> str:

@@ -19,7 +19,8 @@ class Column:
     """One column of a run log: the key in a run's row dict and its header in the CSV file."""
     key: str
     header: str
-    numeric: bool = True
+    numeric: bool = True  # convert to numbers when reading
+    in_table: bool = True  # shown by "Show the run log" (long paths and ids are not)
 
 
 def hyperparameter_columns(config_type, prefix: str = "") -> list[Column]:

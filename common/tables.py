@@ -20,7 +20,7 @@ def run_summary(title: str, config, results: dict[str, object]) -> Table:
 
 def run_log_table(runs: pd.DataFrame, columns, title: str, last: int = 20) -> Table:
     """The last runs of a log, one row each, with the log's headers."""
-    shown = [c for c in columns if c.key in runs.columns and runs[c.key].notna().any()]
+    shown = [c for c in columns if c.in_table and c.key in runs.columns and runs[c.key].notna().any()]
     table = Table(title=title)
     for c in shown:
         table.add_column(c.header, justify="right" if c.numeric else "left", overflow="fold")

@@ -16,10 +16,23 @@ from common import plotting, prompts
 from common.plotting import plot_against, varied_runs
 from common.cli import given_hyperparameters, missing_flags
 from common.errors import UserError
-from common.run_log import RunLog
+from common.run_log import Column, RunLog
 from common.tables import run_log_table, run_summary
 
 BACK = "Back"
+RUN_COLUMNS = {c.key: c for c in [  # columns that `Workbench.record` fills for every program
+    Column("train_time", "Train_Time"), Column("loss", "Loss"), Column("val_loss", "Val_Loss"),
+    Column("timestamp", "Timestamp", numeric=False, in_table=False),
+    Column("dataset", "Dataset", numeric=False, in_table=False), Column("images", "Images"),
+    Column("seed", "Seed", in_table=False), Column("model_path", "Model_Path", numeric=False, in_table=False),
+    Column("val_split", "Val_Split", in_table=False), Column("epochs_done", "Epochs_Done"),
+    Column("interrupted", "Interrupted", numeric=False), Column("run_id", "Run_ID", numeric=False, in_table=False),
+]}
+
+
+def run_columns(*keys: str) -> list[Column]:
+    """The shared run columns named, in that order."""
+    return [RUN_COLUMNS[k] for k in keys]
 
 
 class Workbench:

@@ -1,0 +1,67 @@
+"""Shared fixtures: small slices of the real MNIST written as IDX files, and a way to run the programs."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from common import dataset
+from common.idx import read_images, read_labels, write_idx
+
+ROOT = Path(__file__).resolve().parent.parent
+TRAIN_SLICE = 300  # training images in the slice: enough for a split and a balanced label subset
+TEST_SLICE = 100
+
+
+@pytest.fixture(scope="session")
+def mnist(tmp_path_factory) -> dict[str, Path]:
+    """The first images of the bundled MNIST as four .gz IDX files."""
+    folder = tmp_path_factory.mktemp("mnist")
+    files = {
+        "train_images": (read_images(dataset.TRAIN_IMAGES)[:TRAIN_SLICE], "train-images-idx3-ubyte.gz"),
+        "train_labels": (read_labels(dataset.TRAIN_LABELS)[:TRAIN_SLICE], "train-labels-idx1-ubyte.gz"),
+        "test_images": (read_images(dataset.TEST_IMAGES)[:TEST_SLICE], "t10k-images-idx3-ubyte.gz"),
+        "test_labels": (read_labels(dataset.TEST_LABELS)[:TEST_SLICE], "t10k-labels-idx1-ubyte.gz"),
+    }
+    paths = {}
+    for key, (array, name) in files.items():
+        paths[key] = folder / name
+        write_idx(paths[key], array)
+    return paths
+
+
+def program_env() -> dict[str, str]:
+    """The environment for running the programs: no screen, so figures are only written."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.update(CI="1", MPLBACKEND="Agg", PYTHONUNBUFFERED="1", COLUMNS="200")
+    return env
+
+
+def run_program(script: str, *args, cwd, timeout=300) -> subprocess.CompletedProcess:
+    """Run autoencoder.py or classification.py with standard input not a terminal."""
+    return subprocess.run([sys.executable, str(ROOT / script), *map(str, args)], cwd=cwd, env=program_env(),
+                          capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+@pytest.fixture(scope="session")
+def saved_autoencoder(mnist, tmp_path_factory) -> Path:
+    """A small autoencoder trained for one epoch by the real program and saved as .h5."""
+    folder = tmp_path_factory.mktemp("ae")
+    path = folder / "ae.h5"
+    done = run_program("autoencoder.py", "-d", mnist["train_images"], "--no-menu", "--layers", 2, "--filter-size",
+                       3, "--filters", 4, "--epochs", 1, "--batch-size", 32, "--out", folder, "--save", path,
+                       cwd=folder)
+    assert done.returncode == 0, done.stderr
+    return path
+
+
+def assert_one_line_error(done: subprocess.CompletedProcess, *fragments: str) -> None:
+    """The program failed with a non-zero exit and one line on stderr containing each fragment, no traceback."""
+    assert done.returncode != 0
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]

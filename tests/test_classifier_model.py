@@ -1,0 +1,84 @@
+"""Two-stage training on a pretrained encoder, and scoring predictions."""
+
+import numpy as np
+import pytest
+
+from common import dataset
+from common.keras_setup import keras
+from models.classifier import build_classifier, predict_classes, train_classifier
+from models.config import ClassifierConfig
+from models.encoder import extract_encoder
+from models.evaluation import evaluate
+from models.persistence import load_model
+
+
+@pytest.fixture(scope="module")
+def data(mnist):
+    images, labels = dataset.load_labelled(mnist["train_images"], mnist["train_labels"])
+    x = dataset.to_model_input(images)
+    return (x[:240], labels[:240]), (x[240:], labels[240:])
+
+
+def _conv_weights(model):
+    return [w.copy() for layer in model.layers if isinstance(layer, keras.layers.Conv2D) for w in layer.get_weights()]
+
+
+def _same(a, b):
+    return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+def test_head_is_flatten_dense_dropout_softmax(saved_autoencoder):
+    classifier, head = build_classifier(extract_encoder(load_model(saved_autoencoder)), ClassifierConfig(fc_units=16))
+    kinds = [type(layer).__name__ for layer in head.layers]
+    assert kinds == ["InputLayer", "Flatten", "Dense", "Dropout", "Dense"]
+    assert head.get_layer("head_dense").units == 16
+    assert head.get_layer("prediction").activation.__name__ == "softmax"
+    assert classifier.output_shape == (None, 10)
+
+
+def test_stage_1_leaves_the_encoder_as_loaded(saved_autoencoder, data):
+    encoder = extract_encoder(load_model(saved_autoencoder))
+    before = _conv_weights(encoder)
+    run = train_classifier(encoder, ClassifierConfig(fc_units=16, epochs=2, fine_tune_epochs=0, batch_size=32),
+                           *data, seed=1)
+    assert run.stage_boundary == 2 and len(run.history["val_accuracy"]) == 2
+    assert _same(_conv_weights(encoder), before)
+
+
+def test_stage_2_changes_the_encoder_and_continues_the_history(saved_autoencoder, data):
+    loaded = load_model(saved_autoencoder)
+    before = _conv_weights(loaded)
+    encoder = extract_encoder(loaded)
+    run = train_classifier(encoder, ClassifierConfig(fc_units=16, epochs=1, fine_tune_epochs=2, batch_size=32),
+                           *data, seed=1)
+    assert not _same(_conv_weights(encoder), before)
+    assert _same(_conv_weights(loaded), before)  # the loaded autoencoder itself is untouched
+    assert run.stage_boundary == 1 and len(run.history["loss"]) == 3 and len(run.stage_seconds) == 2
+
+
+def test_both_ways_of_training_stage_1_learn(saved_autoencoder, data):
+    config = ClassifierConfig(fc_units=32, epochs=3, fine_tune_epochs=0, batch_size=32)
+    for cached in (True, False):
+        run = train_classifier(extract_encoder(load_model(saved_autoencoder)), config, *data, seed=1,
+                               cache_features=cached)
+        assert run.history["loss"][-1] < run.history["loss"][0]
+
+
+def test_predictions_are_the_argmax_of_the_softmax(saved_autoencoder, data):
+    run = train_classifier(extract_encoder(load_model(saved_autoencoder)),
+                           ClassifierConfig(fc_units=16, epochs=1, fine_tune_epochs=0, batch_size=32), *data, seed=1)
+    probabilities = predict_classes(run.model, data[1][0])
+    assert probabilities.shape == (60, 10) and np.allclose(probabilities.sum(axis=1), 1, atol=1e-5)
+    result = evaluate(probabilities, data[1][1])
+    assert np.array_equal(result.predicted, probabilities.argmax(axis=1))
+
+
+def test_evaluation_figures_on_a_known_case():
+    probabilities = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])
+    result = evaluate(probabilities, np.array([0, 1, 1, 1]))
+    assert result.accuracy == 0.75 and result.correct == 3 and result.wrong == 1
+    assert result.confusion.tolist() == [[1, 0], [1, 2]]
+    zero, one = result.per_class()
+    assert zero["precision"] == 0.5 and zero["recall"] == 1.0 and one["precision"] == 1.0
+    assert one["recall"] == pytest.approx(2 / 3) and one["f1"] == pytest.approx(0.8)
+    assert result.loss == pytest.approx(-np.mean(np.log([0.9, 0.8, 0.4, 0.7])))

@@ -1,0 +1,64 @@
+"""Splits, label subsets and labelled-file checks."""
+
+import numpy as np
+import pytest
+
+from common import dataset
+from common.errors import DataError, UserError
+from common.idx import write_idx
+
+
+def test_split_is_seeded_disjoint_and_complete():
+    first, again, other = dataset.split(1000, 0.2, seed=3), dataset.split(1000, 0.2, seed=3), dataset.split(1000, 0.2, 4)
+    assert len(first.val) == 200 and len(first.train) == 800
+    assert np.array_equal(first.val, again.val)
+    assert not np.array_equal(first.val, other.val)
+    assert np.array_equal(np.sort(np.concatenate([first.train, first.val])), np.arange(1000))
+
+
+def test_split_that_leaves_nothing_to_train_on():
+    with pytest.raises(UserError, match="leaves no training images"):
+        dataset.split(1, 0.5, seed=1)
+
+
+def test_balanced_subset_has_equal_classes_and_is_seeded():
+    labels = np.repeat(np.arange(10), 50)
+    chosen = dataset.balanced_subset(labels, 105, seed=1)
+    counts = np.bincount(labels[chosen], minlength=10)
+    assert len(np.unique(chosen)) == 105 and counts.max() - counts.min() <= 1
+    assert np.array_equal(chosen, dataset.balanced_subset(labels, 105, seed=1))
+
+
+def test_balanced_subset_fills_from_other_classes_when_one_runs_out():
+    labels = np.array([0] * 2 + [1] * 100 + list(range(2, 10)) * 100)
+    counts = np.bincount(labels[dataset.balanced_subset(labels, 100, seed=1)], minlength=10)
+    assert counts[0] == 2 and counts.sum() == 100 and counts[1:].min() >= 10
+
+
+@pytest.mark.parametrize("count, message", [(5, "at least 10"), (10**6, "only 500")])
+def test_balanced_subset_rejects_impossible_counts(count, message):
+    with pytest.raises(UserError, match=message):
+        dataset.balanced_subset(np.repeat(np.arange(10), 50), count, seed=1)
+
+
+def test_to_model_input_scales_and_adds_a_channel():
+    x = dataset.to_model_input(np.array([[[0, 255]]], dtype=np.uint8))
+    assert x.shape == (1, 1, 2, 1) and x.dtype == np.float32 and x.max() == 1.0
+
+
+def test_labels_and_images_of_different_counts(mnist, tmp_path):
+    write_idx(tmp_path / "labels", np.zeros(7, dtype=np.uint8))
+    with pytest.raises(DataError, match="holds 7 labels but .* holds 300 images"):
+        dataset.load_labelled(mnist["train_images"], tmp_path / "labels")
+
+
+def test_labels_outside_0_to_9(tmp_path):
+    write_idx(tmp_path / "images", np.zeros((3, 28, 28), dtype=np.uint8))
+    write_idx(tmp_path / "labels", np.array([1, 12, 3], dtype=np.uint8))
+    with pytest.raises(DataError, match="labels must be 0-9, found 12"):
+        dataset.load_labelled(tmp_path / "images", tmp_path / "labels")
+
+
+def test_limit_keeps_the_first_images(mnist):
+    images, labels = dataset.load_labelled(mnist["train_images"], mnist["train_labels"], limit=20)
+    assert images.shape == (20, 28, 28) and labels.tolist()[:5] == [5, 0, 4, 1, 9]

@@ -1,0 +1,23 @@
+"""The rich progress callback, rendered into a string as rich's own tests do."""
+
+import io
+
+import numpy as np
+from rich.console import Console
+
+from common.keras_setup import keras
+from common.progress import RichProgress
+from models.training import fit
+
+
+def test_progress_shows_epochs_batches_and_losses():
+    out = io.StringIO()
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.random.default_rng(0).random((40, 4)).astype("float32")
+    result = fit(model, x, x[:, :1], validation_data=(x[:8], x[:8, :1]), epochs=2, batch_size=10,
+                 callbacks=[RichProgress(Console(file=out, force_terminal=True, width=120), "stage 1")])
+    text = out.getvalue()
+    assert result.epochs_done == 2
+    assert "stage 1, epoch 1/2" in text and "stage 1, epoch 2/2" in text
+    assert "4/4" in text and "val_loss" in text

@@ -1,0 +1,94 @@
+"""The CSV run log: column order, immediate appends, older and damaged files, later updates."""
+
+from dataclasses import asdict
+
+import pytest
+
+from common.autoencoder_workbench import LOG_COLUMNS as AE_COLUMNS
+from common.classifier_workbench import LOG_COLUMNS as CLF_COLUMNS
+from common.run_log import Column, RunLog
+from models.config import AutoencoderConfig
+
+COLUMNS = [Column("layers", "Layers"), Column("loss", "Loss"), Column("note", "Note", numeric=False),
+           Column("run_id", "Run_ID", numeric=False)]
+
+
+def test_logs_start_with_the_assignment_columns():
+    assert [c.header for c in AE_COLUMNS][:8] == ["Layers", "Filter_Size", "Filters/Layer", "Epochs", "Batch_Size",
+                                                  "Train_Time", "Loss", "Val_Loss"]
+    assert [c.header for c in CLF_COLUMNS][:9] == ["Layers", "Fc_units", "Epochs", "Batch_Size", "Train_Time",
+                                                   "Loss", "Val_Loss", "Accuracy", "Val_Accuracy"]
+
+
+def test_a_row_is_the_config_as_a_dict_plus_metrics(tmp_path):
+    log = RunLog(tmp_path / "loss_values.csv", AE_COLUMNS)
+    log.append({**asdict(AutoencoderConfig(layers=3)), "train_time": 1.5, "loss": 0.02, "val_loss": 0.03})
+    lines = (tmp_path / "loss_values.csv").read_text().splitlines()
+    assert lines[0].startswith("Layers,Filter_Size,Filters/Layer,Epochs,Batch_Size,Train_Time,Loss,Val_Loss,")
+    assert lines[1].startswith("3,3,32,10,64,1.5,0.02,0.03,")
+    runs, notes = log.read()
+    assert notes == [] and runs["layers"].tolist() == [3] and runs["val_loss"].tolist() == [0.03]
+
+
+def test_each_append_is_on_disk_before_the_next(tmp_path):
+    log = RunLog(tmp_path / "log.csv", COLUMNS)
+    for i in range(3):
+        log.append({"layers": i, "loss": 0.1 * i, "note": "a, \"quoted\" note", "run_id": str(i)})
+        assert len((tmp_path / "log.csv").read_text().splitlines()) == i + 2
+    runs, _ = log.read()
+    assert runs["note"].tolist() == ['a, "quoted" note'] * 3
+
+
+def test_a_line_cut_short_by_a_crash_is_skipped_and_the_next_append_is_clean(tmp_path):
+    path = tmp_path / "log.csv"
+    log = RunLog(path, COLUMNS)
+    log.append({"layers": 2, "loss": 0.5, "note": "first", "run_id": "a"})
+    with open(path, "a") as f:
+        f.write("3,0.4")  # killed in the middle of writing a row
+    log.append({"layers": 4, "loss": 0.3, "note": "after", "run_id": "c"})
+    runs, notes = log.read()
+    assert runs["layers"].tolist() == [2, 4]
+    assert len(notes) == 1 and "line 3 has 2 fields, expected 4: skipped" in notes[0]
+
+
+def test_an_older_log_gains_the_new_columns_and_keeps_its_rows(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text("Layers,Loss\n2,0.5\n3,0.4\n")
+    log = RunLog(path, COLUMNS)
+    runs, notes = log.read()
+    assert runs["layers"].tolist() == [2, 3] and "no column Note, Run_ID (older log?)" in notes[0]
+    notes = log.append({"layers": 4, "loss": 0.3, "note": "new", "run_id": "x"})
+    assert "added columns Note, Run_ID" in notes[0]
+    assert path.read_text().splitlines() == ["Layers,Loss,Note,Run_ID", "2,0.5,,", "3,0.4,,", "4,0.3,new,x"]
+
+
+def test_hand_edited_values_are_warned_about_not_fatal(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text("Layers,Loss,Note,Run_ID,Extra\n2,0.5,ok,a,1\nthree,0.4,typed by hand,b,2\n")
+    runs, notes = RunLog(path, COLUMNS).read()
+    assert runs["loss"].tolist() == [0.5, 0.4]
+    assert runs["layers"].isna().tolist() == [False, True]
+    assert notes == [f"{path}: line 3: Layers is not a number ('three'): ignored"]
+    assert "Extra" in runs.columns  # unknown columns are kept, not dropped
+
+
+def test_update_fills_in_a_value_of_one_run(tmp_path):
+    log = RunLog(tmp_path / "log.csv", COLUMNS)
+    for run_id in ("a", "b"):
+        log.append({"layers": 2, "loss": 0.5, "run_id": run_id})
+    assert log.update("b", {"note": "saved"})
+    assert not log.update("zzz", {"note": "nothing"})
+    runs, _ = log.read()
+    assert runs["note"].tolist() == ["", "saved"]
+
+
+def test_missing_log_reads_as_empty(tmp_path):
+    runs, notes = RunLog(tmp_path / "none.csv", COLUMNS).read()
+    assert runs.empty and notes == [] and list(runs.columns) == ["layers", "loss", "note", "run_id"]
+
+
+@pytest.mark.parametrize("value, text", [(0.000123456789, "0.000123457"), (12, "12"), (None, "")])
+def test_cells_are_written_compactly(tmp_path, value, text):
+    log = RunLog(tmp_path / "log.csv", COLUMNS)
+    log.append({"layers": value, "run_id": "r"})
+    assert (tmp_path / "log.csv").read_text().splitlines()[1] == f"{text},,,r"
