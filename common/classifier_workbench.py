@@ -53,7 +53,8 @@ class ClassifierWorkbench(Workbench):
         self.test_x = dataset.to_model_input(test_images)
         self.console.print(f"Loaded {self.count} labelled images from {args.dataset}: {len(self.train_x)} for "
                            f"training, {len(self.val_x)} for validation; {len(self.test_x)} test images")
-        self.autoencoder = None
+        self.autoencoder = None  # the loaded autoencoder; each run trains a fresh copy of its encoder
+        self.stage_boundary = 0  # stage 1 epochs of the last run, for its curves
         self.use_autoencoder(args.model or self.pick_autoencoder())
         self.baseline_encoder = dict(self.encoder)  # encoder columns of the first autoencoder: the graphs' baseline
 
@@ -158,7 +159,7 @@ class ClassifierWorkbench(Workbench):
                                                   result.correct, result.wrong))
         self.console.print(f"Test accuracy: {result.accuracy:.4f} ({result.correct} correct, {result.wrong} wrong "
                            f"of {result.true.size})")
-        self.log.update(self.last["run_id"], {"test_accuracy": result.accuracy, "test_loss": result.loss})
+        self.update_log({"test_accuracy": result.accuracy, "test_loss": result.loss})
         self.last["extra"].update(test_accuracy=result.accuracy, test_loss=result.loss)
         right = np.flatnonzero(result.predicted == result.true)[:GRID]
         wrong = np.flatnonzero(result.predicted != result.true)[:GRID]

@@ -115,6 +115,13 @@ def window_available() -> bool:
     return sys.platform in ("darwin", "win32") or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+def window_toolkit() -> bool:
+    """True when matplotlib found a toolkit to open windows with (Tk, Qt, ...), not only its file-writing backend."""
+    import matplotlib.pyplot as plt
+
+    return plt.get_backend().lower() != "agg"
+
+
 def show(paths: list[Path]) -> None:
     """Open saved figures in windows and wait until they are closed."""
     import matplotlib.pyplot as plt

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from common.errors import UserError
+
 
 @dataclass(frozen=True)
 class Column:
@@ -37,7 +39,14 @@ class RunLog:
         self._header_of = {c.key: c.header for c in columns}
 
     def append(self, row: dict) -> list[str]:
-        """Append one run; return warnings about the existing file (e.g. columns it lacked and now has)."""
+        """Append one run; return warnings about the existing file (e.g. columns it lacked and now has).
+        Raises UserError when the file cannot be written."""
+        try:
+            return self._append(row)
+        except OSError as e:
+            raise UserError(f"{self.path}: cannot be written ({e.strerror or e})") from None
+
+    def _append(self, row: dict) -> list[str]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         header, notes = self._ensure_header()
         values = {self._header_of.get(k, k): v for k, v in row.items()}
@@ -53,7 +62,16 @@ class RunLog:
         return notes
 
     def update(self, run_id: str, values: dict) -> bool:
-        """Fill in values of the run whose `run_id` column matches; False if no such run is in the file."""
+        """Fill in values of the run whose `run_id` column matches; False if no such run is in the file.
+        Raises UserError when the file cannot be rewritten."""
+        try:
+            return self._update(run_id, values)
+        except OSError as e:
+            raise UserError(f"{self.path}: cannot be updated ({e.strerror or e})") from None
+
+    def _update(self, run_id: str, values: dict) -> bool:
+        if not self.path.exists():
+            return False
         header, rows = self._raw()
         id_header = self._header_of["run_id"]
         if id_header not in header:

@@ -13,9 +13,9 @@ import questionary
 from rich.console import Console
 
 from common import plotting, prompts
-from common.plotting import plot_against, varied_runs
 from common.cli import given_hyperparameters, missing_flags
 from common.errors import UserError
+from common.plotting import plot_against, varied_runs
 from common.run_log import Column, RunLog
 from common.tables import run_log_table, run_summary
 
@@ -122,7 +122,7 @@ class Workbench:
                 if not ask:
                     raise
                 self.console.print(f"[red]{e}[/]; please choose again.")
-                values = dict(given)
+                values = {}  # ask for every value, those given as flags too: they may be the problem
 
     def menu(self) -> None:
         """The main menu, until Exit."""
@@ -180,8 +180,11 @@ class Workbench:
                "dataset": str(self.dataset), "images": self.count, "seed": self.args.seed,
                "val_split": self.args.val_split,
                "timestamp": datetime.now().isoformat(timespec="seconds"), "run_id": run_id}
-        for note in self.log.append(row):
-            self.warn(note)
+        try:
+            for note in self.log.append(row):
+                self.warn(note)
+        except UserError as e:  # the trained model is still here and can be saved
+            self.warn(f"the run was not logged: {e}")
         self.last = dict(config=config, history=history, run_id=run_id, results=results, extra=extra,
                          seconds=seconds)
         self.saved = False
@@ -202,7 +205,7 @@ class Workbench:
         """Print the path of each figure written, and show them when a window can be opened."""
         for path in paths:
             self.console.print(f"Wrote {path}")
-        if paths and not self.args.no_show and plotting.window_available():
+        if paths and not self.args.no_show and plotting.window_available() and plotting.window_toolkit():
             self.console.print("Close the figure windows to return to the menu.")
             plotting.show(paths)
 
@@ -259,7 +262,7 @@ class Workbench:
                     "metrics": self.last["results"], **self.last["extra"], "run_id": self.last["run_id"],
                     "dataset": str(self.dataset), "images": self.count, "seed": self.args.seed}
         sidecar = save_model(self.model, path, metadata)
-        self.log.update(self.last["run_id"], {"model_path": str(path)})
+        self.update_log({"model_path": str(path)})
         self.saved = True
         self.console.print(f"Saved the {self.model_name} to {path} (hyperparameters and metrics in {sidecar})")
 
@@ -272,6 +275,13 @@ class Workbench:
         while path.exists():
             path, n = self.out / f"{stem}-{n}.h5", n + 1
         return path
+
+    def update_log(self, values: dict) -> None:
+        """Fill in values of the last run's log row, warning if the log cannot be rewritten."""
+        try:
+            self.log.update(self.last["run_id"], values)
+        except UserError as e:
+            self.warn(str(e))
 
     def plot_path(self, name: str) -> Path:
         return self.out / "plots" / f"{self.model_name}_{name}.png"

@@ -16,6 +16,7 @@ DROPOUT = 0.5  # dropout rate before the softmax layer
 HEAD_LEARNING_RATE = 1e-3  # stage 1: Adam on the head alone
 FINE_TUNE_LEARNING_RATE = 1e-4  # stage 2: lower, so the pretrained encoder is adjusted, not overwritten
 PREDICT_BATCH = 256  # images per batch when only computing outputs
+FEATURE_CHUNK = 1024  # images per encoder call when caching features
 
 
 @dataclass
@@ -73,8 +74,7 @@ def _train_head(encoder, head, classifier, config, train, val, cache_features, c
                    callbacks=callbacks)
     start = time.perf_counter()
     try:
-        train_features = encoder.predict(train[0], batch_size=PREDICT_BATCH, verbose=0)
-        val_features = encoder.predict(val[0], batch_size=PREDICT_BATCH, verbose=0)
+        train_features, val_features = features(encoder, train[0]), features(encoder, val[0])
     except KeyboardInterrupt:
         return FitResult(interrupted=True, seconds=time.perf_counter() - start)
     _compile(head, HEAD_LEARNING_RATE)
@@ -82,6 +82,15 @@ def _train_head(encoder, head, classifier, config, train, val, cache_features, c
                  batch_size=config.batch_size, callbacks=callbacks)
     result.seconds = time.perf_counter() - start  # the encoder pass is part of the stage's cost
     return result
+
+
+def features(encoder, images) -> np.ndarray:
+    """The encoder's output for every image, computed in chunks into one preallocated array (`predict` would hold
+    every batch's output and their concatenation at once)."""
+    out = np.empty((len(images), *encoder.output_shape[1:]), dtype=np.float32)
+    for start in range(0, len(images), FEATURE_CHUNK):
+        out[start:start + FEATURE_CHUNK] = encoder.predict_on_batch(images[start:start + FEATURE_CHUNK])
+    return out
 
 
 def _unfreeze(encoder) -> None:

@@ -100,3 +100,12 @@ def test_absurd_model_is_refused_before_building(mnist, tmp_path):
                        cwd=tmp_path)
     assert_one_line_error(done, "GiB to train")
     assert not (tmp_path / "runs" / "loss_values.csv").exists()
+
+
+def test_an_unwritable_log_is_reported_and_the_model_still_saved(mnist, tmp_path):
+    (tmp_path / "runs" / "loss_values.csv").mkdir(parents=True)  # a folder where the log file should be
+    done = run_program("autoencoder.py", "-d", mnist["train_images"], "--no-menu", *SMALL, "--limit", 100,
+                       "--save", tmp_path / "kept.h5", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "the run was not logged" in done.stdout and "loss_values.csv: cannot be written" in done.stdout
+    assert (tmp_path / "kept.h5").exists()

@@ -21,3 +21,15 @@ def test_progress_shows_epochs_batches_and_losses():
     assert result.epochs_done == 2
     assert "stage 1, epoch 1/2" in text and "stage 1, epoch 2/2" in text
     assert "4/4" in text and "val_loss" in text
+
+
+def test_without_a_terminal_each_epoch_is_one_plain_line():
+    out = io.StringIO()
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.random.default_rng(0).random((40, 4)).astype("float32")
+    fit(model, x, x[:, :1], validation_data=(x[:8], x[:8, :1]), epochs=3, batch_size=10,
+        callbacks=[RichProgress(Console(file=out, force_terminal=False, width=120))])
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 3
+    assert lines[2].startswith("epoch 3/3  loss ") and "val_loss" in lines[2] and "\x1b" not in lines[2]

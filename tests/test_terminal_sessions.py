@@ -100,6 +100,9 @@ def test_ctrl_c_during_training_keeps_the_finished_epochs(mnist, tmp_path):
 def test_classifier_session_pick_train_change_predict_save_exit(mnist, saved_autoencoder, tmp_path):
     (tmp_path / "runs").mkdir()
     shutil.copy(saved_autoencoder, tmp_path / "runs" / "ae.h5")
+    other = tmp_path / "elsewhere" / "other_ae.h5"
+    other.parent.mkdir()
+    shutil.copy(saved_autoencoder, other)
     child = spawn("classification.py", "-d", mnist["train_images"], "-dl", mnist["train_labels"],
                   "-t", mnist["test_images"], "-tl", mnist["test_labels"], cwd=tmp_path)
     menu(child, 1, expect="Which autoencoder")
@@ -112,6 +115,12 @@ def test_classifier_session_pick_train_change_predict_save_exit(mnist, saved_aut
     child.expect(NUMBER_PROMPT)
     child.sendline("32")
     child.expect("Logged to")
+    menu(child, 2)  # use another autoencoder
+    menu(child, 1, expect="Use which autoencoder")  # "Type a path...": the only other one is outside runs/
+    child.expect("Path of the autoencoder")
+    child.sendline(str(other))
+    child.expect(f"Encoder of {other}")
+    child.expect("Logged to")
     menu(child, 3)  # predict the test set
     child.expect("Test accuracy")
     menu(child, 4)  # graphs
@@ -123,8 +132,10 @@ def test_classifier_session_pick_train_change_predict_save_exit(mnist, saved_aut
     menu(child, 7)  # exit
     assert finish(child) == 0
     runs = pd.read_csv(tmp_path / "runs" / "classification_loss_values.csv")
-    assert runs["Fc_units"].tolist() == [16, 32]
-    assert pd.isna(runs.loc[0, "Test_Accuracy"]) and 0 <= runs.loc[1, "Test_Accuracy"] <= 1
+    assert runs["Fc_units"].tolist() == [16, 32, 16]
+    assert runs["Autoencoder"].tolist() == ["runs/ae.h5", "runs/ae.h5", str(other)]
+    assert runs["Test_Accuracy"].isna().tolist() == [True, True, False]
+    assert 0 <= runs.loc[2, "Test_Accuracy"] <= 1
     plots = {p.name for p in (tmp_path / "runs" / "plots").glob("*.png")}
     assert {"classifier_confusion_matrix.png", "classifier_correct_predictions.png",
             "classifier_vs_fc_units.png", "classifier_last_run_curves.png"} <= plots
