@@ -33,8 +33,8 @@ def check_ranges(config) -> None:
 class AutoencoderConfig:
     layers: int = hyperparameter(4, 2, 8, "Convolutional layers", "Layers")  # encoder blocks; the decoder mirrors them
     filter_size: int = hyperparameter(3, 1, 7, "Filter size", "Filter_Size")  # side of the square kernels
-    filters: int = hyperparameter(32, 1, 256, "Filters in the first layer", "Filters/Layer")  # doubled per block
-    epochs: int = hyperparameter(10, 1, 1000, "Epochs", "Epochs")  # passes over the training images
+    filters: int = hyperparameter(16, 1, 256, "Filters in the first layer", "Filters/Layer")  # doubled per block
+    epochs: int = hyperparameter(3, 1, 1000, "Epochs", "Epochs")  # passes over the training images
     batch_size: int = hyperparameter(64, 1, 4096, "Batch size", "Batch_Size")  # images per gradient step
 
 

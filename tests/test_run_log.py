@@ -25,7 +25,7 @@ def test_a_row_is_the_config_as_a_dict_plus_metrics(tmp_path):
     log.append({**asdict(AutoencoderConfig(layers=3)), "train_time": 1.5, "loss": 0.02, "val_loss": 0.03})
     lines = (tmp_path / "loss_values.csv").read_text().splitlines()
     assert lines[0].startswith("Layers,Filter_Size,Filters/Layer,Epochs,Batch_Size,Train_Time,Loss,Val_Loss,")
-    assert lines[1].startswith("3,3,32,10,64,1.5,0.02,0.03,")
+    assert lines[1].startswith("3,3,16,3,64,1.5,0.02,0.03,")
     runs, notes = log.read()
     assert notes == [] and runs["layers"].tolist() == [3] and runs["val_loss"].tolist() == [0.03]
 
