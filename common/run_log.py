@@ -25,9 +25,9 @@ class Column:
     in_table: bool = True  # shown by "Show the run log" (long paths and ids are not)
 
 
-def hyperparameter_columns(config_type, prefix: str = "") -> list[Column]:
+def hyperparameter_columns(config_type) -> list[Column]:
     """Columns for a hyperparameter dataclass, headed by each field's `column` metadata."""
-    return [Column(prefix + f.name, f.metadata["column"]) for f in fields(config_type)]
+    return [Column(f.name, f.metadata["column"]) for f in fields(config_type)]
 
 
 class RunLog:
