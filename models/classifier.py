@@ -9,7 +9,7 @@ from common.keras_setup import keras
 from keras import layers
 
 from models.config import ClassifierConfig
-from models.training import FitResult, fit
+from models.training import FitResult, array_batches, fit
 
 NUM_CLASSES = 10
 DROPOUT = 0.5  # dropout rate before the softmax layer
@@ -54,7 +54,8 @@ def train_classifier(encoder, config: ClassifierConfig, train, val, *, seed: int
     classifier, head = build_classifier(encoder, config)
     run = ClassifierRun(model=classifier)
     encoder.trainable = False
-    first = _train_head(encoder, head, classifier, config, train, val, cache_features, callbacks_for("stage 1"))
+    first = _train_head(encoder, head, classifier, config, train, val, cache_features, callbacks_for("stage 1"),
+                        seed)
     _extend(run, first)
     run.stage_boundary = first.epochs_done
     if first.interrupted or config.fine_tune_epochs == 0:
@@ -66,7 +67,7 @@ def train_classifier(encoder, config: ClassifierConfig, train, val, *, seed: int
     return run
 
 
-def _train_head(encoder, head, classifier, config, train, val, cache_features, callbacks) -> FitResult:
+def _train_head(encoder, head, classifier, config, train, val, cache_features, callbacks, seed) -> FitResult:
     """Fit the head with the encoder frozen: on cached features, or through the encoder at every step."""
     if not cache_features:
         _compile(classifier, HEAD_LEARNING_RATE)
@@ -78,8 +79,9 @@ def _train_head(encoder, head, classifier, config, train, val, cache_features, c
     except KeyboardInterrupt:
         return FitResult(interrupted=True, seconds=time.perf_counter() - start)
     _compile(head, HEAD_LEARNING_RATE)
-    result = fit(head, train_features, train[1], validation_data=(val_features, val[1]), epochs=config.epochs,
-                 batch_size=config.batch_size, callbacks=callbacks)
+    result = fit(head, array_batches(train_features, train[1], config.batch_size, seed=seed), None,
+                 validation_data=array_batches(val_features, val[1], PREDICT_BATCH), epochs=config.epochs,
+                 batch_size=None, callbacks=callbacks)
     result.seconds = time.perf_counter() - start  # the encoder pass is part of the stage's cost
     return result
 

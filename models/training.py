@@ -1,9 +1,14 @@
 """Fitting a compiled model while keeping every finished epoch, even when the user presses Ctrl-C."""
 
+import signal
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from common.keras_setup import keras
+import numpy as np
+
+from common.keras_setup import keras, tf
 
 
 @dataclass
@@ -31,13 +36,80 @@ class EpochRecorder(keras.callbacks.Callback):
             self.history.setdefault(name, []).append(float(value))
 
 
-def fit(model, x, y, *, validation_data, epochs: int, batch_size: int, callbacks=()) -> FitResult:
-    """Fit quietly with the given callbacks; Ctrl-C ends it and keeps the epochs already finished."""
+class _StopWhenAsked(keras.callbacks.Callback):
+    """Raise KeyboardInterrupt at the next batch boundary once Ctrl-C has been noted.
+
+    Python raises KeyboardInterrupt wherever the main thread happens to be; at an epoch boundary that is often a
+    destructor (the previous epoch's data iterator), where Python prints the exception and carries on, and the
+    user's Ctrl-C is lost. Raised here instead, it always ends `fit`.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.asked = False
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._check()
+
+    def on_test_batch_end(self, batch, logs=None):
+        self._check()
+
+    def _check(self):
+        if self.asked:
+            raise KeyboardInterrupt
+
+
+@contextmanager
+def _ctrl_c_noted(watcher: _StopWhenAsked):
+    """While the block runs, a first Ctrl-C only sets `watcher.asked`; a second one interrupts at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def note(signum, frame):
+        watcher.asked = True
+        signal.signal(signal.SIGINT, previous)
+
+    signal.signal(signal.SIGINT, note)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def array_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int | None = None):
+    """A tf.data pipeline of (x, y) batches gathered from in-memory arrays by index, reshuffled each epoch when
+    seeded. Unlike `fit(x, y)`, it makes no framework-side copy of the arrays: it matters for large ones such as
+    cached encoder features."""
+
+    def take(indices):
+        indices = np.sort(indices)  # read the rows in memory order
+        return x[indices], y[indices]
+
+    def gather(indices):
+        xb, yb = tf.numpy_function(take, [indices], [tf.as_dtype(x.dtype), tf.as_dtype(y.dtype)])
+        xb.set_shape((None, *x.shape[1:]))
+        yb.set_shape((None, *y.shape[1:]))
+        return xb, yb
+
+    indices = tf.data.Dataset.range(len(x))
+    if seed is not None:
+        indices = indices.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    return indices.batch(batch_size).map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
+def fit(model, x, y, *, validation_data, epochs: int, batch_size: int | None, callbacks=()) -> FitResult:
+    """Fit quietly with the given callbacks; Ctrl-C ends it and keeps the epochs already finished.
+    `x` may be a dataset of batches (then `y` and `batch_size` are None)."""
     result = FitResult()
+    watcher = _StopWhenAsked()
     start = time.perf_counter()
     try:
-        model.fit(x, y, validation_data=validation_data, epochs=epochs, batch_size=batch_size, shuffle=True,
-                  verbose=0, callbacks=[EpochRecorder(result.history), *callbacks])
+        with _ctrl_c_noted(watcher):
+            model.fit(x, y, validation_data=validation_data, epochs=epochs, batch_size=batch_size,
+                      shuffle=not isinstance(x, tf.data.Dataset), verbose=0,
+                      callbacks=[watcher, EpochRecorder(result.history), *callbacks])
     except KeyboardInterrupt:
         result.interrupted = True
         for callback in callbacks:  # let progress displays close as if training had ended
