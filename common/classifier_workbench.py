@@ -124,11 +124,12 @@ class ClassifierWorkbench(Workbench):
         from models.classifier import train_classifier
         from models.encoder import extract_encoder
 
-        chosen = (dataset.balanced_subset(self.train_y, config.labels, self.args.seed) if config.labels
-                  else np.arange(len(self.train_y)))
+        train = (self.train_x, self.train_y)
+        if config.labels:  # a balanced, seeded subset; all labels need no copy
+            chosen = dataset.balanced_subset(self.train_y, config.labels, self.args.seed)
+            train = (self.train_x[chosen], self.train_y[chosen])
         encoder = extract_encoder(self.autoencoder, source=str(self.autoencoder_path))
-        run = train_classifier(encoder, config, (self.train_x[chosen], self.train_y[chosen]),
-                               (self.val_x, self.val_y), seed=self.args.seed,
+        run = train_classifier(encoder, config, train, (self.val_x, self.val_y), seed=self.args.seed,
                                callbacks_for=lambda stage: [RichProgress(self.console, stage)])
         if not run.history:
             self.console.print("Stopped before the first epoch ended: nothing to log.")
@@ -137,7 +138,7 @@ class ClassifierWorkbench(Workbench):
         results = {name: run.history[name][-1] for name in ("loss", "val_loss", "accuracy", "val_accuracy")}
         times = dict(zip(("stage1_time", "stage2_time"), (round(s, 2) for s in run.stage_seconds)))
         self.record(config, run.history, run.seconds, run.interrupted, results,
-                    {**self.encoder, "autoencoder": str(self.autoencoder_path), "labels_used": len(chosen), **times})
+                    {**self.encoder, "autoencoder": str(self.autoencoder_path), "labels_used": len(train[1]), **times})
 
     # --- menu -----------------------------------------------------------------------------------------------------
     def extra_menu_items(self):
