@@ -18,7 +18,7 @@ from common import dataset  # noqa: E402
 from models.autoencoder import build_autoencoder  # noqa: E402
 from models.classifier import predict_classes, train_classifier  # noqa: E402
 from models.config import AutoencoderConfig, ClassifierConfig  # noqa: E402
-from models.encoder import describe, extract_encoder  # noqa: E402
+from models.encoder import describe, encoder_view, extract_encoder  # noqa: E402
 from models.evaluation import evaluate  # noqa: E402
 from models.persistence import load_model  # noqa: E402
 
@@ -40,7 +40,7 @@ def main():
     test_images, test_y = dataset.load_labelled(dataset.TEST_IMAGES, dataset.TEST_LABELS)
     test_x = dataset.to_model_input(test_images)
     pretrained = load_model(args.model)
-    shape = describe(extract_encoder(pretrained))
+    shape = describe(encoder_view(pretrained))
     untrained = build_autoencoder(AutoencoderConfig(layers=shape.layers, filter_size=shape.filter_size,
                                                     filters=shape.filters))
     print(f"encoder: {shape}; head: {args.fc_units} units; epochs {args.epochs} + {args.fine_tune_epochs}")

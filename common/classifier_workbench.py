@@ -61,12 +61,12 @@ class ClassifierWorkbench(Workbench):
     # --- the autoencoder ------------------------------------------------------------------------------------------
     def use_autoencoder(self, path) -> None:
         """Load an autoencoder and check its encoder fits the images; UserError (and no change) otherwise."""
-        from models.encoder import check_input, describe, extract_encoder
+        from models.encoder import check_input, describe, encoder_view
         from models.persistence import load_model
 
         model = load_model(path)
         check_input(model, self.image_shape, source=str(path), images=f"the images in {self.args.dataset}")
-        shape = describe(extract_encoder(model, source=str(path)))
+        shape = describe(encoder_view(model, source=str(path)))
         self.autoencoder, self.autoencoder_path = model, Path(path)
         self.encoder = {"encoder_layers": shape.layers, "encoder_filter_size": shape.filter_size,
                         "encoder_filters": shape.filters}

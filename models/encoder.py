@@ -22,11 +22,16 @@ class EncoderShape:
 def extract_encoder(autoencoder, source="the model") -> keras.Model:
     """Return the encoder (input to code) of a mirrored convolutional autoencoder, as a copy: training it
     leaves `autoencoder` as it was."""
+    return encoder_view(_copy(autoencoder), source)
+
+
+def encoder_view(autoencoder, source="the model") -> keras.Model:
+    """Return the encoder (input to code) of a mirrored convolutional autoencoder, sharing its layers: for
+    inspecting it; train a copy from `extract_encoder` instead."""
     input_shape, output_shape = tuple(autoencoder.input_shape[1:]), tuple(autoencoder.output_shape[1:])
     if len(input_shape) != 3 or input_shape != output_shape:
         raise UserError(f"{source}: not an autoencoder: it maps {_shape(input_shape)} inputs to "
                         f"{_shape(output_shape)} outputs")
-    autoencoder = _copy(autoencoder)
     names = [layer.name for layer in autoencoder.layers]
     end = autoencoder.get_layer(CODE_LAYER) if CODE_LAYER in names else _mirror_point(autoencoder, source)
     return keras.Model(autoencoder.inputs, end.output, name="encoder")

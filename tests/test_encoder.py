@@ -8,7 +8,7 @@ from common.keras_setup import keras
 from keras import layers
 from models.autoencoder import build_autoencoder
 from models.config import AutoencoderConfig
-from models.encoder import EncoderShape, check_input, describe, extract_encoder
+from models.encoder import EncoderShape, check_input, describe, encoder_view, extract_encoder
 from models.persistence import load_model
 
 
@@ -74,3 +74,10 @@ def test_input_shape_must_fit_the_images():
     check_input(model, (32, 32))
     with pytest.raises(UserError, match="big.h5: expects inputs of 32x32x1 but the images are 28x28x1"):
         check_input(model, (28, 28), source="big.h5")
+
+
+def test_encoder_view_shares_the_layers_and_finds_the_same_end():
+    model = build_autoencoder(AutoencoderConfig(layers=3, filters=4))
+    view = encoder_view(model)
+    assert view.get_layer("encoder_conv_1") is model.get_layer("encoder_conv_1")
+    assert view.output_shape == extract_encoder(model).output_shape == (None, 7, 7, 16)
