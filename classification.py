@@ -3,8 +3,8 @@
 
 import sys
 
-from common.cli import Parser, add_hyperparameter_flags, add_run_flags
-from common.dataset import TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS
+from common.cli import Parser, add_hyperparameter_flags, add_labels_flags, add_run_flags, resolve_labels_flags
+from common.dataset import NUM_CLASSES, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS
 from common.main import guarded
 from models.config import ClassifierConfig
 
@@ -19,9 +19,11 @@ def parse(argv):
     data.add_argument("-tl", "--test-labels", metavar="PATH", default=str(TEST_LABELS), help="test labels (IDX)")
     parser.add_argument("-model", "--model", metavar="PATH",
                         help="autoencoder saved by autoencoder.py (.h5 or .keras); asked for when not given")
-    add_hyperparameter_flags(parser, ClassifierConfig)
+    add_labels_flags(parser, add_hyperparameter_flags(parser, ClassifierConfig, skip=("labels",)))
     add_run_flags(parser)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    resolve_labels_flags(parser, args, NUM_CLASSES)
+    return args
 
 
 def main(argv=None) -> int:

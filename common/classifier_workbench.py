@@ -1,15 +1,18 @@
 """The classifier program: a saved autoencoder's encoder, a fully connected head, two-stage training, prediction."""
 
-from dataclasses import asdict, fields
+import hashlib
+from dataclasses import asdict, fields, replace
 from pathlib import Path
 
 import numpy as np
 
 from common import dataset, prompts
+from common.cli import DEFAULT_BUDGETS, DEFAULT_REPEATS, given_hyperparameters, label_budgets, label_list
 from common.errors import UserError
-from common.plotting import plot_confusion, plot_history, plot_image_grid
+from common.label_study import StudyData, StudyPlan, check_plan, reusable, run_study, summarize
+from common.plotting import plot_confusion, plot_history, plot_image_grid, plot_label_study
 from common.run_log import Column, hyperparameter_columns
-from common.tables import classification_report
+from common.tables import classification_report, label_study_table
 from common.workbench import BACK, Workbench, run_columns
 from models.config import ClassifierConfig, check_ranges
 
@@ -19,11 +22,17 @@ LOG_COLUMNS = [
     *run_columns("train_time", "loss", "val_loss"),
     Column("accuracy", "Accuracy"), Column("val_accuracy", "Val_Accuracy"),
     _HYPER["fine_tune_epochs"], _HYPER["labels"], Column("labels_used", "Labels_Used"),
+    Column("init", "Init", numeric=False, missing="pretrained"),  # older logs had only pretrained runs
     Column("test_accuracy", "Test_Accuracy"), Column("test_loss", "Test_Loss"),
     Column("encoder_filter_size", "Filter_Size"), Column("encoder_filters", "Filters/Layer"),
     Column("autoencoder", "Autoencoder", numeric=False, in_table=False),
+    Column("autoencoder_sha256", "Autoencoder_SHA256", numeric=False, in_table=False),
     *run_columns("seed", "timestamp", "dataset", "images", "val_split", "epochs_done"),
+    Column("split_seed", "Split_Seed", in_table=False),
+    Column("test_dataset", "Test_Dataset", numeric=False, in_table=False),
+    Column("test_images", "Test_Images", in_table=False),
     Column("stage1_time", "Stage1_Time", in_table=False), Column("stage2_time", "Stage2_Time", in_table=False),
+    Column("wall_time", "Wall_Time", in_table=False),
     *run_columns("interrupted", "model_path", "run_id"),
 ]
 ENCODER_LABELS = {"encoder_layers": "Encoder layers", "encoder_filter_size": "Encoder filter size",
@@ -67,7 +76,7 @@ class ClassifierWorkbench(Workbench):
         model = load_model(path)
         check_input(model, self.image_shape, source=str(path), images=f"the images in {self.args.dataset}")
         shape = describe(encoder_view(model, source=str(path)))
-        self.autoencoder, self.autoencoder_path = model, Path(path)
+        self.autoencoder, self.autoencoder_path, self.autoencoder_sha256 = model, Path(path), file_sha256(path)
         self.encoder = {"encoder_layers": shape.layers, "encoder_filter_size": shape.filter_size,
                         "encoder_filters": shape.filters}
         self.console.print(f"Encoder of {path}: {shape.layers} convolutional layers, filter size "
@@ -82,13 +91,16 @@ class ClassifierWorkbench(Workbench):
         return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
 
     def pick_autoencoder(self) -> Path:
-        """Ask which saved autoencoder to use (the program needs one to start)."""
-        if self.args.no_menu or not prompts.interactive():
-            raise UserError("no autoencoder given: pass -model PATH (a model saved by autoencoder.py)")
+        """Ask which saved autoencoder to use (the program needs one to start); without questions (--no-menu, no
+        terminal), take the newest one saved under --out and say so."""
         candidates = self.saved_autoencoders()
         if not candidates:
-            raise UserError(f"no autoencoder saved under {self.out}/: train one with autoencoder.py, "
-                            f"or pass -model PATH")
+            raise UserError(f"no autoencoder given and none saved under {self.out}/: pass -model PATH (a model "
+                            f"saved by autoencoder.py)")
+        if self.args.no_menu or not prompts.interactive():
+            self.console.print(f"Using the newest autoencoder under {self.out}/: {candidates[0]} (-model PATH "
+                               f"chooses another)")
+            return candidates[0]
         choice = prompts.choose("Which autoencoder?", [str(p) for p in candidates], **self.prompt_kwargs)
         if choice is None:
             raise KeyboardInterrupt
@@ -121,28 +133,113 @@ class ClassifierWorkbench(Workbench):
 
     def train(self, config):
         from common.progress import RichProgress
-        from models.classifier import train_classifier
-        from models.encoder import extract_encoder
 
-        train = (self.train_x, self.train_y)
-        if config.labels:  # a balanced, seeded subset; all labels need no copy
-            chosen = dataset.balanced_subset(self.train_y, config.labels, self.args.seed)
-            train = (self.train_x[chosen], self.train_y[chosen])
-        encoder = extract_encoder(self.autoencoder, source=str(self.autoencoder_path))
-        run = train_classifier(encoder, config, train, (self.val_x, self.val_y), seed=self.args.seed,
-                               callbacks_for=lambda stage: [RichProgress(self.console, stage)])
+        train = dataset.labelled_part(self.train_x, self.train_y, config.labels, self.args.seed)
+        run = self.train_one(config, train, self.args.seed, lambda stage: [RichProgress(self.console, stage)])
         if not run.history:
             self.console.print("Stopped before the first epoch ended: nothing to log.")
             return
         self.model, self.stage_boundary = run.model, run.stage_boundary
         results = {name: run.history[name][-1] for name in ("loss", "val_loss", "accuracy", "val_accuracy")}
         times = dict(zip(("stage1_time", "stage2_time"), (round(s, 2) for s in run.stage_seconds)))
-        self.record(config, run.history, run.seconds, run.interrupted, results,
-                    {**self.encoder, "autoencoder": str(self.autoencoder_path), "labels_used": len(train[1]), **times})
+        self.record(config, run.history, run.seconds, run.interrupted, results, {"labels_used": len(train[1]), **times})
+
+    def train_one(self, config, train, seed: int, callbacks_for):
+        """Train one classifier on the current autoencoder's encoder, or on random weights of its shape when
+        `config.init` says scratch; return its ClassifierRun."""
+        from models.classifier import train_classifier
+        from models.encoder import extract_encoder
+
+        encoder = extract_encoder(self.autoencoder, source=str(self.autoencoder_path), init=config.init, seed=seed)
+        return train_classifier(encoder, config, train, (self.val_x, self.val_y), seed=seed,
+                                callbacks_for=callbacks_for)
+
+    def context(self) -> dict:
+        return {**super().context(), **self.encoder, "autoencoder": str(self.autoencoder_path),
+                "autoencoder_sha256": self.autoencoder_sha256, "split_seed": self.args.seed,
+                "test_dataset": str(Path(self.args.test).resolve()), "test_images": len(self.test_y)}
+
+    # --- the label-budget study --------------------------------------------------------------------------------
+    def run(self) -> int:
+        if self.args.study:
+            return self.study_from_flags()
+        return super().run()
+
+    def study_from_flags(self) -> int:
+        """--study labels: the study with the hyperparameters given (defaults for the rest), then exit; 130 when
+        Ctrl-C stopped it."""
+        config = ClassifierConfig(**given_hyperparameters(self.args, ClassifierConfig))
+        check_ranges(config)
+        plan = StudyPlan(config, tuple(self.args.budgets), self.args.repeats, self.args.seed)
+        outcome = self.study(plan, self.args.fresh)
+        return 130 if outcome.interrupted else 0
+
+    def study_menu(self) -> None:
+        """Menu: ask for the budgets and repeats, then run the study with the baseline hyperparameters."""
+        text = prompts.ask_text("Numbers of labelled images, separated by commas (all = every label):",
+                                DEFAULT_BUDGETS, **self.prompt_kwargs)
+        if not text:
+            return
+        try:
+            budgets = label_budgets(label_list(text), dataset.NUM_CLASSES, study=True)
+        except (UserError, ValueError, TypeError) as e:
+            self.console.print(f"[red]{e}[/]")
+            return
+        repeats = prompts.ask_int("Repeats of each budget and arm", DEFAULT_REPEATS, 1, 100, **self.prompt_kwargs)
+        if repeats is None:
+            return
+        plan = StudyPlan(replace(self.baseline, labels=0, init="pretrained"), tuple(budgets), repeats,
+                         self.args.seed)
+        found = len(reusable(self.read_runs(), plan, self.context()))
+        fresh = False
+        if found:
+            reuse = prompts.confirm(f"{found} of {len(plan.runs())} runs are in the run log already. Reuse them?",
+                                    default=True, **self.prompt_kwargs)
+            if reuse is None:
+                return
+            fresh = not reuse
+        try:
+            self.study(plan, fresh)
+        except UserError as e:
+            self.console.print(f"[red]{e}[/]")
+
+    def study(self, plan: StudyPlan, fresh: bool):
+        """Run the study, then show its table and plot (of the runs finished, when Ctrl-C stopped it)."""
+        from common.progress import StudyProgress
+
+        config = plan.config
+        check_plan(plan, self.train_y)
+        seeds = f"seed {plan.seed}" if plan.repeats == 1 else f"seeds {plan.seed}-{plan.seed + plan.repeats - 1}"
+        self.console.print(f"Label-budget study: {', '.join(_budget(b) for b in plan.budgets)} labelled images, "
+                           f"{plan.repeats} repeat{'s' if plan.repeats > 1 else ''} ({seeds}), pretrained "
+                           f"and scratch encoders; {config.fc_units} units, {config.epochs} + "
+                           f"{config.fine_tune_epochs} epochs, batch {config.batch_size}; tested on "
+                           f"{len(self.test_y)} test images.")
+        data = StudyData((self.train_x, self.train_y), (self.val_x, self.val_y), (self.test_x, self.test_y))
+        outcome = run_study(plan, data, self.train_one, log=self.log, context=self.context(), fresh=fresh,
+                            reporter=StudyProgress(self.console))
+        if outcome.interrupted:
+            self.console.print("Stopped (Ctrl-C): the runs finished so far are logged; run the same study again to "
+                               "carry on.")
+        if outcome.rows.empty:
+            return outcome
+        summary = summarize(outcome.rows)
+        title = f"Label-budget study ({len(self.test_y):,} test images)"
+        caption = (f"Test accuracy, mean ± standard deviation over {plan.repeats} repeats, of the classifier on the "
+                   f"autoencoder's encoder (pretrained) and on random weights of the same shape (scratch); "
+                   f"difference: pretrained minus scratch on the same subsets and seeds; wall time: both, every "
+                   f"repeat.")
+        self.console.print(label_study_table(summary, title, caption))
+        path = plot_label_study(summary, outcome.rows, self.plot_path("label_study"),
+                                f"Encoder of {self.autoencoder_path.name}: pretrained against scratch")
+        self.console.print(f"Logged to {self.log.path}")
+        self.present([path])
+        return outcome
 
     # --- menu -----------------------------------------------------------------------------------------------------
     def extra_menu_items(self):
-        return [("Use another autoencoder", self.switch_autoencoder), ("Predict the test set", self.predict)]
+        return [("Use another autoencoder", self.switch_autoencoder), ("Predict the test set", self.predict),
+                ("Study: test accuracy against the number of labels", self.study_menu)]
 
     def after_single_run(self):
         self.predict()
@@ -185,5 +282,18 @@ class ClassifierWorkbench(Workbench):
         return paths
 
 
+def _budget(labels: int) -> str:
+    return f"{labels:,}" if labels else "all"
+
+
 def _side(images) -> str:
     return f"{images.shape[1]}x{images.shape[2]}"
+
+
+def file_sha256(path) -> str:
+    """The SHA-256 of a file's contents, in hex: runs of a study are reused only on the very same autoencoder."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

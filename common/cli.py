@@ -2,9 +2,15 @@
 
 import argparse
 from dataclasses import fields
+from pathlib import Path
 
-from common.prompts import parse_int
 from common.errors import UserError
+from common.prompts import parse_int
+from models.config import is_choice
+
+ALL_LABELS = "all"  # --labels all: every labelled training image
+DEFAULT_BUDGETS = "100,300,1000,all"  # the study's --labels when not given
+DEFAULT_REPEATS = 3  # the study's --repeats when not given
 
 
 class Parser(argparse.ArgumentParser):
@@ -14,13 +20,54 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def add_hyperparameter_flags(parser: Parser, config_type) -> None:
-    """One `--name` flag per field of a hyperparameter dataclass, checked against the field's range."""
+def add_hyperparameter_flags(parser: Parser, config_type, skip=()):
+    """One `--name` flag per field of a hyperparameter dataclass, checked against the field's range or choices;
+    fields in `skip` are left to the caller. Returns the argument group, for the caller's own flags."""
     group = parser.add_argument_group("hyperparameters (asked for when not given)")
     for f in fields(config_type):
+        if f.name in skip:
+            continue
+        if is_choice(f):
+            group.add_argument(flag(f.name), dest=f.name, choices=f.metadata["choices"],
+                               help=f"{f.metadata['label']} (default {f.default}; not asked for)")
+            continue
         low, high = f.metadata["low"], f.metadata["high"]
-        group.add_argument(f"--{f.name.replace('_', '-')}", dest=f.name, metavar="N", type=_int_in(low, high),
+        group.add_argument(flag(f.name), dest=f.name, metavar="N", type=_int_in(low, high),
                            help=f"{f.metadata['label']}, {low}-{high} (default {f.default})")
+    return group
+
+
+def flag(name: str) -> str:
+    """The command-line flag of a field: `fine_tune_epochs` -> `--fine-tune-epochs`."""
+    return f"--{name.replace('_', '-')}"
+
+
+def label_list(text: str) -> list[str]:
+    """Numbers of labelled images separated by commas, or 'all': checked for form here, for sense by the caller."""
+    items = [item.strip().lower() for item in text.split(",")]
+    for item in items:
+        if item != ALL_LABELS and not item.isdigit():
+            raise argparse.ArgumentTypeError(f"{text!r}: expected numbers of labelled images separated by commas, "
+                                             f"or '{ALL_LABELS}' (for example 100,1000,{ALL_LABELS})")
+    return items
+
+
+def label_budgets(items: list[str], classes: int, study: bool) -> list[int]:
+    """Label counts from `label_list` items, 0 for all; UserError for one that cannot be a budget. A single run
+    also takes 0 for all; a study needs one label per class at least."""
+    if not study and len(items) > 1:
+        raise UserError(f"--labels {','.join(items)}: give one number (a list is for --study labels)")
+    budgets = []
+    for item in items:
+        value = 0 if item == ALL_LABELS else int(item)
+        every = item == ALL_LABELS or (value == 0 and not study)  # a single run's 0 has always meant all
+        if not every and value < classes:
+            alternative = f"'{ALL_LABELS}'" if study else f"0 or '{ALL_LABELS}'"
+            raise UserError(f"--labels {item}: at least {classes} labelled images are needed, one per class, "
+                            f"or {alternative} for every label")
+        if value not in budgets:
+            budgets.append(value)
+    return sorted(budgets, key=lambda b: b or float("inf"))
 
 
 def add_run_flags(parser: Parser, default_out: str = "runs") -> None:
@@ -31,12 +78,47 @@ def add_run_flags(parser: Parser, default_out: str = "runs") -> None:
                         help="fraction of the training file held out for validation, seeded (default 0.2)")
     parser.add_argument("--seed", metavar="N", type=_int_in(0, 2**31 - 1), default=1,
                         help="seed of the split and the weights (default 1)")
-    parser.add_argument("--out", metavar="DIR", default=default_out,
+    parser.add_argument("--out", metavar="DIR", default=default_out, type=_folder,
                         help=f"folder of the run log, plots and saved models (default {default_out}/)")
     parser.add_argument("--save", metavar="PATH", help="where --no-menu saves the model (.h5 or .keras)")
     parser.add_argument("--no-menu", action="store_true",
                         help="train once with the given or default values, log, save and exit")
     parser.add_argument("--no-show", action="store_true", help="write graphs as PNG files without opening windows")
+
+
+def add_labels_flags(parser: Parser, group) -> None:
+    """--labels (one budget, or a study's list) in the hyperparameter `group`, and the study's own flags."""
+    group.add_argument("--labels", metavar="N", type=label_list,
+                       help=f"labelled training images, balanced across the classes and seeded: a number, or "
+                            f"{ALL_LABELS} (default); with --study labels, several separated by commas "
+                            f"(default {DEFAULT_BUDGETS})")
+    study = parser.add_argument_group("the label-budget study: pretrained against scratch, repeated")
+    study.add_argument("--study", choices=["labels"],
+                       help="train and test both encoders for each --labels budget, --repeats times each, then show "
+                            "the table and plot; runs already in the run log are reused")
+    study.add_argument("--repeats", metavar="N", type=_int_in(1, 100),
+                       help=f"runs per budget and encoder, with seeds --seed, --seed + 1, ... (default "
+                            f"{DEFAULT_REPEATS})")
+    study.add_argument("--fresh", action="store_true", help="train every run of the study again")
+
+
+def resolve_labels_flags(parser: Parser, args, classes: int) -> None:
+    """Check the study flags go together and turn --labels into `args.labels` (a single run's budget, or None) and
+    `args.budgets` (a study's)."""
+    if not args.study:
+        for name in ("repeats", "fresh"):
+            if getattr(args, name):
+                parser.error(f"{flag(name)} goes with --study labels")
+    elif args.init is not None:
+        parser.error("--init does not go with --study labels: the study trains both encoders")
+    items = args.labels or (label_list(DEFAULT_BUDGETS) if args.study else None)
+    try:
+        budgets = label_budgets(items, classes, study=bool(args.study)) if items else None
+    except UserError as e:
+        parser.error(str(e))
+    args.budgets = budgets if args.study else None
+    args.labels = budgets[0] if budgets and not args.study else None
+    args.repeats = args.repeats or DEFAULT_REPEATS
 
 
 def given_hyperparameters(args, config_type) -> dict:
@@ -45,8 +127,8 @@ def given_hyperparameters(args, config_type) -> dict:
 
 
 def missing_flags(config_type, given: dict) -> list[str]:
-    """The flags of hyperparameters not given."""
-    return [f"--{f.name.replace('_', '-')}" for f in fields(config_type) if f.name not in given]
+    """The flags of hyperparameters that would be asked for and were not given."""
+    return [flag(f.name) for f in fields(config_type) if f.name not in given and not is_choice(f)]
 
 
 def _int_in(low: int, high: int):
@@ -56,6 +138,13 @@ def _int_in(low: int, high: int):
         except UserError as e:
             raise argparse.ArgumentTypeError(str(e)) from None
     return convert
+
+
+def _folder(text: str) -> str:
+    """A folder to write into: it may not exist yet, but it may not be a file."""
+    if Path(text).exists() and not Path(text).is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r}: is a file, expected a folder")
+    return text
 
 
 def _fraction(text: str) -> float:

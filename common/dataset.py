@@ -26,8 +26,7 @@ class Split:
 def load_images(path, limit: int | None = None) -> np.ndarray:
     """Read an images file, keep the first `limit` images, and check there is something to train on."""
     images = read_images(path)
-    if images.shape[0] == 0:
-        raise DataError(f"{path}: holds no images")
+    _check_images(images, path)
     return images[:limit] if limit else images
 
 
@@ -37,12 +36,19 @@ def load_labelled(images_path, labels_path, limit: int | None = None) -> tuple[n
     if images.shape[0] != labels.shape[0]:
         raise DataError(f"{labels_path}: holds {labels.shape[0]} labels but {images_path} "
                         f"holds {images.shape[0]} images")
-    if images.shape[0] == 0:
-        raise DataError(f"{images_path}: holds no images")
+    _check_images(images, images_path)
     if labels.max() >= NUM_CLASSES:
         bad = np.unique(labels[labels >= NUM_CLASSES])
         raise DataError(f"{labels_path}: labels must be 0-9, found {', '.join(map(str, bad[:5]))}")
     return (images[:limit], labels[:limit]) if limit else (images, labels)
+
+
+def _check_images(images: np.ndarray, path) -> None:
+    """DataError for a file with nothing to train on: no images, or images with no pixels."""
+    if images.shape[0] == 0:
+        raise DataError(f"{path}: holds no images")
+    if 0 in images.shape[1:]:
+        raise DataError(f"{path}: holds images of {images.shape[1]}x{images.shape[2]} pixels: nothing to learn from")
 
 
 def to_model_input(images: np.ndarray) -> np.ndarray:
@@ -72,3 +78,11 @@ def balanced_subset(labels: np.ndarray, count: int, seed: int) -> np.ndarray:
         c = min((c for c in range(NUM_CLASSES) if taken[c] < len(pools[c])), key=lambda c: taken[c])
         taken[c] += 1
     return np.sort(np.concatenate([pool[:n] for pool, n in zip(pools, taken)]))
+
+
+def labelled_part(images: np.ndarray, labels: np.ndarray, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """All of the training split when `count` is 0 (no copy), else a balanced subset of `count` images, seeded."""
+    if not count:
+        return images, labels
+    chosen = balanced_subset(labels, count, seed)
+    return images[chosen], labels[chosen]

@@ -1,7 +1,11 @@
 """Read and write IDX files (the MNIST format), raw or gzip-compressed."""
 
 import gzip
+import math
+import os
+import stat
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +18,7 @@ _KIND = {IMAGES_MAGIC: "images", LABELS_MAGIC: "labels"}
 _UBYTE = 0x08
 _GZIP_MAGIC = b"\x1f\x8b"
 _CHUNK = 1 << 20  # bytes per read
+DEFLATE_MAX_RATIO = 1032  # deflate expands data at most about 1032 times: the most a gzip file can hold
 
 
 def read_images(path) -> np.ndarray:
@@ -29,19 +34,39 @@ def read_labels(path) -> np.ndarray:
 def read_idx(path, expected_magic: int) -> np.ndarray:
     """Read an IDX file, checking its magic number, dimensions and length against the header.
 
-    The data is read straight into the array it is returned in, so loading needs little more memory than the result.
+    No buffer is made larger than the file can hold: a raw file's size must match its header exactly before the
+    data is read; a gzip file's promise must be within what deflate can expand its size to and agree with the size
+    its trailer records, or its data is read in chunks and only kept if it is all there. The data is then read
+    straight into the array it is returned in, so loading needs little more memory than the result.
     """
     path = Path(path)
     try:
-        with _open(path) as f:
-            return _read(f, path, expected_magic)
+        packed, size = _inspect(path)
+        with gzip.open(path, "rb") if packed else open(path, "rb") as f:
+            return _read(f, path, expected_magic, _Source(packed, size, _gzip_size(path) if packed else None))
     except (OSError, EOFError, zlib.error) as e:
         if isinstance(e, OSError) and not isinstance(e, gzip.BadGzipFile) and e.strerror:
             raise DataError(f"{path}: cannot be read ({e.strerror})") from None
         raise DataError(f"{path}: corrupt gzip data ({e})") from None
 
 
-def _read(f, path: Path, expected_magic: int) -> np.ndarray:
+@dataclass(frozen=True)
+class _Source:
+    """What the file on disk says about the IDX stream inside it."""
+    packed: bool  # gzip-compressed
+    size: int  # bytes on disk
+    trailer: int | None  # a gzip file's recorded uncompressed size, modulo 2**32
+
+    def capacity(self) -> int:
+        """The most bytes of IDX stream this file can hold."""
+        return self.size * DEFLATE_MAX_RATIO if self.packed else self.size
+
+    def confirms(self, total: int) -> bool:
+        """True when the file's own records back a stream of `total` bytes (always, for a raw file of that size)."""
+        return total == self.size if not self.packed else self.trailer == total % 2 ** 32
+
+
+def _read(f, path: Path, expected_magic: int, source: _Source) -> np.ndarray:
     """Parse an open IDX stream."""
     what = _KIND[expected_magic]
     start = f.read(4)
@@ -56,13 +81,22 @@ def _read(f, path: Path, expected_magic: int) -> np.ndarray:
     if len(dims_bytes) < 4 * ndim:
         raise DataError(f"{path}: truncated header ({4 + len(dims_bytes)} bytes, the header needs {4 + 4 * ndim})")
     dims = tuple(int.from_bytes(dims_bytes[4 * i: 4 * i + 4], "big") for i in range(ndim))
-    expected = int(np.prod(dims, dtype=np.int64))
-    data = np.empty(expected, dtype=np.uint8)
-    actual = _read_into(f, memoryview(data))
+    header, expected = 4 + 4 * ndim, math.prod(dims)  # Python integers: no overflow
+    if not source.packed and source.size - header < expected:
+        raise DataError(f"{path}: truncated: the header promises {_shape(dims)} ({expected} bytes) "
+                        f"but only {source.size - header} bytes follow")
+    if expected > source.capacity() - header:
+        raise DataError(f"{path}: the header promises {_shape(dims)} ({expected:,} bytes), more than a "
+                        f"{source.size:,}-byte gzip file can hold")
+    if source.confirms(header + expected):
+        data = _allocate(expected, path, dims)
+        actual = _read_into(f, memoryview(data))
+    else:
+        data, actual = _read_chunks(f, expected)
     if actual < expected:
         raise DataError(f"{path}: truncated: the header promises {_shape(dims)} ({expected} bytes) "
                         f"but only {actual} bytes follow")
-    extra = len(f.read())
+    extra = _count_rest(f)
     if extra:
         raise DataError(f"{path}: {extra} unexpected bytes after the {_shape(dims)} the header promises")
     return data.reshape(dims)
@@ -90,16 +124,57 @@ def _read_into(f, view: memoryview) -> int:
     return done
 
 
-def _open(path: Path):
-    """Open for reading, through gzip when the file is gzip-compressed (by content, not by name)."""
+def _read_chunks(f, expected: int) -> tuple[np.ndarray, int]:
+    """Read up to `expected` bytes chunk by chunk, so memory grows only with data that is really there; return
+    them as an array (empty unless complete) and their count."""
+    chunks, done = [], 0
+    while done < expected:
+        chunk = f.read(min(_CHUNK, expected - done))
+        if not chunk:
+            return np.empty(0, dtype=np.uint8), done
+        chunks.append(chunk)
+        done += len(chunk)
+    return np.frombuffer(b"".join(chunks), dtype=np.uint8).copy(), done
+
+
+def _count_rest(f) -> int:
+    """Bytes left in the stream, counted chunk by chunk (never all held at once)."""
+    extra = 0
+    while chunk := f.read(_CHUNK):
+        extra += len(chunk)
+    return extra
+
+
+def _allocate(count: int, path: Path, dims) -> np.ndarray:
+    """The array the data is read into; a DataError rather than a MemoryError when there is no room for it."""
     try:
+        return np.empty(count, dtype=np.uint8)
+    except MemoryError:
+        raise DataError(f"{path}: {_shape(dims)} ({count / 2**30:.1f} GiB) do not fit in memory") from None
+
+
+def _inspect(path: Path) -> tuple[bool, int]:
+    """Whether the file is gzip-compressed (by content, not by name), and its size; errors for what is no file."""
+    try:
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise DataError(f"{path}: is a directory, expected an IDX file")
+        if not stat.S_ISREG(info.st_mode):
+            raise DataError(f"{path}: is not a regular file, expected an IDX file")
         with open(path, "rb") as probe:
-            packed = probe.read(2) == _GZIP_MAGIC
+            return probe.read(2) == _GZIP_MAGIC, info.st_size
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise DataError(f"{path}: is a directory, expected an IDX file") from None
-    return gzip.open(path, "rb") if packed else open(path, "rb")
+
+
+def _gzip_size(path: Path) -> int | None:
+    """The uncompressed size a gzip file's trailer records (modulo 2**32; that of the last member only), or None
+    for a file too short to have one (gzip's own reader then says what is wrong)."""
+    if path.stat().st_size < 4:
+        return None
+    with open(path, "rb") as f:
+        f.seek(-4, os.SEEK_END)
+        return int.from_bytes(f.read(4), "little")
 
 
 def _shape(dims) -> str:

@@ -11,6 +11,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from common.errors import UserError
+from common.files import replace_atomically
+
 
 def varied_runs(runs: pd.DataFrame, names: list[str], baseline: dict) -> dict[str, pd.DataFrame]:
     """For each hyperparameter that took two or more values while all the others were at the baseline, those runs."""
@@ -136,7 +139,29 @@ def show(paths: list[Path]) -> None:
 
 
 def _save(fig: Figure, path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    return path
+    """Write the figure as a PNG, replacing any earlier one in one step (another program may be drawing it too)."""
+    try:
+        return replace_atomically(path, lambda partial: fig.savefig(partial, dpi=100))
+    except OSError as e:
+        raise UserError(f"{path}: the figure cannot be written ({e.strerror or e})") from None
+
+
+def plot_label_study(summary: pd.DataFrame, runs: pd.DataFrame, path, title: str) -> Path:
+    """Test accuracy against the number of labelled images (log axis) for both arms: the mean with a bar of one
+    standard deviation each way, and every run as a faint dot."""
+    fig = Figure(figsize=(7, 4.5), layout="constrained")
+    ax = fig.add_subplot()
+    arms = (("pretrained", "pretrained encoder", "o"), ("scratch", "random encoder (scratch)", "s"))
+    for init, label, marker in arms:
+        errors = summary[f"{init}_sd"].fillna(0)
+        bars = ax.errorbar(summary["labels_used"], summary[f"{init}_mean"], yerr=errors, marker=marker, capsize=4,
+                           label=label)
+        mine = runs[runs["init"] == init]
+        ax.scatter(mine["labels_used"], mine["test_accuracy"], color=bars[0].get_color(), alpha=0.3, s=12)
+    ax.set_xscale("log")
+    ax.set_xlabel("labelled training images")
+    ax.set_ylabel("test accuracy")
+    ax.set_title(title)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
+    return _save(fig, path)

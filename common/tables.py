@@ -47,3 +47,38 @@ def _format(value) -> str:
     if isinstance(value, float):
         return f"{value:.0f}" if value.is_integer() and abs(value) >= 1 else f"{value:.4g}"
     return str(value)
+
+
+def label_study_table(summary: pd.DataFrame, title: str, caption: str = "") -> Table:
+    """Per budget: test accuracy of both arms (mean ± standard deviation over the repeats), their difference
+    (pretrained minus scratch, over the seeds both have) and the wall time of the budget's runs."""
+    table = Table(title=title, caption=caption or None)
+    for name in ("labels", "pretrained", "scratch", "difference", "runs", "wall time"):
+        table.add_column(name, justify="right")
+    for _, line in summary.iterrows():
+        runs = f"{line['pretrained_n']:.0f} + {line['scratch_n']:.0f}"
+        used = f"{int(line['labels_used']):,}"
+        table.add_row(used if line["labels"] else f"all ({used})",
+                      _spread(line["pretrained_mean"], line["pretrained_sd"]),
+                      _spread(line["scratch_mean"], line["scratch_sd"]),
+                      _spread(line["difference_mean"], line["difference_sd"], signed=True), runs,
+                      _duration(line["wall_time"]))
+    return table
+
+
+def _spread(mean: float, sd: float, signed: bool = False) -> str:
+    """'0.9123 ± 0.0040', or the mean alone when there is no spread to show."""
+    if pd.isna(mean):
+        return "–"
+    text = f"{mean:+.4f}" if signed else f"{mean:.4f}"
+    return text if pd.isna(sd) else f"{text} ± {sd:.4f}"
+
+
+def _duration(seconds: float) -> str:
+    """'42 s', '12 min 5 s', '2 h 3 min'."""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"

@@ -4,9 +4,7 @@ A subclass says how to load its data, train a run, draw its graphs and what its 
 the prompts, the run log rows, saving and the menu loop.
 """
 
-import uuid
 from dataclasses import asdict, fields, replace
-from datetime import datetime
 from pathlib import Path
 
 import questionary
@@ -15,9 +13,11 @@ from rich.console import Console
 from common import plotting, prompts
 from common.cli import given_hyperparameters, missing_flags
 from common.errors import UserError
+from common.files import claim_free_path
 from common.plotting import plot_against, varied_runs
-from common.run_log import Column, RunLog
+from common.run_log import Column, RunLog, run_row
 from common.tables import run_log_table, run_summary
+from models.config import is_choice
 
 BACK = "Back"
 RUN_COLUMNS = {c.key: c for c in [  # columns that `Workbench.record` fills for every program
@@ -92,10 +92,12 @@ class Workbench:
             return 0
         self.train(self.baseline)
         if self.args.no_menu:
+            stopped = self.model is None or self.last.get("interrupted", False)
             if self.model is not None:
-                self.after_single_run()
-                self.save(Path(self.args.save) if self.args.save else self.free_model_path())
-            return 0
+                if not stopped:
+                    self.after_single_run()
+                self.save(Path(self.args.save) if self.args.save else self.claim_model_path())
+            return 130 if stopped else 0  # scripts can tell a run stopped by Ctrl-C from a finished one
         self.menu()
         return 0
 
@@ -106,7 +108,7 @@ class Workbench:
             for f in fields(self.config_type):
                 if f.name in values:
                     continue
-                if not ask:
+                if not ask or is_choice(f):  # a choice keeps its flag's value or default; the menu changes it
                     values[f.name] = f.default
                     continue
                 value = prompts.ask_int(f.metadata["label"], f.default, f.metadata["low"], f.metadata["high"],
@@ -139,7 +141,10 @@ class Workbench:
                 if self.confirm_exit():
                     return
                 continue
-            actions[label]()
+            try:
+                actions[label]()
+            except UserError as e:  # a file that cannot be written, say: tell, and stay in the menu
+                self.console.print(f"[red]error:[/] {e}", soft_wrap=True)
 
     def confirm_exit(self) -> bool:
         """True to leave; asks first when the last model has not been saved."""
@@ -156,8 +161,12 @@ class Workbench:
         if name in (None, BACK):
             return
         meta = next(f.metadata for f in fields(self.config_type) if f.name == name)
-        value = prompts.ask_int(f"New {meta['label'].lower()}", getattr(self.baseline, name), meta["low"],
-                                meta["high"], **self.prompt_kwargs)
+        if "choices" in meta:
+            value = prompts.choose(f"New {meta['label'].lower()}", list(meta["choices"]),
+                                   default=getattr(self.baseline, name), **self.prompt_kwargs)
+        else:
+            value = prompts.ask_int(f"New {meta['label'].lower()}", getattr(self.baseline, name), meta["low"],
+                                    meta["high"], **self.prompt_kwargs)
         if value is None:
             return
         config = replace(self.baseline, **{name: value})
@@ -172,27 +181,30 @@ class Workbench:
                extra: dict | None = None) -> None:
         """Append the run to the log at once and print its summary. `results` are shown and logged, `extra` only
         logged (and kept in a saved model's sidecar)."""
-        extra = extra or {}
-        run_id = f"{datetime.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
-        epochs_done = len(next(iter(history.values()), []))
-        row = {**asdict(config), "train_time": round(seconds, 2), **results, **extra,
-               "epochs_done": epochs_done, "interrupted": "yes" if interrupted else "",
-               "dataset": str(self.dataset), "images": self.count, "seed": self.args.seed,
-               "val_split": self.args.val_split,
-               "timestamp": datetime.now().isoformat(timespec="seconds"), "run_id": run_id}
+        extra, context = extra or {}, self.context()
+        row = run_row(config, history, seconds, interrupted, {**results, **extra, **context})
+        run_id, epochs_done = row["run_id"], row["epochs_done"]
+        logged = True
         try:
             for note in self.log.append(row):
                 self.warn(note)
         except UserError as e:  # the trained model is still here and can be saved
             self.warn(f"the run was not logged: {e}")
+            logged = False
         self.last = dict(config=config, history=history, run_id=run_id, results=results, extra=extra,
-                         seconds=seconds)
+                         context=context, seconds=seconds, interrupted=interrupted, logged=logged)
         self.saved = False
         shown = {"Training time (s)": round(seconds, 1), **{k.replace("_", " "): v for k, v in results.items()}}
         if interrupted:
             shown["Stopped early"] = f"after {epochs_done} epochs (Ctrl-C)"
         self.console.print(run_summary(f"{self.model_name.capitalize()} run", config, shown))
-        self.console.print(f"Logged to {self.log.path}")
+        if logged:
+            self.console.print(f"Logged to {self.log.path}")
+
+    def context(self) -> dict:
+        """Where a run came from, for its log row: the data and the seed."""
+        return {"dataset": str(self.dataset), "images": self.count, "seed": self.args.seed,
+                "val_split": self.args.val_split}
 
     def show_graphs(self) -> None:
         """Write the figures and present them."""
@@ -242,12 +254,16 @@ class Workbench:
         if self.model is None:
             self.console.print("Nothing trained yet.")
             return
-        answer = prompts.ask_text(f"Save the {self.model_name} to (.h5 or .keras):", str(self.free_model_path()),
+        proposed = self.free_model_path()
+        answer = prompts.ask_text(f"Save the {self.model_name} to (.h5 or .keras):", str(proposed),
                                   **self.prompt_kwargs)
         if not answer:
             return
         path = Path(answer.strip()).expanduser()
-        if path.exists() and not prompts.confirm(f"{path} exists. Overwrite it?", default=False, **self.prompt_kwargs):
+        if path == proposed:  # claim it now: another program may have taken the name while we asked
+            path = self.claim_model_path()
+        elif path.exists() and not prompts.confirm(f"{path} exists. Overwrite it?", default=False,
+                                                   **self.prompt_kwargs):
             return
         try:
             self.save(path)
@@ -259,25 +275,41 @@ class Workbench:
         from models.persistence import save_model
 
         metadata = {"kind": self.model_name, "hyperparameters": asdict(self.last["config"]),
-                    "metrics": self.last["results"], **self.last["extra"], "run_id": self.last["run_id"],
-                    "dataset": str(self.dataset), "images": self.count, "seed": self.args.seed}
-        sidecar = save_model(self.model, path, metadata)
+                    "metrics": self.last["results"], **self.last["extra"], **self.last["context"],
+                    "run_id": self.last["run_id"]}
+        try:
+            sidecar = save_model(self.model, path, metadata)
+        except UserError:
+            if path.exists() and path.stat().st_size == 0:  # a name claimed for this model: give it back
+                path.unlink(missing_ok=True)
+            raise
         self.update_log({"model_path": str(path)})
         self.saved = True
         self.console.print(f"Saved the {self.model_name} to {path} (hyperparameters and metrics in {sidecar})")
 
     def free_model_path(self) -> Path:
-        """A file name under --out that says the hyperparameters and is not taken yet."""
-        config = self.last["config"]
-        initials = ("".join(word[0] for word in f.name.split("_")) for f in fields(config))
-        stem = "-".join([self.model_name, *(f"{i}{getattr(config, f.name)}" for i, f in zip(initials, fields(config)))])
-        path, n = self.out / f"{stem}.h5", 2
+        """A file name under --out that says the hyperparameters and is not taken now (proposed, not claimed)."""
+        stem, n = self._model_stem(), 2
+        path = self.out / f"{stem}.h5"
         while path.exists():
             path, n = self.out / f"{stem}-{n}.h5", n + 1
         return path
 
+    def claim_model_path(self) -> Path:
+        """Like `free_model_path`, but the name is created for this program at once, so no other program running
+        beside it can pick the same one."""
+        return claim_free_path(self.out, self._model_stem(), ".h5")
+
+    def _model_stem(self) -> str:
+        config = self.last["config"]
+        parts = [str(getattr(config, f.name)) if is_choice(f) else
+                 "".join(word[0] for word in f.name.split("_")) + str(getattr(config, f.name)) for f in fields(config)]
+        return "-".join([self.model_name, *parts])
+
     def update_log(self, values: dict) -> None:
         """Fill in values of the last run's log row, warning if the log cannot be rewritten."""
+        if not self.last.get("logged"):
+            return  # its row never made it to the log: that was said when it happened
         try:
             self.log.update(self.last["run_id"], values)
         except UserError as e:

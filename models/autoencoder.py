@@ -3,6 +3,7 @@
 from common.keras_setup import keras
 from keras import layers
 
+from models.batch_norm import Calibration
 from models.config import AutoencoderConfig, block_filters
 from models.training import fit
 
@@ -48,5 +49,6 @@ def train_autoencoder(config: AutoencoderConfig, train_x, val_x, *, seed: int, c
     keras.utils.set_random_seed(seed)
     model = build_autoencoder(config, image_shape=train_x.shape[1:])
     result = fit(model, train_x, train_x, validation_data=(val_x, val_x), epochs=config.epochs,
-                 batch_size=config.batch_size, callbacks=callbacks)
+                 batch_size=config.batch_size, callbacks=callbacks,
+                 calibration=Calibration(model, train_x, config.batch_size))
     return model, result

@@ -8,13 +8,15 @@ import numpy as np
 from common.keras_setup import keras
 from keras import layers
 
+from models.batch_norm import Calibration, calibrate
 from models.config import ClassifierConfig
 from models.training import FitResult, array_batches, fit
 
 NUM_CLASSES = 10
-DROPOUT = 0.5  # dropout rate before the softmax layer
-HEAD_LEARNING_RATE = 1e-3  # stage 1: Adam on the head alone
-FINE_TUNE_LEARNING_RATE = 1e-4  # stage 2: lower, so the pretrained encoder is adjusted, not overwritten
+DROPOUT = 0.2  # dropout rate before the softmax layer (0.5 learned too slowly in short runs: benchmarks/README.md)
+HEAD_LEARNING_RATE = 2e-3  # stage 1: Adam on the head alone, for batches of FULL_RATE_BATCH images or more
+FINE_TUNE_LEARNING_RATE = 2e-4  # stage 2: a tenth, so a pretrained encoder is adjusted, not overwritten
+FULL_RATE_BATCH = 64  # smaller batches get proportionally smaller rates (measured best at 32 and at 64)
 PREDICT_BATCH = 256  # images per batch when only computing outputs
 FEATURE_CHUNK = 1024  # images per encoder call when caching features
 
@@ -48,11 +50,16 @@ def build_classifier(encoder, config: ClassifierConfig):
 
 def train_classifier(encoder, config: ClassifierConfig, train, val, *, seed: int, cache_features=True,
                      callbacks_for=lambda stage: ()) -> ClassifierRun:
-    """Stage 1: the head on the frozen encoder (on features computed once unless `cache_features` is off).
-    Stage 2: the whole network, compiled again with a lower learning rate. `train` and `val` are (x, y)."""
+    """Train a classifier on `encoder` in two stages; `train` and `val` are (images, labels).
+
+    First the encoder's batch-normalisation statistics are estimated on the training images, the same for a
+    pretrained encoder and a random one. Stage 1 trains the head on the frozen encoder (on features computed once
+    unless `cache_features` is off). Stage 2 trains the whole network, batch normalisation included, compiled again
+    with a lower learning rate; its statistics are re-estimated before each validation and at the end."""
     keras.utils.set_random_seed(seed)
     classifier, head = build_classifier(encoder, config)
     run = ClassifierRun(model=classifier)
+    calibrate(encoder, train[0], config.batch_size)  # statistics of this encoder on the images it will see
     encoder.trainable = False
     first = _train_head(encoder, head, classifier, config, train, val, cache_features, callbacks_for("stage 1"),
                         seed)
@@ -60,17 +67,18 @@ def train_classifier(encoder, config: ClassifierConfig, train, val, *, seed: int
     run.stage_boundary = first.epochs_done
     if first.interrupted or config.fine_tune_epochs == 0:
         return run
-    _unfreeze(encoder)
-    _compile(classifier, FINE_TUNE_LEARNING_RATE)
+    encoder.trainable = True  # batch normalisation included: it trains on batch statistics, as from scratch
+    _compile(classifier, learning_rate(FINE_TUNE_LEARNING_RATE, config.batch_size))
     _extend(run, fit(classifier, *train, validation_data=val, epochs=config.fine_tune_epochs,
-                     batch_size=config.batch_size, callbacks=callbacks_for("stage 2")))
+                     batch_size=config.batch_size, callbacks=callbacks_for("stage 2"),
+                     calibration=Calibration(encoder, train[0], config.batch_size)))
     return run
 
 
 def _train_head(encoder, head, classifier, config, train, val, cache_features, callbacks, seed) -> FitResult:
     """Fit the head with the encoder frozen: on cached features, or through the encoder at every step."""
     if not cache_features:
-        _compile(classifier, HEAD_LEARNING_RATE)
+        _compile(classifier, learning_rate(HEAD_LEARNING_RATE, config.batch_size))
         return fit(classifier, *train, validation_data=val, epochs=config.epochs, batch_size=config.batch_size,
                    callbacks=callbacks)
     start = time.perf_counter()
@@ -78,7 +86,7 @@ def _train_head(encoder, head, classifier, config, train, val, cache_features, c
         train_features, val_features = features(encoder, train[0]), features(encoder, val[0])
     except KeyboardInterrupt:
         return FitResult(interrupted=True, seconds=time.perf_counter() - start)
-    _compile(head, HEAD_LEARNING_RATE)
+    _compile(head, learning_rate(HEAD_LEARNING_RATE, config.batch_size))
     result = fit(head, array_batches(train_features, train[1], config.batch_size, seed=seed), None,
                  validation_data=array_batches(val_features, val[1], PREDICT_BATCH), epochs=config.epochs,
                  batch_size=None, callbacks=callbacks)
@@ -95,19 +103,14 @@ def features(encoder, images) -> np.ndarray:
     return out
 
 
-def _unfreeze(encoder) -> None:
-    """Make the encoder trainable but keep its batch normalisation in inference mode, as in stage 1: in Keras 3
-    a frozen BatchNormalization layer uses its moving statistics, which `training=False` on a nested call does not
-    guarantee under `fit`."""
-    encoder.trainable = True
-    for layer in encoder.layers:
-        if isinstance(layer, layers.BatchNormalization):
-            layer.trainable = False
+def learning_rate(rate: float, batch_size: int) -> float:
+    """A stage's learning rate for this batch size: scaled down in proportion below FULL_RATE_BATCH."""
+    return rate * min(batch_size, FULL_RATE_BATCH) / FULL_RATE_BATCH
 
 
-def _compile(model, learning_rate: float) -> None:
-    """Compile for classification: sparse categorical cross-entropy, Adam, accuracy."""
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+def _compile(model, rate: float) -> None:
+    """Compile for classification: sparse categorical cross-entropy, Adam at `rate`, accuracy."""
+    model.compile(optimizer=keras.optimizers.Adam(rate),
                   loss=keras.losses.SparseCategoricalCrossentropy(),
                   metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
 

@@ -9,9 +9,22 @@ from dataclasses import dataclass, field, fields
 from common.errors import UserError
 
 
+INITS = ("pretrained", "scratch")  # a classifier's initial encoder weights: the autoencoder's, or random ones
+
+
 def hyperparameter(default: int, low: int, high: int, label: str, column: str):
     """A dataclass field carrying its allowed range, a prompt label and its run-log column."""
     return field(default=default, metadata={"low": low, "high": high, "label": label, "column": column})
+
+
+def choice(default: str, choices: tuple[str, ...], label: str, column: str):
+    """A dataclass field taking one of a few named values; set by its flag or from the menu, not asked at start."""
+    return field(default=default, metadata={"choices": choices, "label": label, "column": column})
+
+
+def is_choice(f) -> bool:
+    """True for a field made by `choice` rather than `hyperparameter`."""
+    return "choices" in f.metadata
 
 
 def bounds(config_type, name: str) -> tuple[int, int]:
@@ -21,9 +34,14 @@ def bounds(config_type, name: str) -> tuple[int, int]:
 
 
 def check_ranges(config) -> None:
-    """Raise UserError naming the first hyperparameter outside its range."""
+    """Raise UserError naming the first hyperparameter outside its range (or not among its choices)."""
     for f in fields(config):
         value = getattr(config, f.name)
+        if is_choice(f):
+            if value not in f.metadata["choices"]:
+                raise UserError(f"{f.metadata['label']} must be one of {', '.join(f.metadata['choices'])}, "
+                                f"got {value!r}")
+            continue
         low, high = f.metadata["low"], f.metadata["high"]
         if not low <= value <= high:
             raise UserError(f"{f.metadata['label']} must be from {low} to {high}, got {value}")
@@ -46,6 +64,7 @@ class ClassifierConfig:
                                            "Fine_Tune_Epochs")  # encoder unfrozen, lower learning rate
     batch_size: int = hyperparameter(64, 1, 4096, "Batch size", "Batch_Size")  # images per gradient step
     labels: int = hyperparameter(0, 0, 10**7, "Labelled training images (0 = all)", "Labels")  # balanced, seeded
+    init: str = choice("pretrained", INITS, "Encoder initialisation", "Init")  # autoencoder's weights or random
 
 
 def check_autoencoder(config: AutoencoderConfig, image_shape: tuple[int, int], train_count: int) -> None:

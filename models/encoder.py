@@ -7,6 +7,7 @@ from common.keras_setup import keras
 from keras import layers
 
 from models.autoencoder import CODE_LAYER
+from models.config import INITS
 
 _CONVS = (layers.Conv2D, layers.Conv2DTranspose)
 
@@ -19,10 +20,19 @@ class EncoderShape:
     filters: int  # filters of its first convolution
 
 
-def extract_encoder(autoencoder, source="the model") -> keras.Model:
-    """Return the encoder (input to code) of a mirrored convolutional autoencoder, as a copy: training it
-    leaves `autoencoder` as it was."""
-    return encoder_view(_copy(autoencoder), source)
+def extract_encoder(autoencoder, source="the model", *, init: str = "pretrained", seed: int | None = None
+                    ) -> keras.Model:
+    """Return the encoder (input to code) of a mirrored convolutional autoencoder, as a copy: training it leaves
+    `autoencoder` as it was. `init="scratch"` gives the same layers with freshly initialised weights (seeded by
+    `seed`) and fresh batch-normalisation statistics, so the two differ only in their initial weights."""
+    if init not in INITS:
+        raise ValueError(f"init must be one of {INITS}, got {init!r}")
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    copy = keras.models.clone_model(autoencoder)
+    if init == "pretrained":
+        copy.set_weights(autoencoder.get_weights())
+    return encoder_view(copy, source)
 
 
 def encoder_view(autoencoder, source="the model") -> keras.Model:
@@ -65,13 +75,6 @@ def _mirror_point(autoencoder, source):
         raise UserError(f"{source}: cannot find the encoder: the layer at the mirror point ({end.name}) "
                         f"is not where the images are smallest")
     return end
-
-
-def _copy(model):
-    """A new model with the same architecture, layer names and weights."""
-    copy = keras.models.clone_model(model)
-    copy.set_weights(model.get_weights())
-    return copy
 
 
 def _area(shape) -> int:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from common.keras_setup import keras, tf
+from models.batch_norm import Calibration
 
 
 @dataclass
@@ -99,20 +100,30 @@ def array_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int | Non
     return indices.batch(batch_size).map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
-def fit(model, x, y, *, validation_data, epochs: int, batch_size: int | None, callbacks=()) -> FitResult:
+def fit(model, x, y, *, validation_data, epochs: int, batch_size: int | None, callbacks=(),
+        calibration: Calibration | None = None) -> FitResult:
     """Fit quietly with the given callbacks; Ctrl-C ends it and keeps the epochs already finished.
-    `x` may be a dataset of batches (then `y` and `batch_size` are None)."""
+    `x` may be a dataset of batches (then `y` and `batch_size` are None). With a `calibration`, batch-normalisation
+    statistics are re-estimated before each validation and once more at the end, so the model returned, its
+    validation figures and everything computed from it later use statistics that match its weights."""
     result = FitResult()
     watcher = _StopWhenAsked()
+    extra = [calibration] if calibration is not None else []
     start = time.perf_counter()
-    try:
-        with _ctrl_c_noted(watcher):
+    with _ctrl_c_noted(watcher):
+        try:
             model.fit(x, y, validation_data=validation_data, epochs=epochs, batch_size=batch_size,
                       shuffle=not isinstance(x, tf.data.Dataset), verbose=0,
-                      callbacks=[watcher, EpochRecorder(result.history), *callbacks])
-    except KeyboardInterrupt:
-        result.interrupted = True
-        for callback in callbacks:  # let progress displays close as if training had ended
-            callback.on_train_end({})
+                      callbacks=[watcher, *extra, EpochRecorder(result.history), *callbacks])
+        except KeyboardInterrupt:
+            result.interrupted = True
+            for callback in callbacks:  # let progress displays close as if training had ended
+                callback.on_train_end({})
+        if calibration is not None:
+            try:
+                calibration.ensure()  # after an interruption the weights moved on since the last validation
+            except KeyboardInterrupt:  # a second Ctrl-C: keep the statistics of the last validation
+                result.interrupted = True
+        result.interrupted = result.interrupted or watcher.asked  # Ctrl-C during that last step counts too
     result.seconds = time.perf_counter() - start
     return result

@@ -1,5 +1,8 @@
 """classification.py run without a terminal: the one-shot mode and every bad input."""
 
+import shutil
+import time
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -44,9 +47,17 @@ def test_labels_option_trains_on_a_balanced_subset(mnist, saved_autoencoder, tmp
     assert run["Labels"] == 50 and run["Labels_Used"] == 50
 
 
-def test_model_is_required_without_a_terminal(mnist, tmp_path):
+def test_without_model_or_terminal_the_newest_saved_autoencoder_is_used(mnist, saved_autoencoder, tmp_path):
     done = run_program("classification.py", *data_flags(mnist), "--no-menu", cwd=tmp_path)
-    assert_one_line_error(done, "no autoencoder given: pass -model PATH")
+    assert_one_line_error(done, "no autoencoder given and none saved under runs/: pass -model PATH")
+    (tmp_path / "runs").mkdir()
+    for name in ("older.h5", "newer.h5"):
+        shutil.copy(saved_autoencoder, tmp_path / "runs" / name)
+        time.sleep(0.05)
+    done = run_program("classification.py", *data_flags(mnist), "--no-menu", *SMALL, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Using the newest autoencoder under runs/: runs/newer.h5" in done.stdout
+    assert pd.read_csv(tmp_path / "runs" / "classification_loss_values.csv").loc[0, "Autoencoder"] == "runs/newer.h5"
 
 
 def _files(folder, mnist):
@@ -68,7 +79,8 @@ def _files(folder, mnist):
     ({"-model": "gone.h5"}, ["gone.h5: no such model file"]),
     ({"-t": "gone.gz"}, ["gone.gz: no such file"]),
     ({"--fc-units": "lots"}, ["argument --fc-units: 'lots': expected a whole number"]),
-    ({"--labels": "5"}, ["labelled images must be 0 (all) or from 10 to 240, got 5"]),
+    ({"--labels": "5"}, ["--labels 5: at least 10 labelled images are needed, one per class"]),
+    ({"--labels": "1000"}, ["labelled images must be 0 (all) or from 10 to 240, got 1000"]),
 ])
 def test_bad_inputs_give_one_line_and_a_non_zero_exit(mnist, saved_autoencoder, tmp_path, change, fragments):
     _files(tmp_path, mnist)
@@ -77,4 +89,60 @@ def test_bad_inputs_give_one_line_and_a_non_zero_exit(mnist, saved_autoencoder, 
     args = [str(a) for pair in flags.items() for a in pair]
     done = run_program("classification.py", *args, "--no-menu", *SMALL, cwd=tmp_path)
     assert_one_line_error(done, *fragments)
+    assert not (tmp_path / "runs" / "classification_loss_values.csv").exists()
+
+
+STUDY = ["--study", "labels", "--labels", "20,40", "--repeats", 2, "--epochs", 1, "--fine-tune-epochs", 1,
+         "--fc-units", 16, "--batch-size", 16]
+
+
+def _table(stdout: str) -> str:
+    """The study's table as printed: from its title to its caption."""
+    start = stdout.index("Label-budget study (")
+    return stdout[start:stdout.index("Logged to", start)]
+
+
+def test_study_trains_both_arms_logs_every_run_and_a_second_call_reuses_them(mnist, saved_autoencoder, tmp_path):
+    done = run_program("classification.py", *data_flags(mnist), "-model", saved_autoencoder, *STUDY, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    runs = pd.read_csv(tmp_path / "runs" / "classification_loss_values.csv")
+    assert len(runs) == 8 and runs["Test_Accuracy"].between(0, 1).all()
+    assert sorted(runs["Init"].value_counts().tolist()) == [4, 4]
+    assert sorted(runs["Labels_Used"].tolist()) == [20] * 4 + [40] * 4
+    assert sorted(runs["Seed"].tolist()) == [1, 1, 1, 1, 2, 2, 2, 2]
+    assert runs["Autoencoder_SHA256"].nunique() == 1 and len(runs.loc[0, "Autoencoder_SHA256"]) == 64
+    assert "run 8/8" in done.stdout
+    assert (tmp_path / "runs" / "plots" / "classifier_label_study.png").read_bytes()[:4] == b"\x89PNG"
+
+    again = run_program("classification.py", *data_flags(mnist), "-model", saved_autoencoder, *STUDY, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "Reusing 8 of 8 runs" in again.stdout and "run 1/8" not in again.stdout
+    assert _table(again.stdout) == _table(done.stdout)
+    assert len(pd.read_csv(tmp_path / "runs" / "classification_loss_values.csv")) == 8
+
+
+def test_init_scratch_is_logged(mnist, saved_autoencoder, tmp_path):
+    done = run_program("classification.py", *data_flags(mnist), "-model", saved_autoencoder, "--no-menu", *SMALL,
+                       "--init", "scratch", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    run = pd.read_csv(tmp_path / "runs" / "classification_loss_values.csv").iloc[0]
+    assert run["Init"] == "scratch" and "scratch" in run["Model_Path"]
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["--study", "labels", "--labels", "0"], ["--labels 0: at least 10 labelled images are needed"]),
+    (["--study", "labels", "--labels", "5"], ["--labels 5: at least 10 labelled images are needed, one per class"]),
+    (["--study", "labels", "--labels", "abc"], ["argument --labels: 'abc': expected numbers of labelled images"]),
+    (["--study", "labels", "--repeats", "0"], ["argument --repeats: '0': must be from 1 to 100"]),
+    (["--study", "labels", "--labels", "100,1000"], ["--labels 1000: only 240 labelled training images"]),
+    (["--study", "labels", "--labels", "20", "--batch-size", "32"], ["batch size 32 is larger than the smallest"]),
+    (["--study", "labels", "--init", "scratch"], ["--init does not go with --study labels"]),
+    (["--labels", "100,1000"], ["--labels 100,1000: give one number"]),
+    (["--repeats", "2"], ["--repeats goes with --study labels"]),
+])
+def test_bad_study_arguments_stop_before_training(mnist, saved_autoencoder, tmp_path, args, fragments):
+    done = run_program("classification.py", *data_flags(mnist), "-model", saved_autoencoder, *args, cwd=tmp_path)
+    assert_one_line_error(done, *fragments)
+    assert "Label-budget study:" not in done.stdout and "epoch 1/" not in done.stdout
     assert not (tmp_path / "runs" / "classification_loss_values.csv").exists()

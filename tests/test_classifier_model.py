@@ -5,9 +5,10 @@ import pytest
 
 from common import dataset
 from common.keras_setup import keras
-from models.classifier import build_classifier, predict_classes, train_classifier
+from models.classifier import build_classifier, learning_rate, predict_classes, train_classifier
 from models.config import ClassifierConfig
-from models.encoder import extract_encoder
+from models.batch_norm import calibrate
+from models.encoder import encoder_view, extract_encoder
 from models.evaluation import evaluate
 from models.persistence import load_model
 
@@ -82,3 +83,53 @@ def test_evaluation_figures_on_a_known_case():
     assert zero["precision"] == 0.5 and zero["recall"] == 1.0 and one["precision"] == 1.0
     assert one["recall"] == pytest.approx(2 / 3) and one["f1"] == pytest.approx(0.8)
     assert result.loss == pytest.approx(-np.mean(np.log([0.9, 0.8, 0.4, 0.7])))
+
+
+def _all_weights(model):
+    return [w.copy() for w in model.get_weights()]
+
+
+def test_pretrained_starts_from_the_autoencoders_weights_and_scratch_does_not(saved_autoencoder):
+    loaded = load_model(saved_autoencoder)
+    expected = _all_weights(encoder_view(loaded))
+    pretrained = extract_encoder(loaded, init="pretrained")
+    scratch, again, other = (extract_encoder(loaded, init="scratch", seed=s) for s in (5, 5, 6))
+    assert _same(_all_weights(pretrained), expected)
+    kernels = [i for i, w in enumerate(expected) if w.ndim == 4]
+    assert not any(np.array_equal(_all_weights(scratch)[i], expected[i]) for i in kernels)
+    assert [w.shape for w in _all_weights(scratch)] == [w.shape for w in expected]  # the same architecture
+    assert _same(_all_weights(scratch), _all_weights(again))  # seeded
+    assert not _same(_all_weights(scratch), _all_weights(other))
+
+
+def test_a_scratch_encoder_learns_its_batch_norm_statistics(saved_autoencoder, data):
+    """The random encoder's batch normalisation must not keep mean 0 / variance 1: it is estimated before stage 1
+    and again after stage 2, as for the pretrained one, so the arms differ only in their initial weights."""
+    encoder = extract_encoder(load_model(saved_autoencoder), init="scratch", seed=2)
+    run = train_classifier(encoder, ClassifierConfig(fc_units=16, epochs=1, fine_tune_epochs=1, batch_size=32),
+                           *data, seed=2)
+    norms = [layer for layer in encoder.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    assert norms and run.stage_boundary == 1
+    for layer in norms:
+        assert not np.allclose(layer.moving_mean.numpy(), 0) and not np.allclose(layer.moving_variance.numpy(), 1)
+    after = [(n.moving_mean.numpy().copy(), n.moving_variance.numpy().copy()) for n in norms]
+    calibrate(encoder, data[0][0], batch_size=32)  # what they would be re-estimated to now: already are
+    for layer, (mean, variance) in zip(norms, after):
+        assert np.allclose(layer.moving_mean.numpy(), mean) and np.allclose(layer.moving_variance.numpy(), variance)
+
+
+def test_stage_2_trains_batch_norm_in_both_arms(saved_autoencoder, data):
+    """Both arms fine-tune the same way: batch normalisation's scale and offset learn in stage 2."""
+    config = ClassifierConfig(fc_units=16, epochs=1, fine_tune_epochs=1, batch_size=32)
+    for init in ("pretrained", "scratch"):
+        encoder = extract_encoder(load_model(saved_autoencoder), init=init, seed=1)
+        gammas = [layer.gamma.numpy().copy() for layer in encoder.layers
+                  if isinstance(layer, keras.layers.BatchNormalization)]
+        train_classifier(encoder, config, *data, seed=1)
+        after = [layer.gamma.numpy() for layer in encoder.layers if isinstance(layer, keras.layers.BatchNormalization)]
+        assert not any(np.array_equal(a, b) for a, b in zip(gammas, after)), init
+
+
+def test_learning_rates_scale_down_with_small_batches_only():
+    assert learning_rate(2e-3, 64) == learning_rate(2e-3, 512) == 2e-3
+    assert learning_rate(2e-3, 32) == pytest.approx(1e-3) and learning_rate(2e-4, 16) == pytest.approx(5e-5)

@@ -62,3 +62,9 @@ def test_labels_outside_0_to_9(tmp_path):
 def test_limit_keeps_the_first_images(mnist):
     images, labels = dataset.load_labelled(mnist["train_images"], mnist["train_labels"], limit=20)
     assert images.shape == (20, 28, 28) and labels.tolist()[:5] == [5, 0, 4, 1, 9]
+
+
+def test_images_without_pixels_are_refused(tmp_path):
+    write_idx(tmp_path / "flat", np.zeros((5, 0, 28), dtype=np.uint8))
+    with pytest.raises(DataError, match="flat: holds images of 0x28 pixels"):
+        dataset.load_images(tmp_path / "flat")

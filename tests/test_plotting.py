@@ -1,8 +1,10 @@
 """Figures from run logs and histories are written as PNG files, without a screen."""
 
 import numpy as np
+import pytest
 import pandas as pd
 
+from common.errors import UserError
 from common.plotting import (plot_against, plot_confusion, plot_history, plot_image_grid, plot_reconstructions,
                              varied_runs, window_available)
 
@@ -51,3 +53,9 @@ def test_no_window_without_a_screen(monkeypatch):
     monkeypatch.delenv("CI", raising=False)
     monkeypatch.delenv("MPLBACKEND", raising=False)
     assert window_available()
+
+
+def test_a_figure_that_cannot_be_written_is_a_users_error_naming_it(tmp_path):
+    (tmp_path / "plots").write_text("a file where the folder should be")
+    with pytest.raises(UserError, match="plots/c.png: the figure cannot be written"):
+        plot_reconstructions(np.zeros((2, 28, 28, 1)), np.zeros((2, 28, 28, 1)), tmp_path / "plots" / "c.png")

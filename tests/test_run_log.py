@@ -1,12 +1,14 @@
 """The CSV run log: column order, immediate appends, older and damaged files, later updates."""
 
+import os
 from dataclasses import asdict
 
 import pytest
 
 from common.autoencoder_workbench import LOG_COLUMNS as AE_COLUMNS
 from common.classifier_workbench import LOG_COLUMNS as CLF_COLUMNS
-from common.run_log import Column, RunLog
+from common.errors import UserError
+from common.run_log import FIELD_LIMIT, Column, RunLog
 from models.config import AutoencoderConfig
 
 COLUMNS = [Column("layers", "Layers"), Column("loss", "Loss"), Column("note", "Note", numeric=False),
@@ -92,3 +94,43 @@ def test_cells_are_written_compactly(tmp_path, value, text):
     log = RunLog(tmp_path / "log.csv", COLUMNS)
     log.append({"layers": value, "run_id": "r"})
     assert (tmp_path / "log.csv").read_text().splitlines()[1] == f"{text},,,r"
+
+
+def test_an_older_classifier_log_without_init_counts_its_runs_as_pretrained(tmp_path):
+    path = tmp_path / "classification_loss_values.csv"
+    path.write_text("Layers,Fc_units,Epochs,Batch_Size,Train_Time,Loss,Val_Loss,Accuracy,Val_Accuracy,Run_ID\n"
+                    "4,128,10,64,100.5,0.1,0.1,0.97,0.98,old\n")
+    log = RunLog(path, CLF_COLUMNS)
+    runs, _ = log.read()
+    assert runs["init"].tolist() == ["pretrained"]
+    log.append({"encoder_layers": 4, "fc_units": 128, "init": "scratch", "run_id": "new"})
+    runs, _ = log.read()
+    assert runs["init"].tolist() == ["pretrained", "scratch"] and runs["fc_units"].tolist() == [128, 128]
+
+
+def test_a_line_that_is_not_csv_is_skipped_when_reading_and_never_dropped_by_a_rewrite(tmp_path):
+    path = tmp_path / "log.csv"
+    log = RunLog(path, COLUMNS)
+    log.append({"layers": 2, "loss": 0.5, "note": "first", "run_id": "a"})
+    with open(path, "a") as f:
+        f.write("3,0.4," + "x" * (FIELD_LIMIT + 1) + ",b\n")  # pasted by accident, longer than a field may be
+    before = path.read_bytes()
+    runs, notes = log.read()
+    assert runs["layers"].tolist() == [2] and "line 3 is not valid CSV" in notes[0]
+    with pytest.raises(UserError, match="line 3 is not valid CSV .*: the log is left as it is"):
+        log.update("a", {"note": "changed"})
+    assert path.read_bytes() == before
+
+
+def test_bytes_that_are_not_utf8_survive_a_rewrite(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_bytes(b"Layers,Loss,Note,Run_ID\n2,0.5,caf\xe9 by hand,a\n")
+    log = RunLog(path, COLUMNS)
+    assert log.update("a", {"loss": 0.25})
+    assert path.read_bytes() == b"Layers,Loss,Note,Run_ID\n2,0.25,caf\xe9 by hand,a\n"
+
+
+def test_a_log_that_is_not_a_regular_file_is_refused_not_read_forever(tmp_path):
+    os.mkfifo(tmp_path / "log.csv")
+    with pytest.raises(UserError, match="log.csv: is not a regular file"):
+        RunLog(tmp_path / "log.csv", COLUMNS).read()

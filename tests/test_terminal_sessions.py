@@ -10,7 +10,7 @@ import pytest
 from common.keras_setup import keras
 from tests.conftest import ROOT, program_env
 
-ENTER, ESC, CTRL_C = "\r", "\x1b", "\x03"
+ENTER, ESC, CTRL_C, CTRL_U = "\r", "\x1b", "\x03", "\x15"
 NUMBER_PROMPT = r"\(\d+-\d+\) \[\d+\]:"
 
 
@@ -123,13 +123,13 @@ def test_classifier_session_pick_train_change_predict_save_exit(mnist, saved_aut
     child.expect("Logged to")
     menu(child, 3)  # predict the test set
     child.expect("Test accuracy")
-    menu(child, 4)  # graphs
+    menu(child, 5)  # graphs
     child.expect("last_run_curves.png")
-    menu(child, 5)  # save
+    menu(child, 6)  # save
     child.expect("Save the classifier to")
     child.send(ENTER)
     child.expect("Saved the classifier")
-    menu(child, 7)  # exit
+    menu(child, 8)  # exit
     assert finish(child) == 0
     runs = pd.read_csv(tmp_path / "runs" / "classification_loss_values.csv")
     assert runs["Fc_units"].tolist() == [16, 32, 16]
@@ -139,3 +139,46 @@ def test_classifier_session_pick_train_change_predict_save_exit(mnist, saved_aut
     plots = {p.name for p in (tmp_path / "runs" / "plots").glob("*.png")}
     assert {"classifier_confusion_matrix.png", "classifier_correct_predictions.png",
             "classifier_vs_fc_units.png", "classifier_last_run_curves.png"} <= plots
+
+
+def test_classifier_scratch_run_and_study_from_the_menu(mnist, saved_autoencoder, tmp_path):
+    child = spawn("classification.py", "-d", mnist["train_images"], "-dl", mnist["train_labels"],
+                  "-t", mnist["test_images"], "-tl", mnist["test_labels"], "-model", saved_autoencoder,
+                  "--fc-units", 16, "--epochs", 1, "--fine-tune-epochs", 1, "--batch-size", 16, "--labels", "all",
+                  cwd=tmp_path)
+    child.expect("Logged to")
+    menu(child, 1)  # train again with one hyperparameter changed
+    menu(child, 6, expect="Change which hyperparameter")  # encoder initialisation
+    menu(child, 2, expect="New encoder initialisation")  # scratch
+    child.expect("Logged to")
+    for visit in range(2):
+        menu(child, 4)  # the study
+        child.expect("Numbers of labelled images")
+        child.send(CTRL_U + "20,40" + ENTER)
+        child.expect(NUMBER_PROMPT)  # repeats
+        child.sendline("1")
+        if visit:
+            child.expect("4 of 4 runs are in the run log already. Reuse them")
+            child.send(ENTER)
+            child.expect("Reusing 4 of 4 runs")
+        child.expect("Label-budget study \\(")
+        child.expect("classifier_label_study.png")
+    menu(child, 8)  # exit
+    child.expect("not saved. Exit anyway")
+    child.send("y")
+    assert finish(child) == 0
+    runs = pd.read_csv(tmp_path / "runs" / "classification_loss_values.csv")
+    assert runs["Init"].tolist()[:2] == ["pretrained", "scratch"] and len(runs) == 2 + 4
+    assert sorted(runs["Labels_Used"].tolist()[2:]) == [20, 20, 40, 40]
+
+
+def test_ctrl_c_in_a_no_menu_run_logs_saves_and_exits_130(mnist, tmp_path):
+    child = spawn("autoencoder.py", "-d", mnist["train_images"], "--no-menu", "--layers", 2, "--filter-size", 3,
+                  "--filters", 4, "--epochs", 500, "--batch-size", 8, cwd=tmp_path)
+    child.expect("epoch 3/500")
+    child.send(CTRL_C)
+    child.expect("Saved the autoencoder")
+    assert finish(child) == 130
+    run = pd.read_csv(tmp_path / "runs" / "loss_values.csv").iloc[0]
+    assert run["Interrupted"] == "yes" and 2 <= run["Epochs_Done"] < 500
+    assert (tmp_path / run["Model_Path"]).stat().st_size > 0

@@ -1,0 +1,150 @@
+"""The label-budget study: its plan, the subsets both arms get, resuming after an interruption, the aggregation."""
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+from rich.console import Console
+
+from common import dataset
+from common.classifier_workbench import LOG_COLUMNS
+from common.keras_setup import keras
+from common.label_study import StudyData, StudyPlan, reusable, run_study, summarize
+from common.run_log import RunLog
+from common.tables import label_study_table
+from models.classifier import ClassifierRun
+from models.config import ClassifierConfig
+
+CONTEXT = {"autoencoder": "ae.h5", "autoencoder_sha256": "abc123", "dataset": "/data/train.gz", "images": 300,
+           "val_split": 0.2, "split_seed": 1, "test_dataset": "/data/test.gz", "test_images": 100,
+           "encoder_layers": 2, "encoder_filter_size": 3, "encoder_filters": 4}
+PLAN = StudyPlan(ClassifierConfig(fc_units=8, epochs=1, fine_tune_epochs=1, batch_size=10), (20, 0), 2, seed=7)
+
+
+@pytest.fixture(scope="module")
+def data(mnist):
+    images, labels = dataset.load_labelled(mnist["train_images"], mnist["train_labels"])
+    test_images, test_labels = dataset.load_labelled(mnist["test_images"], mnist["test_labels"])
+    x = dataset.to_model_input(images)
+    return StudyData((x[:240], labels[:240]), (x[240:], labels[240:]), (dataset.to_model_input(test_images),
+                                                                        test_labels))
+
+
+class RecordingTrainer:
+    """Stands in for training: records what each run was given and returns an untrained softmax model, and can
+    be told to stop (as Ctrl-C does) at one call."""
+
+    def __init__(self, stop_at: int | None = None):
+        self.calls = []
+        self.stop_at = stop_at
+
+    def __call__(self, config, train, seed, callbacks_for):
+        self.calls.append((config.labels, config.init, seed, np.sort(train[0].reshape(len(train[0]), -1).sum(1))))
+        inputs = keras.Input((28, 28, 1))
+        model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(inputs)))
+        interrupted = len(self.calls) == self.stop_at
+        return ClassifierRun(model=model, history={"loss": [1.0], "val_loss": [1.1], "accuracy": [0.5],
+                                                   "val_accuracy": [0.4]},
+                             stage_boundary=1, stage_seconds=[0.01], interrupted=interrupted)
+
+    def trained(self):
+        return [(labels, init, seed) for labels, init, seed, _ in self.calls]
+
+
+def test_the_plan_pairs_both_arms_on_each_seed():
+    runs = PLAN.runs()
+    assert len(runs) == 2 * 2 * 2
+    assert [(r.labels, r.repeat, r.seed, r.init) for r in runs[:4]] == [
+        (20, 1, 7, "pretrained"), (20, 1, 7, "scratch"), (20, 2, 8, "pretrained"), (20, 2, 8, "scratch")]
+    assert PLAN.config_of(runs[1]) == ClassifierConfig(fc_units=8, epochs=1, fine_tune_epochs=1, batch_size=10,
+                                                       labels=20, init="scratch")
+
+
+def test_both_arms_get_the_same_balanced_subset_and_seeds_change_it(data, tmp_path):
+    trainer = RecordingTrainer()
+    run_study(PLAN, data, trainer, log=RunLog(tmp_path / "log.csv", LOG_COLUMNS), context=CONTEXT)
+    by_run = {(labels, init, seed): images for labels, init, seed, images in trainer.calls}
+    for seed in (7, 8):
+        assert np.array_equal(by_run[(20, "pretrained", seed)], by_run[(20, "scratch", seed)])
+    assert not np.array_equal(by_run[(20, "pretrained", 7)], by_run[(20, "pretrained", 8)])
+    assert len(by_run[(20, "scratch", 7)]) == 20 and len(by_run[(0, "scratch", 7)]) == 240
+    chosen = dataset.balanced_subset(data.train[1], 20, seed=7)
+    assert np.bincount(data.train[1][chosen], minlength=10).tolist() == [2] * 10
+
+
+def test_an_interrupted_study_resumes_without_training_a_run_twice_or_losing_one(data, tmp_path):
+    log = RunLog(tmp_path / "log.csv", LOG_COLUMNS)
+    first = RecordingTrainer(stop_at=3)
+    stopped = run_study(PLAN, data, first, log=log, context=CONTEXT)
+    assert stopped.interrupted and stopped.trained == 2 and len(stopped.rows) == 2
+    rows, _ = log.read()
+    assert len(rows) == 3 and rows["interrupted"].tolist() == ["", "", "yes"]  # nothing finished is lost
+
+    second = RecordingTrainer()
+    resumed = run_study(PLAN, data, second, log=log, context=CONTEXT)
+    assert not resumed.interrupted and resumed.reused == 2 and resumed.trained == 6
+    assert not set(first.trained()[:2]) & set(second.trained())  # finished runs are not trained again
+    assert first.trained()[2] in second.trained()  # the interrupted one is
+    assert len(resumed.rows) == 8 and resumed.rows["run_id"].nunique() == 8
+
+    third = RecordingTrainer()
+    again = run_study(PLAN, data, third, log=log, context=CONTEXT)
+    assert third.calls == [] and again.reused == 8
+    pd.testing.assert_frame_equal(summarize(again.rows), summarize(resumed.rows))
+
+
+def test_other_settings_or_another_autoencoder_are_not_reused_and_fresh_trains_all(data, tmp_path):
+    log = RunLog(tmp_path / "log.csv", LOG_COLUMNS)
+    run_study(PLAN, data, RecordingTrainer(), log=log, context=CONTEXT)
+    logged, _ = log.read()
+    assert len(reusable(logged, PLAN, CONTEXT)) == 8
+    assert reusable(logged, PLAN, {**CONTEXT, "autoencoder_sha256": "other"}) == {}
+    wider = StudyPlan(ClassifierConfig(fc_units=16, epochs=1, fine_tune_epochs=1, batch_size=10), (20, 0), 2, 7)
+    assert reusable(logged, wider, CONTEXT) == {}
+    more = StudyPlan(PLAN.config, (20, 0), 3, seed=7)  # a third repeat: only it is missing
+    assert len(reusable(logged, more, CONTEXT)) == 8
+    fresh = RecordingTrainer()
+    run_study(PLAN, data, fresh, log=log, context=CONTEXT, fresh=True)
+    assert len(fresh.calls) == 8
+
+
+def _rows():
+    """Three seeds at 100 labels and two at all of them, with accuracies whose aggregates are easy to check."""
+    lines = []
+    for seed, (pretrained, scratch) in zip((1, 2, 3), ((0.8, 0.7), (0.9, 0.7), (1.0, 0.7))):
+        lines += [dict(labels=100, labels_used=100, seed=seed, init="pretrained", test_accuracy=pretrained,
+                       wall_time=10.0),
+                  dict(labels=100, labels_used=100, seed=seed, init="scratch", test_accuracy=scratch,
+                       wall_time=5.0)]
+    for seed, (pretrained, scratch) in zip((1, 2), ((0.99, 0.98), (0.97, 0.98))):
+        lines += [dict(labels=0, labels_used=48000, seed=seed, init=init, test_accuracy=value, wall_time=100.0)
+                  for init, value in (("pretrained", pretrained), ("scratch", scratch))]
+    return pd.DataFrame(lines)
+
+
+def test_summary_gives_mean_spread_paired_difference_and_time_per_budget():
+    summary = summarize(_rows())
+    assert summary["labels"].tolist() == [100, 0] and summary["labels_used"].tolist() == [100, 48000]
+    few = summary.iloc[0]
+    assert few["pretrained_mean"] == pytest.approx(0.9) and few["pretrained_sd"] == pytest.approx(0.1)
+    assert few["scratch_mean"] == pytest.approx(0.7) and few["scratch_sd"] == pytest.approx(0.0)
+    assert few["difference_mean"] == pytest.approx(0.2) and few["difference_sd"] == pytest.approx(0.1)
+    assert few["pairs"] == 3 and few["wall_time"] == pytest.approx(45.0)
+    every = summary.iloc[1]
+    assert every["difference_mean"] == pytest.approx(0.0) and every["difference_sd"] == pytest.approx(2e-4 ** 0.5)
+
+
+def test_a_missing_partner_is_left_out_of_the_difference():
+    rows = _rows().drop(index=1)  # seed 1's scratch run at 100 labels
+    few = summarize(rows).iloc[0]
+    assert few["scratch_n"] == 2 and few["pairs"] == 2
+    assert few["difference_mean"] == pytest.approx(0.25)
+
+
+def test_the_table_shows_each_budget_with_its_spread():
+    out = io.StringIO()
+    Console(file=out, width=120).print(label_study_table(summarize(_rows()), "study"))
+    text = out.getvalue()
+    assert "0.9000 ± 0.1000" in text and "0.7000 ± 0.0000" in text and "+0.2000 ± 0.1000" in text
+    assert "all (48,000)" in text and "3 + 3" in text and "45 s" in text and "6 min 40 s" in text
