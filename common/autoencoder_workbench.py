@@ -5,13 +5,19 @@ from pathlib import Path
 
 from common import dataset
 from common.plotting import plot_history, plot_reconstructions
-from common.run_log import hyperparameter_columns
+from common.run_log import Column, hyperparameter_columns, new_run_id
 from common.workbench import Workbench, run_columns
 from models.config import AutoencoderConfig, check_autoencoder
 
-LOG_COLUMNS = hyperparameter_columns(AutoencoderConfig) + run_columns(
-    "train_time", "loss", "val_loss", "timestamp", "dataset", "images", "seed", "model_path", "val_split",
-    "epochs_done", "interrupted", "run_id")
+_HYPER = {c.key: c for c in hyperparameter_columns(AutoencoderConfig)}
+LOG_COLUMNS = [  # the original assignment's columns first
+    *(_HYPER[k] for k in ("layers", "filter_size", "filters", "epochs", "batch_size")),
+    *run_columns("train_time", "loss", "val_loss"),
+    Column("optimizer", "Optimizer", numeric=False, missing="rmsprop"),  # what older logs' runs used
+    Column("schedule", "Schedule", numeric=False, missing="constant"), Column("patience", "Patience", missing=0),
+    Column("best_epoch", "Best_Epoch"), Column("device", "Device", numeric=False),
+    *run_columns("timestamp", "dataset", "images", "seed", "model_path", "val_split", "epochs_done", "interrupted",
+                 "run_id")]
 RECONSTRUCTIONS = 10  # validation images shown in the reconstruction grid
 
 
@@ -40,14 +46,19 @@ class AutoencoderWorkbench(Workbench):
         from common.progress import RichProgress
         from models.autoencoder import train_autoencoder
 
-        model, result = train_autoencoder(config, self.train_x, self.val_x, seed=self.args.seed,
-                                          callbacks=[RichProgress(self.console)])
+        run_id = new_run_id()
+        callbacks = self.with_tensorboard(lambda stage="": [RichProgress(self.console)], run_id, config)()
+        with self.on_devices():
+            model, result = train_autoencoder(self.for_devices(config), self.train_x, self.val_x,
+                                              seed=self.args.seed, callbacks=callbacks)
         if result.epochs_done == 0:
             self.console.print("Stopped before the first epoch ended: nothing to log.")
             return
         self.model = model
-        results = {"loss": result.history["loss"][-1], "val_loss": result.history["val_loss"][-1]}
-        self.record(config, result.history, result.seconds, result.interrupted, results)
+        final = result.final_epoch  # the best epoch with early stopping: its weights are the model's
+        results = {"loss": result.history["loss"][final], "val_loss": result.history["val_loss"][final]}
+        extra = {"best_epoch": final + 1} if result.best_epoch is not None else {}
+        self.record(config, result.history, result.seconds, result.interrupted, results, extra, run_id)
 
     def graphs(self):
         labels = {f.name: f.metadata["label"] for f in fields(AutoencoderConfig)}

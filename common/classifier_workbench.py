@@ -9,10 +9,10 @@ import numpy as np
 from common import dataset, prompts
 from common.cli import DEFAULT_BUDGETS, DEFAULT_REPEATS, given_hyperparameters, label_budgets, label_list
 from common.errors import UserError
-from common.label_study import StudyData, StudyPlan, check_plan, reusable, run_study, summarize
+from common.label_study import ARM_NAMES, StudyData, StudyPlan, check_plan, reusable, run_study, summarize
 from common.plotting import plot_confusion, plot_history, plot_image_grid, plot_label_study
-from common.run_log import Column, hyperparameter_columns
-from common.tables import classification_report, label_study_table
+from common.run_log import Column, hyperparameter_columns, new_run_id
+from common.tables import classification_report, label_study_table, self_training_table
 from common.workbench import BACK, Workbench, run_columns
 from models.config import ClassifierConfig, check_ranges
 
@@ -23,6 +23,15 @@ LOG_COLUMNS = [
     Column("accuracy", "Accuracy"), Column("val_accuracy", "Val_Accuracy"),
     _HYPER["fine_tune_epochs"], _HYPER["labels"], Column("labels_used", "Labels_Used"),
     Column("init", "Init", numeric=False, missing="pretrained"),  # older logs had only pretrained runs
+    Column("augment", "Augment", numeric=False, missing="no"),  # nor augmentation or self-training
+    Column("self_training", "Self_Training", missing=0),
+    Column("pseudo_threshold", "Pseudo_Threshold", in_table=False, missing=ClassifierConfig.pseudo_threshold),
+    Column("pseudo_cap", "Pseudo_Cap", in_table=False, missing=ClassifierConfig.pseudo_cap),
+    Column("round_epochs", "Round_Epochs", in_table=False, missing=ClassifierConfig.round_epochs),
+    Column("pseudo_labels", "Pseudo_Labels"), Column("pseudo_accuracy", "Pseudo_Accuracy"),
+    Column("rounds", "Rounds", numeric=False, in_table=False),
+    Column("optimizer", "Optimizer", numeric=False, missing="adam"),  # what older logs' runs used
+    Column("schedule", "Schedule", numeric=False, missing="constant"), Column("patience", "Patience", missing=0),
     Column("test_accuracy", "Test_Accuracy"), Column("test_loss", "Test_Loss"),
     Column("encoder_filter_size", "Filter_Size"), Column("encoder_filters", "Filters/Layer"),
     Column("autoencoder", "Autoencoder", numeric=False, in_table=False),
@@ -32,7 +41,7 @@ LOG_COLUMNS = [
     Column("test_dataset", "Test_Dataset", numeric=False, in_table=False),
     Column("test_images", "Test_Images", in_table=False),
     Column("stage1_time", "Stage1_Time", in_table=False), Column("stage2_time", "Stage2_Time", in_table=False),
-    Column("wall_time", "Wall_Time", in_table=False),
+    Column("wall_time", "Wall_Time", in_table=False), Column("device", "Device", numeric=False, in_table=False),
     *run_columns("interrupted", "model_path", "run_id"),
 ]
 ENCODER_LABELS = {"encoder_layers": "Encoder layers", "encoder_filter_size": "Encoder filter size",
@@ -134,25 +143,37 @@ class ClassifierWorkbench(Workbench):
     def train(self, config):
         from common.progress import RichProgress
 
+        run_id = new_run_id()
         train = dataset.labelled_part(self.train_x, self.train_y, config.labels, self.args.seed)
-        run = self.train_one(config, train, self.args.seed, lambda stage: [RichProgress(self.console, stage)])
+        run = self.train_one(config, train, self.args.seed, lambda stage: [RichProgress(self.console, stage)], run_id)
         if not run.history:
             self.console.print("Stopped before the first epoch ended: nothing to log.")
             return
         self.model, self.stage_boundary = run.model, run.stage_boundary
-        results = {name: run.history[name][-1] for name in ("loss", "val_loss", "accuracy", "val_accuracy")}
-        times = dict(zip(("stage1_time", "stage2_time"), (round(s, 2) for s in run.stage_seconds)))
-        self.record(config, run.history, run.seconds, run.interrupted, results, {"labels_used": len(train[1]), **times})
+        values = run.log_values()
+        results = {name: values[name] for name in ("loss", "val_loss", "accuracy", "val_accuracy")}
+        extra = {k: v for k, v in values.items() if k not in results}
+        if run.rounds:
+            self.console.print(self_training_table(run.rounds))
+        self.record(config, run.history, run.seconds, run.interrupted, results, {"labels_used": len(train[1]), **extra},
+                    run_id)
 
-    def train_one(self, config, train, seed: int, callbacks_for):
-        """Train one classifier on the current autoencoder's encoder, or on random weights of its shape when
-        `config.init` says scratch; return its ClassifierRun."""
+    def train_one(self, config, train, seed: int, callbacks_for, run_id: str):
+        """Train one classifier on `train`, the labelled part for `config.labels` and `seed`: on the current
+        autoencoder's encoder, or on random weights of its shape when `config.init` says scratch; self-training on
+        the rest of the training split when the config asks. Returns its ClassifierRun."""
         from models.classifier import train_classifier
         from models.encoder import extract_encoder
 
-        encoder = extract_encoder(self.autoencoder, source=str(self.autoencoder_path), init=config.init, seed=seed)
-        return train_classifier(encoder, config, train, (self.val_x, self.val_y), seed=seed,
-                                callbacks_for=callbacks_for)
+        unlabelled = None
+        if config.self_training:
+            unlabelled = dataset.unlabelled_part(self.train_x, self.train_y, config.labels, seed)
+        with self.on_devices():
+            encoder = extract_encoder(self.autoencoder, source=str(self.autoencoder_path), init=config.init,
+                                      seed=seed)
+            return train_classifier(encoder, self.for_devices(config), train, (self.val_x, self.val_y), seed=seed,
+                                    unlabelled=unlabelled,
+                                    callbacks_for=self.with_tensorboard(callbacks_for, run_id, config))
 
     def context(self) -> dict:
         return {**super().context(), **self.encoder, "autoencoder": str(self.autoencoder_path),
@@ -188,8 +209,12 @@ class ClassifierWorkbench(Workbench):
         repeats = prompts.ask_int("Repeats of each budget and arm", DEFAULT_REPEATS, 1, 100, **self.prompt_kwargs)
         if repeats is None:
             return
-        plan = StudyPlan(replace(self.baseline, labels=0, init="pretrained"), tuple(budgets), repeats,
-                         self.args.seed)
+        rounds = prompts.ask_int("Self-training rounds of a third arm, pretrained + unlabelled (0: no third arm)",
+                                 self.baseline.self_training, 0, 20, **self.prompt_kwargs)
+        if rounds is None:
+            return
+        plan = StudyPlan(replace(self.baseline, labels=0, init="pretrained", self_training=rounds), tuple(budgets),
+                         repeats, self.args.seed)
         found = len(reusable(self.read_runs(), plan, self.context()))
         fresh = False
         if found:
@@ -211,10 +236,12 @@ class ClassifierWorkbench(Workbench):
         check_plan(plan, self.train_y)
         seeds = f"seed {plan.seed}" if plan.repeats == 1 else f"seeds {plan.seed}-{plan.seed + plan.repeats - 1}"
         self.console.print(f"Label-budget study: {', '.join(_budget(b) for b in plan.budgets)} labelled images, "
-                           f"{plan.repeats} repeat{'s' if plan.repeats > 1 else ''} ({seeds}), pretrained "
-                           f"and scratch encoders; {config.fc_units} units, {config.epochs} + "
-                           f"{config.fine_tune_epochs} epochs, batch {config.batch_size}; tested on "
-                           f"{len(self.test_y)} test images.")
+                           f"{plan.repeats} repeat{'s' if plan.repeats > 1 else ''} ({seeds}); arms: "
+                           f"{', '.join(ARM_NAMES[a] for a in plan.arms)}; {config.fc_units} units, "
+                           f"{config.epochs} + {config.fine_tune_epochs} epochs, batch {config.batch_size}"
+                           + (f", {config.self_training} self-training rounds (threshold {config.pseudo_threshold}, "
+                              f"at most {config.pseudo_cap} per class)" if config.self_training else "")
+                           + f"; tested on {len(self.test_y)} test images.")
         data = StudyData((self.train_x, self.train_y), (self.val_x, self.val_y), (self.test_x, self.test_y))
         outcome = run_study(plan, data, self.train_one, log=self.log, context=self.context(), fresh=fresh,
                             reporter=StudyProgress(self.console))
@@ -226,9 +253,10 @@ class ClassifierWorkbench(Workbench):
         summary = summarize(outcome.rows)
         title = f"Label-budget study ({len(self.test_y):,} test images)"
         caption = (f"Test accuracy, mean ± standard deviation over {plan.repeats} repeats, of the classifier on the "
-                   f"autoencoder's encoder (pretrained) and on random weights of the same shape (scratch); "
-                   f"difference: pretrained minus scratch on the same subsets and seeds; wall time: both, every "
-                   f"repeat.")
+                   f"autoencoder's encoder (pretrained) and on random weights of the same shape (scratch)"
+                   + ("; pretrained + unlabelled: augmented and self-trained on the rest of the training images"
+                      if config.self_training else "")
+                   + "; differences on the same subsets and seeds; wall time: every arm, every repeat.")
         self.console.print(label_study_table(summary, title, caption))
         path = plot_label_study(summary, outcome.rows, self.plot_path("label_study"),
                                 f"Encoder of {self.autoencoder_path.name}: pretrained against scratch")

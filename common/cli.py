@@ -6,7 +6,7 @@ from pathlib import Path
 
 from common.errors import UserError
 from common.prompts import parse_int
-from models.config import is_choice
+from models.config import asked, is_choice
 
 ALL_LABELS = "all"  # --labels all: every labelled training image
 DEFAULT_BUDGETS = "100,300,1000,all"  # the study's --labels when not given
@@ -27,13 +27,19 @@ def add_hyperparameter_flags(parser: Parser, config_type, skip=()):
     for f in fields(config_type):
         if f.name in skip:
             continue
-        if is_choice(f):
-            group.add_argument(flag(f.name), dest=f.name, choices=f.metadata["choices"],
-                               help=f"{f.metadata['label']} (default {f.default}; not asked for)")
-            continue
-        low, high = f.metadata["low"], f.metadata["high"]
-        group.add_argument(flag(f.name), dest=f.name, metavar="N", type=_int_in(low, high),
-                           help=f"{f.metadata['label']}, {low}-{high} (default {f.default})")
+        meta = f.metadata
+        if is_choice(f) and meta["switch"]:
+            group.add_argument(flag(f.name), dest=f.name, action="store_const", const=meta["switch"],
+                               help=f"{meta['label']} (default: not)")
+        elif is_choice(f):
+            group.add_argument(flag(f.name), dest=f.name, choices=meta["choices"],
+                               help=f"{meta['label']} (default {f.default}; not asked for)")
+        else:
+            kind = type(f.default)
+            group.add_argument(flag(f.name), dest=f.name, metavar="N" if kind is int else "F",
+                               type=_number_in(meta["low"], meta["high"], kind),
+                               help=f"{meta['label']}, {meta['low']}-{meta['high']} (default {f.default}"
+                                    f"{'' if asked(f) else '; not asked for'})")
     return group
 
 
@@ -84,6 +90,10 @@ def add_run_flags(parser: Parser, default_out: str = "runs") -> None:
     parser.add_argument("--no-menu", action="store_true",
                         help="train once with the given or default values, log, save and exit")
     parser.add_argument("--no-show", action="store_true", help="write graphs as PNG files without opening windows")
+    parser.add_argument("--tensorboard", action="store_true",
+                        help="also write TensorBoard logs of every run under DIR/tensorboard/RUN_ID/")
+    parser.add_argument("--mixed-precision", action="store_true",
+                        help="compute in float16 with float32 weights (GPUs only)")
 
 
 def add_labels_flags(parser: Parser, group) -> None:
@@ -128,13 +138,17 @@ def given_hyperparameters(args, config_type) -> dict:
 
 def missing_flags(config_type, given: dict) -> list[str]:
     """The flags of hyperparameters that would be asked for and were not given."""
-    return [flag(f.name) for f in fields(config_type) if f.name not in given and not is_choice(f)]
+    return [flag(f.name) for f in fields(config_type) if f.name not in given and asked(f)]
 
 
 def _int_in(low: int, high: int):
-    def convert(text: str) -> int:
+    return _number_in(low, high, int)
+
+
+def _number_in(low, high, kind):
+    def convert(text: str):
         try:
-            return parse_int(text, low, high)
+            return parse_int(text, low, high, kind)
         except UserError as e:
             raise argparse.ArgumentTypeError(str(e)) from None
     return convert

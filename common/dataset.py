@@ -80,9 +80,26 @@ def balanced_subset(labels: np.ndarray, count: int, seed: int) -> np.ndarray:
     return np.sort(np.concatenate([pool[:n] for pool, n in zip(pools, taken)]))
 
 
+def label_split(labels: np.ndarray, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the training split whose labels are used (a balanced subset of `count`, or all when 0) and of
+    the rest, whose labels are not: the unlabelled images."""
+    if not count:
+        return np.arange(len(labels)), np.arange(0)
+    chosen = balanced_subset(labels, count, seed)
+    return chosen, np.setdiff1d(np.arange(len(labels)), chosen, assume_unique=True)
+
+
 def labelled_part(images: np.ndarray, labels: np.ndarray, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """All of the training split when `count` is 0 (no copy), else a balanced subset of `count` images, seeded."""
+    """The labelled part of the training split as (images, labels): all of it when `count` is 0 (no copy), else a
+    balanced subset of `count` images, seeded."""
     if not count:
         return images, labels
-    chosen = balanced_subset(labels, count, seed)
+    chosen, _ = label_split(labels, count, seed)
     return images[chosen], labels[chosen]
+
+
+def unlabelled_part(images: np.ndarray, labels: np.ndarray, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rest of the training split, whose labels `labelled_part` does not use, as (images, true labels): the
+    true labels only ever measure pseudo-labels. Empty when every label is used."""
+    _, others = label_split(labels, count, seed)
+    return images[others], labels[others]

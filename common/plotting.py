@@ -147,16 +147,22 @@ def _save(fig: Figure, path) -> Path:
 
 
 def plot_label_study(summary: pd.DataFrame, runs: pd.DataFrame, path, title: str) -> Path:
-    """Test accuracy against the number of labelled images (log axis) for both arms: the mean with a bar of one
+    """Test accuracy against the number of labelled images (log axis) for each arm: the mean with a bar of one
     standard deviation each way, and every run as a faint dot."""
+    from common.label_study import ARMS, arm_of
+
     fig = Figure(figsize=(7, 4.5), layout="constrained")
     ax = fig.add_subplot()
-    arms = (("pretrained", "pretrained encoder", "o"), ("scratch", "random encoder (scratch)", "s"))
-    for init, label, marker in arms:
-        errors = summary[f"{init}_sd"].fillna(0)
-        bars = ax.errorbar(summary["labels_used"], summary[f"{init}_mean"], yerr=errors, marker=marker, capsize=4,
-                           label=label)
-        mine = runs[runs["init"] == init]
+    labels = {"pretrained": "pretrained encoder", "scratch": "random encoder (scratch)",
+              "unlabelled": "pretrained + unlabelled images"}
+    arm_of_run = [arm_of(row) for _, row in runs.iterrows()]
+    for arm, marker in zip(ARMS, "osD"):
+        if f"{arm}_mean" not in summary:
+            continue
+        errors = summary[f"{arm}_sd"].fillna(0)
+        bars = ax.errorbar(summary["labels_used"], summary[f"{arm}_mean"], yerr=errors, marker=marker, capsize=4,
+                           label=labels[arm])
+        mine = runs[[a == arm for a in arm_of_run]]
         ax.scatter(mine["labels_used"], mine["test_accuracy"], color=bars[0].get_color(), alpha=0.3, s=12)
     ax.set_xscale("log")
     ax.set_xlabel("labelled training images")

@@ -154,7 +154,7 @@ class StudyProgress:
 
 def _describe(planned) -> str:
     labels = f"{planned.labels} labels" if planned.labels else "all labels"
-    return f"{labels}, repeat {planned.repeat}, {planned.init}"
+    return f"{labels}, repeat {planned.repeat}, {planned.arm}"
 
 
 def _metrics(logs: dict) -> str:

@@ -16,13 +16,15 @@ def interactive() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
-def ask_int(label: str, default: int, low: int, high: int, **kwargs) -> int | None:
-    """Ask for a whole number from `low` to `high`; Enter alone takes `default`."""
-    answer = _ask(questionary.text(f"{label} ({low}-{high}) [{default}]:", validate=lambda t: _int_problem(t, low, high),
-                                   **kwargs))
+def ask_int(label: str, default, low, high, **kwargs):
+    """Ask for a number from `low` to `high`, a whole one unless `default` is a float; Enter alone takes
+    `default`."""
+    kind = type(default)
+    answer = _ask(questionary.text(f"{label} ({low}-{high}) [{default}]:",
+                                   validate=lambda t: _number_problem(t, low, high, kind), **kwargs))
     if answer is None:
         return None
-    return int(answer) if answer.strip() else default
+    return kind(answer) if answer.strip() else default
 
 
 def choose(message: str, choices: list, default=None, **kwargs):
@@ -41,24 +43,27 @@ def confirm(message: str, default: bool = False, **kwargs) -> bool | None:
     return _ask(questionary.confirm(message, default=default, **kwargs))
 
 
-def parse_int(text: str, low: int, high: int) -> int:
-    """The whole number in `text` if it lies in [low, high]; UserError naming the value otherwise."""
-    problem = _int_problem(text, low, high, empty_ok=False)
+def parse_int(text: str, low, high, kind=int):
+    """The number in `text` (whole unless `kind` is float) if it lies in [low, high]; UserError naming the value
+    otherwise."""
+    problem = _number_problem(text, low, high, kind, empty_ok=False)
     if problem is not True:
         raise UserError(f"{text!r}: {problem}")
-    return int(text)
+    return kind(text)
 
 
-def _int_problem(text: str, low: int, high: int, empty_ok: bool = True):
+def _number_problem(text: str, low, high, kind=int, empty_ok: bool = True):
     """True if `text` is acceptable, else what is wrong with it (questionary's validate protocol)."""
+    expected = f"expected a whole number from {low} to {high}" if kind is int else \
+        f"expected a number from {low} to {high}"
     text = text.strip()
     if not text:
-        return True if empty_ok else f"expected a whole number from {low} to {high}"
+        return True if empty_ok else expected
     try:
-        value = int(text)
+        value = kind(text)
     except ValueError:
-        return f"expected a whole number from {low} to {high}"
-    return True if low <= value <= high else f"must be from {low} to {high}"
+        return expected
+    return True if low <= value <= high else f"must be from {low} to {high}"  # NaN fails here too
 
 
 def _ask(question):

@@ -40,17 +40,23 @@ class Column:
 
 
 def hyperparameter_columns(config_type) -> list[Column]:
-    """Columns for a hyperparameter dataclass, headed by each field's `column` metadata."""
-    return [Column(f.name, f.metadata["column"]) for f in fields(config_type)]
+    """Columns for a hyperparameter dataclass, headed by each field's `column` metadata; named choices are text."""
+    return [Column(f.name, f.metadata["column"], numeric="choices" not in f.metadata) for f in fields(config_type)]
 
 
-def run_row(config, history: dict, seconds: float, interrupted: bool, values: dict) -> dict:
+def new_run_id() -> str:
+    """A run's id: when it started, and six random hex digits."""
+    return f"{datetime.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
+
+
+def run_row(config, history: dict, seconds: float, interrupted: bool, values: dict, run_id: str | None = None
+            ) -> dict:
     """A run's log row: its hyperparameters (`asdict(config)`), its training time, `values` (metrics and where the
-    run came from), the epochs it finished, whether Ctrl-C ended it, when it ended and a new run id."""
+    run came from), the epochs it finished, whether Ctrl-C ended it, when it ended and its run id (a new one
+    unless given)."""
     return {**asdict(config), "train_time": round(seconds, 2), **values,
             "epochs_done": len(next(iter(history.values()), [])), "interrupted": "yes" if interrupted else "",
-            "timestamp": datetime.now().isoformat(timespec="seconds"),
-            "run_id": f"{datetime.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"}
+            "timestamp": datetime.now().isoformat(timespec="seconds"), "run_id": run_id or new_run_id()}
 
 
 class RunLog:

@@ -50,19 +50,23 @@ def _format(value) -> str:
 
 
 def label_study_table(summary: pd.DataFrame, title: str, caption: str = "") -> Table:
-    """Per budget: test accuracy of both arms (mean ± standard deviation over the repeats), their difference
-    (pretrained minus scratch, over the seeds both have) and the wall time of the budget's runs."""
+    """Per budget: test accuracy of each arm (mean ± standard deviation over the repeats), the differences
+    between arms on the same seeds, and the wall time of the budget's runs."""
+    from common.label_study import ARM_NAMES, ARMS, DIFFERENCES
+
+    arms = [arm for arm in ARMS if f"{arm}_mean" in summary]
+    differences = [name for name in DIFFERENCES if f"{name}_mean" in summary]
     table = Table(title=title, caption=caption or None)
-    for name in ("labels", "pretrained", "scratch", "difference", "runs", "wall time"):
+    for name in ("labels", *(ARM_NAMES[a] for a in arms),
+                 *(f"{ARM_NAMES[DIFFERENCES[d][0]]} − {ARM_NAMES[DIFFERENCES[d][1]]}" for d in differences),
+                 "runs", "wall time"):
         table.add_column(name, justify="right")
     for _, line in summary.iterrows():
-        runs = f"{line['pretrained_n']:.0f} + {line['scratch_n']:.0f}"
         used = f"{int(line['labels_used']):,}"
         table.add_row(used if line["labels"] else f"all ({used})",
-                      _spread(line["pretrained_mean"], line["pretrained_sd"]),
-                      _spread(line["scratch_mean"], line["scratch_sd"]),
-                      _spread(line["difference_mean"], line["difference_sd"], signed=True), runs,
-                      _duration(line["wall_time"]))
+                      *(_spread(line[f"{a}_mean"], line[f"{a}_sd"]) for a in arms),
+                      *(_spread(line[f"{d}_mean"], line[f"{d}_sd"], signed=True) for d in differences),
+                      " + ".join(f"{line[f'{a}_n']:.0f}" for a in arms), _duration(line["wall_time"]))
     return table
 
 
@@ -82,3 +86,15 @@ def _duration(seconds: float) -> str:
     if seconds < 3600:
         return f"{seconds // 60} min {seconds % 60} s"
     return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+
+
+def self_training_table(rounds) -> Table:
+    """One line per self-training round: pseudo-labels chosen, how many were right, validation accuracy after."""
+    table = Table(title="Self-training on the unlabelled images",
+                  caption="right: share of the pseudo-labels equal to the true label (measured, never used)")
+    for name in ("round", "pseudo-labels", "right", "val_accuracy", "time"):
+        table.add_column(name, justify="right")
+    for r in rounds:
+        table.add_row(str(r.number), f"{r.pseudo_labels:,}", _format(r.pseudo_accuracy), f"{r.val_accuracy:.4f}",
+                      _duration(r.seconds))
+    return table

@@ -17,7 +17,7 @@ from common.files import claim_free_path
 from common.plotting import plot_against, varied_runs
 from common.run_log import Column, RunLog, run_row
 from common.tables import run_log_table, run_summary
-from models.config import is_choice
+from models.config import asked, is_choice
 
 BACK = "Back"
 RUN_COLUMNS = {c.key: c for c in [  # columns that `Workbench.record` fills for every program
@@ -55,6 +55,7 @@ class Workbench:
         self.saved = True  # whether the last model has been saved
         self.dataset = None  # resolved path of the training images, as logged
         self.count = 0  # images used from that file
+        self._placement = None  # where training runs, found at the first run (it needs TensorFlow)
 
     # --- to be filled in by subclasses ---------------------------------------------------------------------------
     def check(self, config) -> None:
@@ -108,7 +109,7 @@ class Workbench:
             for f in fields(self.config_type):
                 if f.name in values:
                     continue
-                if not ask or is_choice(f):  # a choice keeps its flag's value or default; the menu changes it
+                if not ask or not asked(f):  # kept at its flag's value or default; the menu changes it
                     values[f.name] = f.default
                     continue
                 value = prompts.ask_int(f.metadata["label"], f.default, f.metadata["low"], f.metadata["high"],
@@ -178,11 +179,11 @@ class Workbench:
         self.train(config)
 
     def record(self, config, history: dict, seconds: float, interrupted: bool, results: dict,
-               extra: dict | None = None) -> None:
+               extra: dict | None = None, run_id: str | None = None) -> None:
         """Append the run to the log at once and print its summary. `results` are shown and logged, `extra` only
         logged (and kept in a saved model's sidecar)."""
         extra, context = extra or {}, self.context()
-        row = run_row(config, history, seconds, interrupted, {**results, **extra, **context})
+        row = run_row(config, history, seconds, interrupted, {**results, **extra, **context}, run_id)
         run_id, epochs_done = row["run_id"], row["epochs_done"]
         logged = True
         try:
@@ -194,7 +195,8 @@ class Workbench:
         self.last = dict(config=config, history=history, run_id=run_id, results=results, extra=extra,
                          context=context, seconds=seconds, interrupted=interrupted, logged=logged)
         self.saved = False
-        shown = {"Training time (s)": round(seconds, 1), **{k.replace("_", " "): v for k, v in results.items()}}
+        shown = {"Training time (s)": round(seconds, 1), **{k.replace("_", " "): v for k, v in results.items()},
+                 "Trained on": context["device"]}
         if interrupted:
             shown["Stopped early"] = f"after {epochs_done} epochs (Ctrl-C)"
         self.console.print(run_summary(f"{self.model_name.capitalize()} run", config, shown))
@@ -202,9 +204,40 @@ class Workbench:
             self.console.print(f"Logged to {self.log.path}")
 
     def context(self) -> dict:
-        """Where a run came from, for its log row: the data and the seed."""
+        """Where a run came from, for its log row: the data, the seed and the devices."""
         return {"dataset": str(self.dataset), "images": self.count, "seed": self.args.seed,
-                "val_split": self.args.val_split}
+                "val_split": self.args.val_split, "device": self.placement().description}
+
+    # --- devices and TensorBoard ---------------------------------------------------------------------------------
+    def placement(self):
+        """Where training runs (found once); mixed precision is switched on here when asked for."""
+        if self._placement is None:
+            from models.devices import detect, use_mixed_precision
+
+            placement = detect()
+            if self.args.mixed_precision:
+                use_mixed_precision(placement)
+            self._placement = placement
+        return self._placement
+
+    def on_devices(self):
+        """The context to build and train in: several GPUs share the work."""
+        from models.devices import scope
+
+        return scope(self.placement())
+
+    def for_devices(self, config):
+        """The config to train with: with several GPUs, each takes the configured batch."""
+        return replace(config, batch_size=self.placement().batch_size(config.batch_size))
+
+    def with_tensorboard(self, callbacks_for, run_id: str, config):
+        """`callbacks_for` plus, with --tensorboard, the run's TensorBoard logs for each stage."""
+        if not self.args.tensorboard:
+            return callbacks_for
+        from models.tensorboard_log import tensorboard_callbacks
+
+        return lambda stage="": [*callbacks_for(stage), *tensorboard_callbacks(
+            self.out / "tensorboard", run_id, asdict(config), stage)]
 
     def show_graphs(self) -> None:
         """Write the figures and present them."""
@@ -301,10 +334,18 @@ class Workbench:
         return claim_free_path(self.out, self._model_stem(), ".h5")
 
     def _model_stem(self) -> str:
-        config = self.last["config"]
-        parts = [str(getattr(config, f.name)) if is_choice(f) else
-                 "".join(word[0] for word in f.name.split("_")) + str(getattr(config, f.name)) for f in fields(config)]
-        return "-".join([self.model_name, *parts])
+        """`classifier-fu128-e10-fte5-bs64-l100-scratch-augment-st3`: every value asked at start, the others only
+        when changed from their default."""
+        config, parts = self.last["config"], [self.model_name]
+        for f in fields(config):
+            value = getattr(config, f.name)
+            if not asked(f) and value == f.default:
+                continue
+            if is_choice(f):
+                parts.append(f.name.replace("_", "-") if value == f.metadata["switch"] else str(value))
+            else:
+                parts.append("".join(word[0] for word in f.name.split("_")) + f"{value:g}")
+        return "-".join(parts)
 
     def update_log(self, values: dict) -> None:
         """Fill in values of the last run's log row, warning if the log cannot be rewritten."""

@@ -5,19 +5,22 @@ from keras import layers
 
 from models.batch_norm import Calibration
 from models.config import AutoencoderConfig, block_filters
+from models.optimizers import make_optimizer, steps
 from models.training import fit
 
 CODE_LAYER = "code"  # the encoder's last layer: cut here to keep the encoder
 POOLED_BLOCKS = 2  # max-pooling after the first two encoder blocks, up-sampling after the last two decoder blocks
+LEARNING_RATE = 1e-3  # RMSprop's and Adam's default; SGD gets ten times more (models/optimizers.py)
 
 
-def build_autoencoder(config: AutoencoderConfig, image_shape=(28, 28, 1)) -> keras.Model:
-    """Build and compile the autoencoder: MSE loss, RMSprop."""
+def build_autoencoder(config: AutoencoderConfig, image_shape=(28, 28, 1), steps: int = 1) -> keras.Model:
+    """Build and compile the autoencoder: MSE loss, the config's optimizer and schedule (over `steps` steps)."""
     inputs = keras.Input(shape=image_shape, name="image")
     code = _encoder_blocks(inputs, config)
     outputs = _decoder_blocks(code, config, channels=image_shape[-1])
     model = keras.Model(inputs, outputs, name="autoencoder")
-    model.compile(optimizer=keras.optimizers.RMSprop(), loss=keras.losses.MeanSquaredError())
+    model.compile(optimizer=make_optimizer(config.optimizer, LEARNING_RATE, config.schedule, steps),
+                  loss=keras.losses.MeanSquaredError())
     return model
 
 
@@ -40,15 +43,17 @@ def _decoder_blocks(x, config: AutoencoderConfig, channels: int):
         x = layers.BatchNormalization(name=f"decoder_bn_{i}")(x)
         if i > len(filters) - POOLED_BLOCKS:
             x = layers.UpSampling2D(2, name=f"decoder_upsample_{i}")(x)
-    return layers.Conv2D(channels, config.filter_size, padding="same", activation="sigmoid",
-                         name="reconstruction")(x)
+    return layers.Conv2D(channels, config.filter_size, padding="same", activation="sigmoid", dtype="float32",
+                         name="reconstruction")(x)  # float32 even under mixed precision: the loss needs it
 
 
 def train_autoencoder(config: AutoencoderConfig, train_x, val_x, *, seed: int, callbacks=()):
     """Build, compile and fit an autoencoder seeded with `seed`; return the model and its FitResult."""
     keras.utils.set_random_seed(seed)
-    model = build_autoencoder(config, image_shape=train_x.shape[1:])
+    model = build_autoencoder(config, image_shape=train_x.shape[1:],
+                              steps=steps(len(train_x), config.batch_size, config.epochs))
     result = fit(model, train_x, train_x, validation_data=(val_x, val_x), epochs=config.epochs,
                  batch_size=config.batch_size, callbacks=callbacks,
-                 calibration=Calibration(model, train_x, config.batch_size))
+                 calibration=Calibration(model, train_x, config.batch_size), patience=config.patience,
+                 plateau=config.schedule == "plateau")
     return model, result

@@ -59,8 +59,8 @@ def _moments_function(model, norms):
     def moments(x):
         outputs = probe(x, training=True)
         outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-        return [tf.nn.moments(o, axes=[a for a in range(len(o.shape)) if a != n.axis % len(o.shape)])
-                for n, o in zip(norms, outputs)]
+        return [tf.nn.moments(tf.cast(o, tf.float32), axes=[a for a in range(len(o.shape)) if a != n.axis % len(o.shape)])
+                for n, o in zip(norms, outputs)]  # in float32 even under mixed precision
 
     return moments
 

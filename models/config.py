@@ -10,21 +10,32 @@ from common.errors import UserError
 
 
 INITS = ("pretrained", "scratch")  # a classifier's initial encoder weights: the autoencoder's, or random ones
+OPTIMIZERS = ("adam", "rmsprop", "sgd")
+SCHEDULES = ("constant", "cosine", "plateau")  # the learning rate: fixed, cosine decay to 0, halved on plateaus
 
 
-def hyperparameter(default: int, low: int, high: int, label: str, column: str):
-    """A dataclass field carrying its allowed range, a prompt label and its run-log column."""
-    return field(default=default, metadata={"low": low, "high": high, "label": label, "column": column})
+def hyperparameter(default, low, high, label: str, column: str, *, asked: bool = True):
+    """A number field (a whole number, or a fraction when `default` is a float) with its allowed range, a prompt
+    label and its run-log column. `asked=False`: set by its flag or from the menu, not asked for at start."""
+    return field(default=default, metadata={"low": low, "high": high, "label": label, "column": column,
+                                            "asked": asked})
 
 
-def choice(default: str, choices: tuple[str, ...], label: str, column: str):
-    """A dataclass field taking one of a few named values; set by its flag or from the menu, not asked at start."""
-    return field(default=default, metadata={"choices": choices, "label": label, "column": column})
+def choice(default: str, choices: tuple[str, ...], label: str, column: str, *, switch: str | None = None):
+    """A field taking one of a few named values; set by its flag or from the menu, not asked at start. With a
+    `switch`, the flag takes no value and sets that one (`--augment` for "yes")."""
+    return field(default=default, metadata={"choices": choices, "label": label, "column": column, "asked": False,
+                                            "switch": switch})
 
 
 def is_choice(f) -> bool:
     """True for a field made by `choice` rather than `hyperparameter`."""
     return "choices" in f.metadata
+
+
+def asked(f) -> bool:
+    """True for a field asked for when the programs start (unless its flag is given)."""
+    return f.metadata.get("asked", True)
 
 
 def bounds(config_type, name: str) -> tuple[int, int]:
@@ -54,6 +65,10 @@ class AutoencoderConfig:
     filters: int = hyperparameter(16, 1, 256, "Filters in the first layer", "Filters/Layer")  # doubled per block
     epochs: int = hyperparameter(3, 1, 1000, "Epochs", "Epochs")  # passes over the training images
     batch_size: int = hyperparameter(64, 1, 4096, "Batch size", "Batch_Size")  # images per gradient step
+    optimizer: str = choice("rmsprop", OPTIMIZERS, "Optimizer", "Optimizer")  # RMSprop as in the assignment
+    schedule: str = choice("constant", SCHEDULES, "Learning-rate schedule", "Schedule")  # of the rate 1e-3
+    patience: int = hyperparameter(0, 0, 1000, "Early-stopping patience in epochs (0: off)", "Patience",
+                                   asked=False)  # stop when val_loss stalls; keep the best epoch's weights
 
 
 @dataclass(frozen=True)
@@ -65,6 +80,20 @@ class ClassifierConfig:
     batch_size: int = hyperparameter(64, 1, 4096, "Batch size", "Batch_Size")  # images per gradient step
     labels: int = hyperparameter(0, 0, 10**7, "Labelled training images (0 = all)", "Labels")  # balanced, seeded
     init: str = choice("pretrained", INITS, "Encoder initialisation", "Init")  # autoencoder's weights or random
+    augment: str = choice("no", ("no", "yes"), "Augment the labelled images (shifts, rotations, zoom)", "Augment",
+                          switch="yes")  # random changes in training only
+    self_training: int = hyperparameter(0, 0, 20, "Self-training rounds on the unlabelled images", "Self_Training",
+                                        asked=False)  # predict, keep the confident, train again
+    pseudo_threshold: float = hyperparameter(0.9, 0.5, 1.0, "Confidence a pseudo-label needs",
+                                             "Pseudo_Threshold", asked=False)  # softmax probability of the class
+    pseudo_cap: int = hyperparameter(500, 1, 10**6, "Pseudo-labels per class in round 1, at most", "Pseudo_Cap",
+                                     asked=False)  # round r takes r times as many, the most confident first
+    round_epochs: int = hyperparameter(1, 1, 1000, "Epochs of each self-training round", "Round_Epochs",
+                                       asked=False)  # on the labelled and pseudo-labelled images
+    optimizer: str = choice("adam", OPTIMIZERS, "Optimizer", "Optimizer")  # of every stage
+    schedule: str = choice("constant", SCHEDULES, "Learning-rate schedule", "Schedule")  # within each stage
+    patience: int = hyperparameter(0, 0, 1000, "Early-stopping patience in epochs (0: off)", "Patience",
+                                   asked=False)  # per stage: stop when val_loss stalls, keep the best epoch
 
 
 def check_autoencoder(config: AutoencoderConfig, image_shape: tuple[int, int], train_count: int) -> None:

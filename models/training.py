@@ -10,6 +10,7 @@ import numpy as np
 
 from common.keras_setup import keras, tf
 from models.batch_norm import Calibration
+from models.optimizers import MIN_RATE, PLATEAU_EPOCHS, PLATEAU_FACTOR
 
 
 @dataclass
@@ -18,10 +19,16 @@ class FitResult:
     history: dict[str, list[float]] = field(default_factory=dict)  # metric name -> value per finished epoch
     seconds: float = 0.0  # wall time spent in fit
     interrupted: bool = False  # Ctrl-C stopped it before the last epoch
+    best_epoch: int | None = None  # with early stopping: the epoch whose weights the model kept (0-based)
 
     @property
     def epochs_done(self) -> int:
         return len(next(iter(self.history.values()), []))
+
+    @property
+    def final_epoch(self) -> int:
+        """The epoch (0-based) whose weights the model ends with: the best one with early stopping, else the last."""
+        return self.best_epoch if self.best_epoch is not None else self.epochs_done - 1
 
 
 class EpochRecorder(keras.callbacks.Callback):
@@ -101,14 +108,23 @@ def array_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int | Non
 
 
 def fit(model, x, y, *, validation_data, epochs: int, batch_size: int | None, callbacks=(),
-        calibration: Calibration | None = None) -> FitResult:
+        calibration: Calibration | None = None, patience: int = 0, plateau: bool = False) -> FitResult:
     """Fit quietly with the given callbacks; Ctrl-C ends it and keeps the epochs already finished.
     `x` may be a dataset of batches (then `y` and `batch_size` are None). With a `calibration`, batch-normalisation
     statistics are re-estimated before each validation and once more at the end, so the model returned, its
-    validation figures and everything computed from it later use statistics that match its weights."""
+    validation figures and everything computed from it later use statistics that match its weights. With
+    `patience`, training stops after that many epochs without a better val_loss and the model keeps the weights of
+    its best epoch (`best_epoch`); with `plateau`, the learning rate is halved after 2 such epochs."""
     result = FitResult()
     watcher = _StopWhenAsked()
     extra = [calibration] if calibration is not None else []
+    stopper = None
+    if plateau:
+        extra.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=PLATEAU_FACTOR,
+                                                       patience=PLATEAU_EPOCHS, min_lr=MIN_RATE))
+    if patience:
+        stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
+        extra.append(stopper)
     start = time.perf_counter()
     with _ctrl_c_noted(watcher):
         try:
@@ -119,6 +135,10 @@ def fit(model, x, y, *, validation_data, epochs: int, batch_size: int | None, ca
             result.interrupted = True
             for callback in callbacks:  # let progress displays close as if training had ended
                 callback.on_train_end({})
+            if stopper is not None and stopper.best_weights is not None:  # keep the best epoch's weights here too
+                model.set_weights(stopper.best_weights)
+        if stopper is not None and stopper.best_weights is not None:
+            result.best_epoch = min(stopper.best_epoch, result.epochs_done - 1)
         if calibration is not None:
             try:
                 calibration.ensure()  # after an interruption the weights moved on since the last validation

@@ -146,3 +146,18 @@ def test_bad_study_arguments_stop_before_training(mnist, saved_autoencoder, tmp_
     assert_one_line_error(done, *fragments)
     assert "Label-budget study:" not in done.stdout and "epoch 1/" not in done.stdout
     assert not (tmp_path / "runs" / "classification_loss_values.csv").exists()
+
+
+def test_a_self_training_run_logs_one_row_with_its_rounds(mnist, saved_autoencoder, tmp_path):
+    done = run_program("classification.py", *data_flags(mnist), "-model", saved_autoencoder, "--no-menu", *SMALL,
+                       "--labels", 30, "--batch-size", 10, "--augment", "--self-training", 1,
+                       "--pseudo-threshold", 0.5, "--pseudo-cap", 3, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Self-training on the unlabelled images" in done.stdout
+    runs = pd.read_csv(tmp_path / "runs" / "classification_loss_values.csv")
+    assert len(runs) == 1
+    run = runs.iloc[0]
+    assert run["Augment"] == "yes" and run["Self_Training"] == 1 and run["Pseudo_Cap"] == 3
+    assert 0 < run["Pseudo_Labels"] <= 30 and 0 <= run["Pseudo_Accuracy"] <= 1
+    assert run["Rounds"].startswith(f"1: {run['Pseudo_Labels']} at ") and "val_accuracy" in run["Rounds"]
+    assert run["Epochs_Done"] == 3 and "augment-st1" in run["Model_Path"]

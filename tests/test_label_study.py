@@ -39,7 +39,7 @@ class RecordingTrainer:
         self.calls = []
         self.stop_at = stop_at
 
-    def __call__(self, config, train, seed, callbacks_for):
+    def __call__(self, config, train, seed, callbacks_for, run_id):
         self.calls.append((config.labels, config.init, seed, np.sort(train[0].reshape(len(train[0]), -1).sum(1))))
         inputs = keras.Input((28, 28, 1))
         model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(inputs)))
@@ -55,7 +55,7 @@ class RecordingTrainer:
 def test_the_plan_pairs_both_arms_on_each_seed():
     runs = PLAN.runs()
     assert len(runs) == 2 * 2 * 2
-    assert [(r.labels, r.repeat, r.seed, r.init) for r in runs[:4]] == [
+    assert [(r.labels, r.repeat, r.seed, r.arm) for r in runs[:4]] == [
         (20, 1, 7, "pretrained"), (20, 1, 7, "scratch"), (20, 2, 8, "pretrained"), (20, 2, 8, "scratch")]
     assert PLAN.config_of(runs[1]) == ClassifierConfig(fc_units=8, epochs=1, fine_tune_epochs=1, batch_size=10,
                                                        labels=20, init="scratch")
@@ -130,7 +130,7 @@ def test_summary_gives_mean_spread_paired_difference_and_time_per_budget():
     assert few["pretrained_mean"] == pytest.approx(0.9) and few["pretrained_sd"] == pytest.approx(0.1)
     assert few["scratch_mean"] == pytest.approx(0.7) and few["scratch_sd"] == pytest.approx(0.0)
     assert few["difference_mean"] == pytest.approx(0.2) and few["difference_sd"] == pytest.approx(0.1)
-    assert few["pairs"] == 3 and few["wall_time"] == pytest.approx(45.0)
+    assert few["difference_pairs"] == 3 and few["wall_time"] == pytest.approx(45.0)
     every = summary.iloc[1]
     assert every["difference_mean"] == pytest.approx(0.0) and every["difference_sd"] == pytest.approx(2e-4 ** 0.5)
 
@@ -138,7 +138,7 @@ def test_summary_gives_mean_spread_paired_difference_and_time_per_budget():
 def test_a_missing_partner_is_left_out_of_the_difference():
     rows = _rows().drop(index=1)  # seed 1's scratch run at 100 labels
     few = summarize(rows).iloc[0]
-    assert few["scratch_n"] == 2 and few["pairs"] == 2
+    assert few["scratch_n"] == 2 and few["difference_pairs"] == 2
     assert few["difference_mean"] == pytest.approx(0.25)
 
 
@@ -148,3 +148,26 @@ def test_the_table_shows_each_budget_with_its_spread():
     text = out.getvalue()
     assert "0.9000 ± 0.1000" in text and "0.7000 ± 0.0000" in text and "+0.2000 ± 0.1000" in text
     assert "all (48,000)" in text and "3 + 3" in text and "45 s" in text and "6 min 40 s" in text
+
+
+def test_self_training_adds_a_third_arm_on_the_same_seeds(data, tmp_path):
+    config = ClassifierConfig(fc_units=8, epochs=1, fine_tune_epochs=1, batch_size=10, self_training=2)
+    plan = StudyPlan(config, (20,), 2, seed=7)
+    assert plan.arms == ("pretrained", "scratch", "unlabelled")
+    arms = {planned.arm: plan.config_of(planned) for planned in plan.runs()[:3]}
+    assert (arms["pretrained"].self_training, arms["scratch"].self_training) == (0, 0)
+    assert arms["unlabelled"].init == "pretrained" and arms["unlabelled"].augment == "yes"
+    assert arms["unlabelled"].self_training == 2
+    trainer = RecordingTrainer()
+    outcome = run_study(plan, data, trainer, log=RunLog(tmp_path / "log.csv", LOG_COLUMNS), context=CONTEXT)
+    assert len(trainer.calls) == 6 and len(outcome.rows) == 6
+    summary = summarize(outcome.rows)
+    assert summary.loc[0, "unlabelled_n"] == 2 and summary.loc[0, "gain_pairs"] == 2
+    out = io.StringIO()
+    Console(file=out, width=200).print(label_study_table(summary, "study"))
+    assert "pretrained + unlabelled" in out.getvalue() and "2 + 2 + 2" in out.getvalue()
+    assert len(reusable(log_rows(tmp_path), plan, CONTEXT)) == 6
+
+
+def log_rows(folder):
+    return RunLog(folder / "log.csv", LOG_COLUMNS).read()[0]

@@ -157,6 +157,8 @@ def test_classifier_scratch_run_and_study_from_the_menu(mnist, saved_autoencoder
         child.send(CTRL_U + "20,40" + ENTER)
         child.expect(NUMBER_PROMPT)  # repeats
         child.sendline("1")
+        child.expect(NUMBER_PROMPT)  # self-training rounds: no third arm
+        child.sendline("0")
         if visit:
             child.expect("4 of 4 runs are in the run log already. Reuse them")
             child.send(ENTER)

@@ -1,0 +1,93 @@
+"""Using the unlabelled images: augmentation in training only, and self-training on pseudo-labels."""
+
+import numpy as np
+import pytest
+
+import models.self_training as self_training
+from common import dataset
+from common.keras_setup import keras
+from models.classifier import build_classifier, train_classifier
+from models.config import ClassifierConfig
+from models.encoder import extract_encoder
+from models.persistence import load_model
+from models.self_training import choose_pseudo_labels
+
+
+def _probabilities(rows):
+    return np.array(rows, dtype=np.float32)
+
+
+def test_pseudo_labels_respect_the_threshold_and_the_cap_per_class_most_confident_first():
+    probabilities = _probabilities([
+        [0.99, 0.01, 0.0], [0.97, 0.03, 0.0], [0.98, 0.02, 0.0], [0.90, 0.10, 0.0],  # class 0: three confident
+        [0.01, 0.96, 0.03], [0.0, 0.5, 0.5], [0.0, 0.02, 0.98]])
+    chosen, labels = choose_pseudo_labels(probabilities, threshold=0.95, cap=2)
+    assert chosen.tolist() == [0, 2, 4, 6]  # 1 (0.97) lost to the cap, 3 (0.90) and 5 (0.5) to the threshold
+    assert labels.tolist() == [0, 0, 1, 2]
+    chosen, _ = choose_pseudo_labels(probabilities, threshold=0.5, cap=10)
+    assert chosen.tolist() == list(range(7))
+
+
+def test_the_unlabelled_images_are_the_rest_of_the_training_split_only(mnist):
+    _, labels = dataset.load_labelled(mnist["train_images"], mnist["train_labels"])
+    part = dataset.split(len(labels), 0.2, seed=1)
+    labelled, unlabelled = dataset.label_split(labels[part.train], 30, seed=4)
+    in_file = {"labelled": set(part.train[labelled]), "unlabelled": set(part.train[unlabelled])}
+    assert len(in_file["labelled"]) == 30 and len(in_file["unlabelled"]) == len(part.train) - 30
+    assert not in_file["unlabelled"] & in_file["labelled"]
+    assert not in_file["unlabelled"] & set(part.val)  # never a validation image (nor a test one: another file)
+    assert dataset.label_split(labels[part.train], 0, seed=4)[1].size == 0  # every label used: none left
+
+
+@pytest.fixture(scope="module")
+def small(mnist):
+    images, labels = dataset.load_labelled(mnist["train_images"], mnist["train_labels"])
+    x = dataset.to_model_input(images)
+    part = dataset.split(len(x), 0.2, seed=1)
+    train_x, train_y = x[part.train], labels[part.train]
+    return {"train": dataset.labelled_part(train_x, train_y, 40, seed=1),
+            "unlabelled": dataset.unlabelled_part(train_x, train_y, 40, seed=1),
+            "val": (x[part.val], labels[part.val])}
+
+
+def test_each_round_trains_on_the_labelled_images_and_unlabelled_ones_only(saved_autoencoder, small, monkeypatch):
+    seen = []
+    real_fit = self_training.fit
+
+    def recording_fit(model, x, y, **kwargs):
+        seen.append((x.copy(), y.copy()))
+        return real_fit(model, x, y, **kwargs)
+
+    monkeypatch.setattr(self_training, "fit", recording_fit)
+    config = ClassifierConfig(fc_units=16, epochs=1, fine_tune_epochs=1, batch_size=16, labels=40, self_training=2,
+                              pseudo_threshold=0.5, pseudo_cap=5)
+    run = train_classifier(extract_encoder(load_model(saved_autoencoder)), config, small["train"],
+                           small["val"], seed=1, unlabelled=small["unlabelled"])
+    assert [r.number for r in run.rounds] == [1, 2] and len(seen) == 2
+    allowed = {image.tobytes() for image in np.concatenate([small["train"][0], small["unlabelled"][0]])}
+    forbidden = {image.tobytes() for image in small["val"][0]}
+    for (x, y), r in zip(seen, run.rounds):
+        assert len(x) == 40 + r.pseudo_labels and r.pseudo_labels <= 5 * r.number * 10  # the cap grows
+        assert all(image.tobytes() in allowed and image.tobytes() not in forbidden for image in x)
+        assert np.array_equal(x[:40], small["train"][0]) and np.array_equal(y[:40], small["train"][1])
+        assert 0 <= r.pseudo_accuracy <= 1 and 0 <= r.val_accuracy <= 1
+    pool = {image.tobytes(): i for i, image in enumerate(small["unlabelled"][0])}
+    for (x, y), r in zip(seen, run.rounds):  # the labels are predictions; the truth only measures them
+        truth = small["unlabelled"][1][[pool[image.tobytes()] for image in x[40:]]]
+        assert r.pseudo_accuracy == pytest.approx(np.mean(y[40:] == truth))
+    assert any(r.pseudo_accuracy < 1 for r in run.rounds)  # not the true labels in disguise
+    assert len(run.history["val_accuracy"]) == 1 + 1 + 2  # stage 1, stage 2, one epoch per round
+    values = run.log_values()
+    assert values["pseudo_labels"] == run.rounds[-1].pseudo_labels and values["rounds"].startswith("1: ")
+
+
+def test_augmentation_acts_in_training_and_never_at_prediction(saved_autoencoder, small):
+    encoder = extract_encoder(load_model(saved_autoencoder))
+    classifier, _ = build_classifier(encoder, ClassifierConfig(fc_units=16, augment="yes"))
+    assert classifier.get_layer("augment") is not None
+    images = small["val"][0][:16]
+    first, again = (classifier.predict(images, verbose=0) for _ in range(2))
+    assert np.array_equal(first, again)
+    augmented = keras.ops.convert_to_numpy(classifier.get_layer("augment")(images, training=True))
+    assert not np.allclose(augmented, images)
+    assert np.array_equal(keras.ops.convert_to_numpy(classifier.get_layer("augment")(images, training=False)), images)
