@@ -4,8 +4,9 @@ on the same model in the same run.
     python benchmarks/autoencoder_throughput.py [--layers 4 --filter-size 3 --filters 32 --batch-size 64]
                                                 [--images 12000] [--repeat 2]
 
-Ways compared, each against plain `model.fit(x, x)` on NumPy arrays: XLA compilation (`jit_compile=True`; Keras
-turns it off on machines without a GPU), an explicit tf.data pipeline (shuffled, batched, prefetched), and both.
+Ways compared, each against plain `model.fit(x, x)` on NumPy arrays: XLA compilation (`jit_compile=True`; Keras'
+default, "auto", leaves it off on machines without a GPU), an explicit tf.data pipeline (shuffled, batched,
+prefetched), and both.
 Each model first trains one short warm-up epoch (graph tracing, XLA compilation), then the timed epochs; the best
 of `--repeat` epochs counts.
 """
