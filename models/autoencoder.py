@@ -5,7 +5,7 @@ from keras import layers
 
 from models.batch_norm import Calibration
 from models.config import AutoencoderConfig, block_filters
-from models.optimizers import make_optimizer, steps
+from models.optimizers import jit_compile, make_optimizer, steps
 from models.training import fit
 
 CODE_LAYER = "code"  # the encoder's last layer: cut here to keep the encoder
@@ -14,13 +14,14 @@ LEARNING_RATE = 1e-3  # RMSprop's and Adam's default; SGD gets ten times more (m
 
 
 def build_autoencoder(config: AutoencoderConfig, image_shape=(28, 28, 1), steps: int = 1) -> keras.Model:
-    """Build and compile the autoencoder: MSE loss, the config's optimizer and schedule (over `steps` steps)."""
+    """Build and compile the autoencoder: MSE loss, the config's optimizer and schedule (over `steps` steps), XLA
+    when `steps` are enough to repay compiling."""
     inputs = keras.Input(shape=image_shape, name="image")
     code = _encoder_blocks(inputs, config)
     outputs = _decoder_blocks(code, config, channels=image_shape[-1])
     model = keras.Model(inputs, outputs, name="autoencoder")
     model.compile(optimizer=make_optimizer(config.optimizer, LEARNING_RATE, config.schedule, steps),
-                  loss=keras.losses.MeanSquaredError())
+                  loss=keras.losses.MeanSquaredError(), jit_compile=jit_compile(steps))
     return model
 
 
