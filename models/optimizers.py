@@ -1,4 +1,5 @@
-"""The optimizers and learning-rate schedules the programs offer, by name."""
+"""The optimizers and learning-rate schedules the programs offer, by name, and whether a run of a given length
+compiles with XLA."""
 
 from common.keras_setup import keras
 from models.config import OPTIMIZERS, SCHEDULES  # noqa: F401  (the names, kept with the configurations)
@@ -7,8 +8,8 @@ RATE_SCALE = {"adam": 1.0, "rmsprop": 1.0, "sgd": 10.0}  # SGD, with Nesterov mo
 PLATEAU_FACTOR = 0.5  # "plateau": the rate is halved ...
 PLATEAU_EPOCHS = 2  # ... after this many epochs without a better val_loss
 MIN_RATE = 1e-6
-XLA_MIN_STEPS = 200  # runs of at least this many steps compile with XLA: about 10 s of compiling, then an epoch
-# about twice as fast on 2 CPU cores (benchmarks/README.md, "Training throughput"); shorter runs would not earn it back
+XLA_MIN_STEPS = 200  # runs of at least this many steps compile with XLA: about 10 s of compiling, then training
+# 1.3 to 1.6 times as fast on 2 CPU cores (benchmarks/README.md, "Training throughput"); shorter runs would not repay it
 
 
 def make_optimizer(name: str, rate: float, schedule: str, steps: int):
