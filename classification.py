@@ -23,6 +23,8 @@ def parse(argv):
     add_run_flags(parser)
     args = parser.parse_args(argv)
     resolve_labels_flags(parser, args, NUM_CLASSES)
+    if (args.reconstruction_weight or args.noise) and args.joint is None:
+        args.joint = "yes"  # a reconstruction weight or noise asks for joint training
     return args
 
 

@@ -1,75 +1,106 @@
-"""Training throughput of the autoencoder, in images per second, for plain Keras `fit` and the ways to speed it up,
-on the same model in the same run.
+"""Training throughput, in images per second, of every way of computing this machine supports (float32 or
+bfloat16 / float16 arithmetic, with or without XLA), and the way the programs choose by their own short timing.
 
-    python benchmarks/autoencoder_throughput.py [--layers 4 --filter-size 3 --filters 32 --batch-size 64]
-                                                [--images 12000] [--repeat 2]
+    python benchmarks/autoencoder_throughput.py [--program autoencoder|classifier] [--layers 4 --filter-size 3
+                                                --filters 16 --batch-size 64] [--images 12000] [--repeat 2]
 
-Ways compared, each against plain `model.fit(x, x)` on NumPy arrays: XLA compilation (`jit_compile=True`; Keras'
-default, "auto", leaves it off on machines without a GPU), an explicit tf.data pipeline (shuffled, batched,
-prefetched), and both.
-Each model first trains one short warm-up epoch (graph tracing, XLA compilation), then the timed epochs; the best
-of `--repeat` epochs counts.
+For each way, a fresh model seeded alike trains a short warm-up epoch (tracing, XLA compiling), then `--repeat`
+timed epochs of `--images` images through the programs' own `fit` (models/training.py; no validation); the best
+epoch counts. The classifier is timed in its second stage (the whole network, on a random encoder of the given
+shape). Then the programs' choice is made as they make it (models/compute.py: a few steps of each candidate), and
+its throughput here is given as a share of the best way's, on one line:
+`program's choice: <way>, <share> of the best`.
 """
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from common import dataset  # noqa: E402
-from common.keras_setup import keras, tf  # noqa: E402
-from models.autoencoder import build_autoencoder  # noqa: E402
-from models.config import AutoencoderConfig  # noqa: E402
+import numpy as np
 
-WAYS = {"plain fit": dict(jit=False, pipeline=False), "XLA": dict(jit=True, pipeline=False),
-        "tf.data": dict(jit=False, pipeline=True), "XLA + tf.data": dict(jit=True, pipeline=True)}
+from common import dataset
+from common.keras_setup import keras, tf
+from models.autoencoder import build_autoencoder
+from models.autoencoder import way_timer as autoencoder_timer
+from models.classifier import FINE_TUNE_LEARNING_RATE, build_classifier, compile_classifier
+from models.classifier import way_timer as classifier_timer
+from models.compute import candidates, choose, computing, cpu_flags, processor_name, run_trials
+from models.config import AutoencoderConfig, ClassifierConfig
+from models.devices import detect
+from models.encoder import extract_encoder
+from models.training import fit
 
 
-def images_per_second(config, x, jit: bool, pipeline: bool, repeat: int) -> float:
-    """Best throughput over `repeat` timed epochs of a fresh, seeded model trained one of the ways."""
+def make_model(program: str, config, way, images: int):
+    """A fresh, seeded model of the program computing in `way`."""
     keras.utils.set_random_seed(1)
-    model = build_autoencoder(config)
-    model.compile(optimizer=keras.optimizers.RMSprop(), loss=keras.losses.MeanSquaredError(), jit_compile=jit)
-    warm = x[:config.batch_size * 20]
-    if pipeline:
-        data = (tf.data.Dataset.from_tensor_slices((x, x)).shuffle(len(x), seed=1)
-                .batch(config.batch_size).prefetch(tf.data.AUTOTUNE))
-        model.fit(tf.data.Dataset.from_tensor_slices((warm, warm)).batch(config.batch_size), epochs=1, verbose=0)
-        fit = lambda: model.fit(data, epochs=1, verbose=0)  # noqa: E731
-    else:
-        model.fit(warm, warm, batch_size=config.batch_size, epochs=1, verbose=0)
-        fit = lambda: model.fit(x, x, batch_size=config.batch_size, epochs=1, verbose=0)  # noqa: E731
+    with computing(way):
+        autoencoder = build_autoencoder(config, steps=images // config.batch_size, xla=way.xla)
+    if program == "autoencoder":
+        return autoencoder
+    encoder = extract_encoder(autoencoder, init="scratch", seed=1, policy=way.policy)
+    classifier_config = ClassifierConfig(batch_size=config.batch_size)
+    with computing(way):
+        classifier, _ = build_classifier(encoder, classifier_config)
+    compile_classifier(classifier, classifier_config, FINE_TUNE_LEARNING_RATE, images, 1, way.xla)
+    return classifier
+
+
+def images_per_second(program: str, config, way, x, y, repeat: int) -> float:
+    """Best throughput over `repeat` timed epochs of a fresh model trained in `way`."""
+    model = make_model(program, config, way, len(x))
+    warm = slice(0, config.batch_size * 20)
+    validation = (x[:config.batch_size], None if y is None else y[:config.batch_size])
+    fit(model, x[warm], None if y is None else y[warm], validation_data=validation, epochs=1,
+        batch_size=config.batch_size, seed=1)
     best = 0.0
     for _ in range(repeat):
         start = time.perf_counter()
-        fit()
-        best = max(best, len(x) / (time.perf_counter() - start))
+        result = fit(model, x, y, validation_data=validation, epochs=1, batch_size=config.batch_size, seed=1)
+        best = max(best, len(x) / (result.seconds if result.seconds else time.perf_counter() - start))
     return best
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--program", choices=("autoencoder", "classifier"), default="autoencoder")
     parser.add_argument("--layers", type=int, default=4)
     parser.add_argument("--filter-size", type=int, default=3)
-    parser.add_argument("--filters", type=int, default=32)
+    parser.add_argument("--filters", type=int, default=16)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--images", type=int, default=12000, help="training images in each timed epoch")
     parser.add_argument("--repeat", type=int, default=2, help="timed epochs per way (the best counts)")
     args = parser.parse_args()
     config = AutoencoderConfig(layers=args.layers, filter_size=args.filter_size, filters=args.filters, epochs=1,
                                batch_size=args.batch_size)
-    x = dataset.to_model_input(dataset.load_images(dataset.TRAIN_IMAGES, args.images))
+    images, labels = dataset.load_labelled(dataset.TRAIN_IMAGES, dataset.TRAIN_LABELS, args.images)
+    x = dataset.to_model_input(images)
+    y = None if args.program == "autoencoder" else labels.astype(np.int64)
+    placement = detect()
+    ways = candidates(placement.kind, cpu_flags())
     devices = [d.device_type for d in tf.config.list_physical_devices()]
-    print(f"config: {config}; {len(x)} images per epoch")
-    print(f"devices: {', '.join(devices)}; CPU cores: {os.cpu_count()}")
-    plain = None
-    for name, way in WAYS.items():
-        rate = images_per_second(config, x, way["jit"], way["pipeline"], args.repeat)
-        plain = plain or rate
-        print(f"{name:>14}: {rate:7.0f} images/s  ({rate / plain:.2f} x plain fit)", flush=True)
+    print(f"program: {args.program}; config: {config}; {len(x)} images per epoch")
+    print(f"processor: {processor_name()}; devices: {', '.join(devices)}; {placement.description}")
+    rates = {}
+    for way in ways:
+        rates[way] = images_per_second(args.program, config, way, x, y, args.repeat)
+        print(f"{way.describe(placement.device):>24}: {rates[way]:7.0f} images/s  "
+              f"({rates[way] / rates[ways[0]]:.2f} x float32 without XLA)", flush=True)
+    if args.program == "autoencoder":
+        timer = autoencoder_timer(config, x, seed=1)
+    else:
+        timer = classifier_timer(lambda way: extract_encoder(make_model("autoencoder", config, way, len(x)),
+                                                             init="scratch", seed=1, policy=way.policy),
+                                 ClassifierConfig(batch_size=config.batch_size), (x, y), seed=1)
+    start = time.perf_counter()
+    chosen = choose(run_trials(ways, timer))
+    seconds = time.perf_counter() - start
+    best = max(rates.values())
+    print(f"program's choice: {chosen.describe(placement.device)}, {rates[chosen] / best:.2f} of the best "
+          f"(its timing took {seconds:.0f} s)")
 
 
 if __name__ == "__main__":

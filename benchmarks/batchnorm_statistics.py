@@ -17,11 +17,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from common import dataset  # noqa: E402
-from common.keras_setup import keras  # noqa: E402
-from models.autoencoder import build_autoencoder  # noqa: E402
-from models.batch_norm import batch_norm_layers, batch_statistics_loss, calibrate  # noqa: E402
-from models.config import AutoencoderConfig  # noqa: E402
+from common import dataset
+from common.keras_setup import keras
+from models.autoencoder import build_autoencoder
+from models.batch_norm import batch_norm_layers, batch_statistics_loss, calibrate
+from models.config import AutoencoderConfig
 
 
 def main():

@@ -11,8 +11,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from common.dataset import TRAIN_IMAGES  # noqa: E402
-from common.idx import read_images  # noqa: E402
+from common.dataset import TRAIN_IMAGES
+from common.idx import read_images
 
 
 def peak_mib() -> float:

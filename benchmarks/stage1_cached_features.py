@@ -12,11 +12,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from common import dataset  # noqa: E402
-from models.classifier import train_classifier  # noqa: E402
-from models.config import ClassifierConfig  # noqa: E402
-from models.encoder import extract_encoder  # noqa: E402
-from models.persistence import load_model  # noqa: E402
+from common import dataset
+from models.classifier import train_classifier
+from models.config import ClassifierConfig
+from models.encoder import extract_encoder
+from models.persistence import load_model
 
 
 def main():

@@ -16,9 +16,11 @@ LOG_COLUMNS = [  # the original assignment's columns first
     Column("optimizer", "Optimizer", numeric=False, missing="rmsprop"),  # what older logs' runs used
     Column("schedule", "Schedule", numeric=False, missing="constant"), Column("patience", "Patience", missing=0),
     Column("best_epoch", "Best_Epoch"), Column("device", "Device", numeric=False),
+    Column("compute", "Compute", numeric=False),
     *run_columns("timestamp", "dataset", "images", "seed", "model_path", "val_split", "epochs_done", "interrupted",
                  "run_id")]
 RECONSTRUCTIONS = 10  # validation images shown in the reconstruction grid
+SHAPE_FIELDS = ("layers", "filter_size", "filters", "batch_size", "optimizer")  # what a step's cost depends on
 
 
 class AutoencoderWorkbench(Workbench):
@@ -44,28 +46,39 @@ class AutoencoderWorkbench(Workbench):
 
     def train(self, config):
         from common.progress import RichProgress
-        from models.autoencoder import train_autoencoder
+        from models.autoencoder import train_autoencoder, way_timer
+        from models.optimizers import steps
 
         run_id = new_run_id()
         callbacks = self.with_tensorboard(lambda stage="": [RichProgress(self.console)], run_id, config)()
+        scaled = self.for_devices(config)
         with self.on_devices():
-            model, result = train_autoencoder(self.for_devices(config), self.train_x, self.val_x,
-                                              seed=self.args.seed, callbacks=callbacks)
+            way = self.ways().way(
+                {"program": "autoencoder", "images": "x".join(map(str, self.train_x.shape[1:])),
+                 **{k: v for k, v in asdict(scaled).items() if k in SHAPE_FIELDS}},
+                steps(len(self.train_x), scaled.batch_size, scaled.epochs),
+                way_timer(scaled, self.train_x, seed=self.args.seed))
+            model, result = train_autoencoder(scaled, self.train_x, self.val_x, seed=self.args.seed,
+                                              callbacks=callbacks, way=way)
         if result.epochs_done == 0:
             self.console.print("Stopped before the first epoch ended: nothing to log.")
             return
         self.model = model
         final = result.final_epoch  # the best epoch with early stopping: its weights are the model's
         results = {"loss": result.history["loss"][final], "val_loss": result.history["val_loss"][final]}
-        extra = {"best_epoch": final + 1} if result.best_epoch is not None else {}
+        extra = {"compute": way.describe(self.placement().device)}
+        if result.best_epoch is not None:
+            extra["best_epoch"] = final + 1
         self.record(config, result.history, result.seconds, result.interrupted, results, extra, run_id)
 
     def graphs(self):
+        from models.batches import predict
+
         labels = {f.name: f.metadata["label"] for f in fields(AutoencoderConfig)}
         paths = self.effect_graphs(labels, asdict(self.baseline), [[("loss", "loss"), ("val_loss", "val_loss")]])
         paths.append(plot_history(self.last["history"], self.plot_path("last_run_curves"), "Last run"))
         originals = self.val_x[:RECONSTRUCTIONS]
-        reconstructed = self.model.predict(originals, verbose=0)
+        reconstructed = predict(self.model, originals)
         paths.append(plot_reconstructions(originals, reconstructed, self.plot_path("reconstructions")))
         return paths
 

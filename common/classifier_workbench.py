@@ -9,12 +9,23 @@ import numpy as np
 from common import dataset, prompts
 from common.cli import DEFAULT_BUDGETS, DEFAULT_REPEATS, given_hyperparameters, label_budgets, label_list
 from common.errors import UserError
-from common.label_study import ARM_NAMES, StudyData, StudyPlan, check_plan, reusable, run_study, summarize
+from common.label_study import (
+    ARM_NAMES,
+    ARMS,
+    StudyData,
+    StudyPlan,
+    check_plan,
+    default_arms,
+    parse_arms,
+    reusable,
+    run_study,
+    summarize,
+)
 from common.plotting import plot_confusion, plot_history, plot_image_grid, plot_label_study
 from common.run_log import Column, hyperparameter_columns, new_run_id
 from common.tables import classification_report, label_study_table, self_training_table
 from common.workbench import BACK, Workbench, run_columns
-from models.config import ClassifierConfig, check_ranges
+from models.config import ClassifierConfig, check_classifier
 
 _HYPER = {c.key: c for c in hyperparameter_columns(ClassifierConfig)}
 LOG_COLUMNS = [
@@ -29,10 +40,14 @@ LOG_COLUMNS = [
     Column("pseudo_cap", "Pseudo_Cap", in_table=False, missing=ClassifierConfig.pseudo_cap),
     Column("round_epochs", "Round_Epochs", in_table=False, missing=ClassifierConfig.round_epochs),
     Column("pseudo_labels", "Pseudo_Labels"), Column("pseudo_accuracy", "Pseudo_Accuracy"),
+    Column("joint", "Joint", numeric=False, missing="no"),  # older logs: no joint training
+    Column("reconstruction_weight", "Reconstruction_Weight", missing=0.0), Column("noise", "Noise", missing=0.0),
+    Column("reconstruction_loss", "Reconstruction_Loss"), Column("arm", "Arm", numeric=False),
     Column("rounds", "Rounds", numeric=False, in_table=False),
     Column("optimizer", "Optimizer", numeric=False, missing="adam"),  # what older logs' runs used
     Column("schedule", "Schedule", numeric=False, missing="constant"), Column("patience", "Patience", missing=0),
     Column("test_accuracy", "Test_Accuracy"), Column("test_loss", "Test_Loss"),
+    Column("stage1_test_accuracy", "Stage1_Test_Accuracy", in_table=False),
     Column("encoder_filter_size", "Filter_Size"), Column("encoder_filters", "Filters/Layer"),
     Column("autoencoder", "Autoencoder", numeric=False, in_table=False),
     Column("autoencoder_sha256", "Autoencoder_SHA256", numeric=False, in_table=False),
@@ -42,11 +57,13 @@ LOG_COLUMNS = [
     Column("test_images", "Test_Images", in_table=False),
     Column("stage1_time", "Stage1_Time", in_table=False), Column("stage2_time", "Stage2_Time", in_table=False),
     Column("wall_time", "Wall_Time", in_table=False), Column("device", "Device", numeric=False, in_table=False),
+    Column("compute", "Compute", numeric=False, in_table=False),
     *run_columns("interrupted", "model_path", "run_id"),
 ]
 ENCODER_LABELS = {"encoder_layers": "Encoder layers", "encoder_filter_size": "Encoder filter size",
                   "encoder_filters": "Encoder filters in the first layer"}
 GRID = 24  # images in each grid of correct and wrong predictions
+SHAPE_FIELDS = ("fc_units", "batch_size", "augment", "optimizer", "joint")  # with the encoder: what a step costs
 OTHER_PATH = "Type a path..."
 
 
@@ -132,7 +149,7 @@ class ClassifierWorkbench(Workbench):
 
     # --- training -------------------------------------------------------------------------------------------------
     def check(self, config):
-        check_ranges(config)
+        check_classifier(config)
         if config.labels and not dataset.NUM_CLASSES <= config.labels <= len(self.train_y):
             raise UserError(f"labelled images must be 0 (all) or from {dataset.NUM_CLASSES} to "
                             f"{len(self.train_y)}, got {config.labels}")
@@ -158,22 +175,35 @@ class ClassifierWorkbench(Workbench):
         self.record(config, run.history, run.seconds, run.interrupted, results, {"labels_used": len(train[1]), **extra},
                     run_id)
 
-    def train_one(self, config, train, seed: int, callbacks_for, run_id: str):
+    def train_one(self, config, train, seed: int, callbacks_for, run_id: str, after_stage_1=None):
         """Train one classifier on `train`, the labelled part for `config.labels` and `seed`: on the current
         autoencoder's encoder, or on random weights of its shape when `config.init` says scratch; self-training on
         the rest of the training split when the config asks. Returns its ClassifierRun."""
-        from models.classifier import train_classifier
-        from models.encoder import extract_encoder
+        from models.classifier import planned_steps, train_classifier, way_timer
+        from models.encoder import copy_autoencoder, decoder_view, encoder_view
 
         unlabelled = None
         if config.self_training:
             unlabelled = dataset.unlabelled_part(self.train_x, self.train_y, config.labels, seed)
+        scaled, source = self.for_devices(config), str(self.autoencoder_path)
+
+        def parts(way):  # the encoder and decoder of one copy of the autoencoder, computing in the way's precision
+            copy = copy_autoencoder(self.autoencoder, init=config.init, seed=seed, policy=way.policy)
+            return encoder_view(copy, source), decoder_view(copy, source)
+
         with self.on_devices():
-            encoder = extract_encoder(self.autoencoder, source=str(self.autoencoder_path), init=config.init,
-                                      seed=seed)
-            return train_classifier(encoder, self.for_devices(config), train, (self.val_x, self.val_y), seed=seed,
-                                    unlabelled=unlabelled,
-                                    callbacks_for=self.with_tensorboard(callbacks_for, run_id, config))
+            shape = {"program": "classifier", "images": "x".join(map(str, self.train_x.shape[1:])), **self.encoder,
+                     **{k: v for k, v in asdict(scaled).items() if k in SHAPE_FIELDS}}
+            steps = planned_steps(scaled, len(train[1]), 0 if unlabelled is None else len(unlabelled[1]),
+                                  len(self.train_x))
+            way = self.ways().way(shape, steps, way_timer(lambda w: parts(w)[0], scaled, train, seed=seed))
+            encoder, decoder = parts(way)
+            run = train_classifier(encoder, scaled, train, (self.val_x, self.val_y), seed=seed,
+                                   unlabelled=unlabelled, way=way, decoder=decoder, images=self.train_x,
+                                   after_stage_1=after_stage_1,
+                                   callbacks_for=self.with_tensorboard(callbacks_for, run_id, config))
+        run.compute = way.describe(self.placement().device)
+        return run
 
     def context(self) -> dict:
         return {**super().context(), **self.encoder, "autoencoder": str(self.autoencoder_path),
@@ -190,8 +220,8 @@ class ClassifierWorkbench(Workbench):
         """--study labels: the study with the hyperparameters given (defaults for the rest), then exit; 130 when
         Ctrl-C stopped it."""
         config = ClassifierConfig(**given_hyperparameters(self.args, ClassifierConfig))
-        check_ranges(config)
-        plan = StudyPlan(config, tuple(self.args.budgets), self.args.repeats, self.args.seed)
+        check_classifier(config)
+        plan = StudyPlan(config, tuple(self.args.budgets), self.args.repeats, self.args.seed, self.args.arms)
         outcome = self.study(plan, self.args.fresh)
         return 130 if outcome.interrupted else 0
 
@@ -209,12 +239,17 @@ class ClassifierWorkbench(Workbench):
         repeats = prompts.ask_int("Repeats of each budget and arm", DEFAULT_REPEATS, 1, 100, **self.prompt_kwargs)
         if repeats is None:
             return
-        rounds = prompts.ask_int("Self-training rounds of a third arm, pretrained + unlabelled (0: no third arm)",
-                                 self.baseline.self_training, 0, 20, **self.prompt_kwargs)
-        if rounds is None:
+        text = prompts.ask_text(f"Arms, separated by commas ({', '.join(ARMS)}):",
+                                ",".join(default_arms(self.baseline)), **self.prompt_kwargs)
+        if not text:
             return
-        plan = StudyPlan(replace(self.baseline, labels=0, init="pretrained", self_training=rounds), tuple(budgets),
-                         repeats, self.args.seed)
+        try:
+            arms = parse_arms(text)
+        except UserError as e:
+            self.console.print(f"[red]{e}[/]")
+            return
+        plan = StudyPlan(replace(self.baseline, labels=0, init="pretrained"), tuple(budgets), repeats,
+                         self.args.seed, arms)
         found = len(reusable(self.read_runs(), plan, self.context()))
         fresh = False
         if found:
@@ -232,16 +267,8 @@ class ClassifierWorkbench(Workbench):
         """Run the study, then show its table and plot (of the runs finished, when Ctrl-C stopped it)."""
         from common.progress import StudyProgress
 
-        config = plan.config
         check_plan(plan, self.train_y)
-        seeds = f"seed {plan.seed}" if plan.repeats == 1 else f"seeds {plan.seed}-{plan.seed + plan.repeats - 1}"
-        self.console.print(f"Label-budget study: {', '.join(_budget(b) for b in plan.budgets)} labelled images, "
-                           f"{plan.repeats} repeat{'s' if plan.repeats > 1 else ''} ({seeds}); arms: "
-                           f"{', '.join(ARM_NAMES[a] for a in plan.arms)}; {config.fc_units} units, "
-                           f"{config.epochs} + {config.fine_tune_epochs} epochs, batch {config.batch_size}"
-                           + (f", {config.self_training} self-training rounds (threshold {config.pseudo_threshold}, "
-                              f"at most {config.pseudo_cap} per class)" if config.self_training else "")
-                           + f"; tested on {len(self.test_y)} test images.")
+        self.console.print(study_description(plan, len(self.test_y)))
         data = StudyData((self.train_x, self.train_y), (self.val_x, self.val_y), (self.test_x, self.test_y))
         outcome = run_study(plan, data, self.train_one, log=self.log, context=self.context(), fresh=fresh,
                             reporter=StudyProgress(self.console))
@@ -252,14 +279,12 @@ class ClassifierWorkbench(Workbench):
             return outcome
         summary = summarize(outcome.rows)
         title = f"Label-budget study ({len(self.test_y):,} test images)"
-        caption = (f"Test accuracy, mean ± standard deviation over {plan.repeats} repeats, of the classifier on the "
-                   f"autoencoder's encoder (pretrained) and on random weights of the same shape (scratch)"
-                   + ("; pretrained + unlabelled: augmented and self-trained on the rest of the training images"
-                      if config.self_training else "")
-                   + "; differences on the same subsets and seeds; wall time: every arm, every repeat.")
+        caption = (f"Test accuracy, mean ± standard deviation over {_count(plan.repeats, 'repeat')}: "
+                   + "; ".join(f"{ARM_NAMES[a]}: {ARM_DESCRIPTIONS[a]}" for a in plan.arms)
+                   + ". After stage 1: a head trained on the frozen encoder. Wall time: every run of the arm.")
         self.console.print(label_study_table(summary, title, caption))
         path = plot_label_study(summary, outcome.rows, self.plot_path("label_study"),
-                                f"Encoder of {self.autoencoder_path.name}: pretrained against scratch")
+                                f"Encoder of {self.autoencoder_path.name}: {', '.join(plan.arms)}")
         self.console.print(f"Logged to {self.log.path}")
         self.present([path])
         return outcome
@@ -312,6 +337,38 @@ class ClassifierWorkbench(Workbench):
 
 def _budget(labels: int) -> str:
     return f"{labels:,}" if labels else "all"
+
+
+ARM_DESCRIPTIONS = {
+    "pretrained": "the classifier on the autoencoder's encoder",
+    "scratch": "on random weights of the encoder's shape",
+    "self-training": "pretrained, augmented, self-trained on the rest of the training images",
+    "joint": "trained with the decoder reconstructing every training image",
+    "joint-w0": "the joint recipe without the reconstruction term",
+}
+
+
+def study_description(plan: StudyPlan, test_images: int) -> str:
+    """The line that opens a study: budgets, repeats and seeds, arms, the shared settings."""
+    config = plan.config
+    seeds = f"seed {plan.seed}" if plan.repeats == 1 else f"seeds {plan.seed}-{plan.seed + plan.repeats - 1}"
+    text = (f"Label-budget study: {', '.join(_budget(b) for b in plan.budgets)} labelled images, "
+            f"{_count(plan.repeats, 'repeat')} ({seeds}); arms: {', '.join(ARM_NAMES[a] for a in plan.arms)}; "
+            f"{config.fc_units} units, {config.epochs} + {config.fine_tune_epochs} epochs, batch {config.batch_size}")
+    if "self-training" in plan.arms:
+        rounds = plan.config_of(next(p for p in plan.runs() if p.arm == "self-training")).self_training
+        text += (f", {rounds} self-training rounds (threshold {config.pseudo_threshold}, at most "
+                 f"{config.pseudo_cap} per class)")
+    if "joint" in plan.arms or "joint-w0" in plan.arms:
+        recipe = plan.joint_recipe()
+        text += (f", joint: W {recipe['reconstruction_weight']:g}, noise {recipe['noise']:g}, "
+                 f"{recipe['fine_tune_epochs']} epochs over every training image")
+    return text + f"; tested on {test_images} test images."
+
+
+def _count(n: int, thing: str) -> str:
+    """'1 repeat', '3 repeats'."""
+    return f"{n} {thing}{'' if n == 1 else 's'}"
 
 
 def _side(images) -> str:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from common.errors import UserError
 from common.prompts import parse_int
+from models.compute import PRECISIONS, XLA_CHOICES
 from models.config import asked, is_choice
 
 ALL_LABELS = "all"  # --labels all: every labelled training image
@@ -92,8 +93,14 @@ def add_run_flags(parser: Parser, default_out: str = "runs") -> None:
     parser.add_argument("--no-show", action="store_true", help="write graphs as PNG files without opening windows")
     parser.add_argument("--tensorboard", action="store_true",
                         help="also write TensorBoard logs of every run under DIR/tensorboard/RUN_ID/")
-    parser.add_argument("--mixed-precision", action="store_true",
-                        help="compute in float16 with float32 weights (GPUs only)")
+    parser.add_argument("--xla", choices=XLA_CHOICES, default="auto",
+                        help="compile the training step with XLA: on, off, or auto (default): timed against plain "
+                             "Keras on this machine before a long run, the choice kept for later runs")
+    parser.add_argument("--precision", choices=("auto", *PRECISIONS), default="auto",
+                        help="arithmetic of training, with float32 weights: float32, bfloat16 (processors with "
+                             "AVX-512 BF16 or AMX, GPUs), float16 (GPUs), or auto (default): timed like --xla")
+    parser.add_argument("--mixed-precision", action="store_const", dest="precision", const="float16",
+                        help="the same as --precision float16 (GPUs only)")
 
 
 def add_labels_flags(parser: Parser, group) -> None:
@@ -102,13 +109,16 @@ def add_labels_flags(parser: Parser, group) -> None:
                        help=f"labelled training images, balanced across the classes and seeded: a number, or "
                             f"{ALL_LABELS} (default); with --study labels, several separated by commas "
                             f"(default {DEFAULT_BUDGETS})")
-    study = parser.add_argument_group("the label-budget study: pretrained against scratch, repeated")
+    study = parser.add_argument_group("the label-budget study: arms against each other, repeated")
     study.add_argument("--study", choices=["labels"],
-                       help="train and test both encoders for each --labels budget, --repeats times each, then show "
+                       help="train and test every arm for each --labels budget, --repeats times each, then show "
                             "the table and plot; runs already in the run log are reused")
     study.add_argument("--repeats", metavar="N", type=_int_in(1, 100),
                        help=f"runs per budget and encoder, with seeds --seed, --seed + 1, ... (default "
                             f"{DEFAULT_REPEATS})")
+    study.add_argument("--arms", metavar="ARMS",
+                       help="the study's arms, separated by commas, among pretrained, scratch, self-training, joint "
+                            "and joint-w0 (default: pretrained,scratch, and self-training with --self-training N)")
     study.add_argument("--fresh", action="store_true", help="train every run of the study again")
 
 
@@ -116,7 +126,7 @@ def resolve_labels_flags(parser: Parser, args, classes: int) -> None:
     """Check the study flags go together and turn --labels into `args.labels` (a single run's budget, or None) and
     `args.budgets` (a study's)."""
     if not args.study:
-        for name in ("repeats", "fresh"):
+        for name in ("repeats", "fresh", "arms"):
             if getattr(args, name):
                 parser.error(f"{flag(name)} goes with --study labels")
     elif args.init is not None:
@@ -129,6 +139,14 @@ def resolve_labels_flags(parser: Parser, args, classes: int) -> None:
     args.budgets = budgets if args.study else None
     args.labels = budgets[0] if budgets and not args.study else None
     args.repeats = args.repeats or DEFAULT_REPEATS
+    if args.arms is not None:
+        from common.label_study import parse_arms
+
+        try:
+            args.arms = parse_arms(args.arms)
+        except UserError as e:
+            parser.error(str(e))
+    args.arms = args.arms or ()
 
 
 def given_hyperparameters(args, config_type) -> dict:

@@ -34,8 +34,8 @@ def _stderr_captured():
 
 
 with _stderr_captured():
-    import tensorflow as tf
     import keras
+    import tensorflow as tf
 
     tf.config.list_physical_devices()  # the device scan prints its own notes: keep them captured too
     tf.constant(0)
@@ -51,4 +51,6 @@ except ImportError:  # absl comes with TensorFlow; without it there is nothing t
 warnings.filterwarnings("ignore", message=".*HDF5 file.*legacy.*")
 warnings.filterwarnings("ignore", module="keras")
 
-__all__ = ["keras", "tf"]
+layers = keras.layers  # imported from here, so that nothing imports Keras before the settings above
+
+__all__ = ["keras", "layers", "tf"]

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from common import phases
 from common.errors import UserError
 
 
@@ -12,14 +13,14 @@ def guarded(main, log_dir: str = "runs") -> int:
     """Call `main()`; turn user errors into one line on stderr (exit 2) and Ctrl-C into exit 130."""
     errors = Console(stderr=True, highlight=False)
     try:
-        return main()
+        return _measured(main)
     except UserError as e:
         errors.print(f"[red]error:[/] {e}", soft_wrap=True)
         return 2
     except KeyboardInterrupt:
         errors.print("Interrupted.")
         return 130
-    except Exception as e:  # a bug: keep the details in a file, tell the user in one line
+    except Exception as e:  # noqa: BLE001  (a bug: keep the details in a file, tell the user in one line)
         report = Path(log_dir) / "crash.log"
         try:
             report.parent.mkdir(parents=True, exist_ok=True)
@@ -29,3 +30,11 @@ def guarded(main, log_dir: str = "runs") -> int:
             where = ""
         errors.print(f"[red]internal error:[/] {type(e).__name__}: {e}{where}", soft_wrap=True)
         return 1
+
+
+def _measured(main) -> int:
+    """Call `main()` and write where its time went, when asked (common/phases.py)."""
+    try:
+        return main()
+    finally:
+        phases.write_if_asked()

@@ -154,9 +154,10 @@ def plot_label_study(summary: pd.DataFrame, runs: pd.DataFrame, path, title: str
     fig = Figure(figsize=(7, 4.5), layout="constrained")
     ax = fig.add_subplot()
     labels = {"pretrained": "pretrained encoder", "scratch": "random encoder (scratch)",
-              "unlabelled": "pretrained + unlabelled images"}
+              "self-training": "pretrained + self-training", "joint": "joint training with the decoder",
+              "joint-w0": "joint recipe without reconstruction (W = 0)"}
     arm_of_run = [arm_of(row) for _, row in runs.iterrows()]
-    for arm, marker in zip(ARMS, "osD"):
+    for arm, marker in zip(ARMS, "osD^v"):
         if f"{arm}_mean" not in summary:
             continue
         errors = summary[f"{arm}_sd"].fillna(0)

@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 from filelock import FileLock, Timeout
 
+from common import phases
 from common.errors import UserError
 from common.files import replace_atomically
 
@@ -72,7 +73,7 @@ class RunLog:
         Raises UserError when the file cannot be written."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self._locked():
+            with phases.phase(phases.SAVING), self._locked():
                 return self._append(row)
         except OSError as e:
             raise UserError(f"{self.path}: cannot be written ({e.strerror or e})") from None
@@ -95,7 +96,7 @@ class RunLog:
         """Fill in values of the run whose `run_id` column matches; False if no such run is in the file.
         Raises UserError when the file cannot be rewritten."""
         try:
-            with self._locked():
+            with phases.phase(phases.SAVING), self._locked():
                 return self._update(run_id, values)
         except OSError as e:
             raise UserError(f"{self.path}: cannot be updated ({e.strerror or e})") from None

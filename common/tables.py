@@ -3,6 +3,8 @@
 from dataclasses import fields
 
 import pandas as pd
+from rich import box
+from rich.console import Group
 from rich.table import Table
 
 
@@ -49,38 +51,58 @@ def _format(value) -> str:
     return str(value)
 
 
-def label_study_table(summary: pd.DataFrame, title: str, caption: str = "") -> Table:
-    """Per budget: test accuracy of each arm (mean ± standard deviation over the repeats), the differences
-    between arms on the same seeds, and the wall time of the budget's runs."""
+def label_study_table(summary: pd.DataFrame, title: str, caption: str = "") -> Group:
+    """Per budget and arm: test accuracy (mean ± standard deviation over the repeats), the same after stage 1,
+    the runs and their wall time; then per budget the differences between arms on the same seeds."""
     from common.label_study import ARM_NAMES, ARMS, DIFFERENCES
 
     arms = [arm for arm in ARMS if f"{arm}_mean" in summary]
-    differences = [name for name in DIFFERENCES if f"{name}_mean" in summary]
-    table = Table(title=title, caption=caption or None)
-    for name in ("labels", *(ARM_NAMES[a] for a in arms),
-                 *(f"{ARM_NAMES[DIFFERENCES[d][0]]} − {ARM_NAMES[DIFFERENCES[d][1]]}" for d in differences),
-                 "runs", "wall time"):
-        table.add_column(name, justify="right")
+    table = Table(title=title, caption=caption or None, box=box.SIMPLE_HEAD)
+    for name in ("labels", "arm", "test accuracy", "after stage 1", "runs", "wall time"):
+        table.add_column(name, justify="left" if name == "arm" else "right", overflow="fold",
+                         no_wrap=name not in ("labels", "arm"), min_width=10 if name == "arm" else None)
     for _, line in summary.iterrows():
-        used = f"{int(line['labels_used']):,}"
-        table.add_row(used if line["labels"] else f"all ({used})",
-                      *(_spread(line[f"{a}_mean"], line[f"{a}_sd"]) for a in arms),
-                      *(_spread(line[f"{d}_mean"], line[f"{d}_sd"], signed=True) for d in differences),
-                      " + ".join(f"{line[f'{a}_n']:.0f}" for a in arms), _duration(line["wall_time"]))
-    return table
+        shown = [arm for arm in arms if line.get(f"{arm}_n", 0) > 0]
+        for i, arm in enumerate(shown):
+            table.add_row(_budget(line) if i == 0 else "", ARM_NAMES[arm],
+                          _spread(line[f"{arm}_mean"], line[f"{arm}_sd"]),
+                          _spread(line.get(f"{arm}_stage1_mean"), line.get(f"{arm}_stage1_sd")),
+                          f"{line[f'{arm}_n']:.0f}", _duration(line[f"{arm}_time"]),
+                          end_section=i == len(shown) - 1)
+    differences = [name for name in DIFFERENCES if f"{name}_mean" in summary]
+    if not differences:
+        return Group(table)
+    paired = Table(title="Differences on the same subsets and seeds", box=box.SIMPLE_HEAD)
+    for name in ("labels", "difference", "mean ± standard deviation", "pairs"):
+        paired.add_column(name, justify="left" if name == "difference" else "right", no_wrap=name != "difference",
+                          overflow="fold")
+    for _, line in summary.iterrows():
+        present = [d for d in differences if not pd.isna(line.get(f"{d}_mean"))]
+        for i, name in enumerate(present):
+            a, b = DIFFERENCES[name]
+            paired.add_row(_budget(line) if i == 0 else "", f"{ARM_NAMES[a]} − {ARM_NAMES[b]}",
+                           _spread(line[f"{name}_mean"], line[f"{name}_sd"], signed=True),
+                           f"{line[f'{name}_pairs']:.0f}", end_section=i == len(present) - 1)
+    return Group(table, paired)
 
 
-def _spread(mean: float, sd: float, signed: bool = False) -> str:
+def _budget(line) -> str:
+    """'100', or 'all (48,000)'."""
+    used = f"{int(line['labels_used']):,}"
+    return used if line["labels"] else f"all ({used})"
+
+
+def _spread(mean: float | None, sd: float | None, signed: bool = False) -> str:
     """'0.9123 ± 0.0040', or the mean alone when there is no spread to show."""
-    if pd.isna(mean):
+    if mean is None or pd.isna(mean):
         return "–"
     text = f"{mean:+.4f}" if signed else f"{mean:.4f}"
-    return text if pd.isna(sd) else f"{text} ± {sd:.4f}"
+    return text if sd is None or pd.isna(sd) else f"{text} ± {sd:.4f}"
 
 
 def _duration(seconds: float) -> str:
     """'42 s', '12 min 5 s', '2 h 3 min'."""
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     if seconds < 60:
         return f"{seconds} s"
     if seconds < 3600:

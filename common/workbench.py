@@ -6,6 +6,7 @@ the prompts, the run log rows, saving and the menu loop.
 
 from dataclasses import asdict, fields, replace
 from pathlib import Path
+from typing import ClassVar
 
 import questionary
 from rich.console import Console
@@ -41,7 +42,7 @@ class Workbench:
     config_type = None  # the hyperparameter dataclass
     model_name = "model"  # used in messages and default file names
     log_name = "runs.csv"  # file name of the run log under --out
-    log_columns = []  # common.run_log.Column list, in CSV order
+    log_columns: ClassVar[list] = []  # common.run_log.Column list, in CSV order
 
     def __init__(self, args, console: Console | None = None, **prompt_kwargs):
         self.args = args
@@ -56,6 +57,7 @@ class Workbench:
         self.dataset = None  # resolved path of the training images, as logged
         self.count = 0  # images used from that file
         self._placement = None  # where training runs, found at the first run (it needs TensorFlow)
+        self._ways = None  # chooses how each run computes (precision, XLA), made with the placement
 
     # --- to be filled in by subclasses ---------------------------------------------------------------------------
     def check(self, config) -> None:
@@ -88,6 +90,7 @@ class Workbench:
                                 f"{' '.join(missing)}, or --no-menu to use the defaults")
             self.console.print("Standard input is not a terminal: training once, as with --no-menu.")
             self.args.no_menu = True
+        self.ways().candidates()  # a precision this machine cannot compute in is refused before anything else
         self.baseline = self.ask_baseline(given, ask)
         if self.baseline is None:
             return 0
@@ -196,7 +199,7 @@ class Workbench:
                          context=context, seconds=seconds, interrupted=interrupted, logged=logged)
         self.saved = False
         shown = {"Training time (s)": round(seconds, 1), **{k.replace("_", " "): v for k, v in results.items()},
-                 "Trained on": context["device"]}
+                 "Trained on": context["device"], "Computed as": extra.get("compute", "")}
         if interrupted:
             shown["Stopped early"] = f"after {epochs_done} epochs (Ctrl-C)"
         self.console.print(run_summary(f"{self.model_name.capitalize()} run", config, shown))
@@ -210,15 +213,20 @@ class Workbench:
 
     # --- devices and TensorBoard ---------------------------------------------------------------------------------
     def placement(self):
-        """Where training runs (found once); mixed precision is switched on here when asked for."""
+        """Where training runs (found once)."""
         if self._placement is None:
-            from models.devices import detect, use_mixed_precision
+            from models.devices import detect
 
-            placement = detect()
-            if self.args.mixed_precision:
-                use_mixed_precision(placement)
-            self._placement = placement
+            self._placement = detect()
         return self._placement
+
+    def ways(self):
+        """The chooser of how each run computes, from --xla and --precision (made once)."""
+        if self._ways is None:
+            from common.compute_choice import WayChooser
+
+            self._ways = WayChooser(self.args.xla, self.args.precision, self.placement(), self.console)
+        return self._ways
 
     def on_devices(self):
         """The context to build and train in: several GPUs share the work."""

@@ -1,7 +1,6 @@
 """Random changes to training images (small shifts, rotations, zoom), as Keras layers that act only in training."""
 
-from common.keras_setup import keras
-from keras import layers
+from common.keras_setup import keras, layers
 
 SHIFT = 0.1  # of the image side, each way
 ROTATION = 10 / 360  # of a full turn, each way: 10 degrees

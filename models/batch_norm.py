@@ -10,11 +10,12 @@ choice against a lower momentum are in benchmarks/README.md.
 
 import numpy as np
 
-from common.keras_setup import keras, tf
-from keras import layers
+from common import phases
+from common.keras_setup import keras, layers, tf
 
 CALIBRATION_IMAGES = 4096  # training images the statistics are estimated on (a seeded sample when there are more)
 CALIBRATION_SEED = 0  # the sample and its batches do not depend on the run's seed: the same weights, the same result
+PHASE = "batch-norm statistics"  # the time spent here, as common/phases.py counts it
 
 
 def batch_norm_layers(model) -> list:
@@ -22,17 +23,22 @@ def batch_norm_layers(model) -> list:
     return [layer for layer in model.layers if isinstance(layer, layers.BatchNormalization)]
 
 
-def calibrate(model, images, batch_size: int, *, limit: int = CALIBRATION_IMAGES) -> None:
+def calibrate(model, images, batch_size: int, *, limit: int = CALIBRATION_IMAGES, moments=None) -> None:
     """Set the moving mean and variance of every BatchNormalization layer of `model` to the average batch
     statistics of `images` (at most `limit` of them) passed through `model` in training mode, in batches of
-    `batch_size` as in training. Weights are not changed."""
+    `batch_size` as in training. Weights are not changed. `moments`: the model's function from
+    `moments_function`, when the caller keeps one (it is traced once)."""
     norms = batch_norm_layers(model)
     if not norms or len(images) == 0:
         return
+    with phases.phase(PHASE):
+        _calibrate(model, norms, images, batch_size, limit, moments or moments_function(model))
+
+
+def _calibrate(model, norms, images, batch_size: int, limit: int, moments) -> None:
     rng = np.random.default_rng(CALIBRATION_SEED)
     chosen = rng.permutation(len(images))[:limit]
     batch_size = max(1, min(batch_size, len(chosen)))
-    moments = _moments_function(model, norms)
     frozen = [n for n in norms if not n.trainable]  # a frozen layer ignores training=True: unfreeze it meanwhile
     for n in frozen:
         n.trainable = True
@@ -42,7 +48,8 @@ def calibrate(model, images, batch_size: int, *, limit: int = CALIBRATION_IMAGES
         for b in range(batches):
             indices = np.sort(chosen[b * batch_size:(b + 1) * batch_size])
             for total, (mean, variance) in zip(sums, moments(images[indices])):
-                total += (mean.numpy(), variance.numpy())
+                total[0] += mean.numpy()
+                total[1] += variance.numpy()
         for n, total in zip(norms, sums):
             n.moving_mean.assign((total[0] / batches).astype(np.float32))
             n.moving_variance.assign((total[1] / batches).astype(np.float32))
@@ -51,16 +58,19 @@ def calibrate(model, images, batch_size: int, *, limit: int = CALIBRATION_IMAGES
             n.trainable = False
 
 
-def _moments_function(model, norms):
-    """A compiled function: a batch of images -> (mean, variance) over the batch of each layer's input."""
+def moments_function(model):
+    """A compiled function: a batch of images -> (mean, variance) over the batch of the input of each of `model`'s
+    BatchNormalization layers."""
+    norms = batch_norm_layers(model)
     probe = keras.Model(model.inputs, [n.input for n in norms])
 
     @tf.function(reduce_retracing=True)
     def moments(x):
         outputs = probe(x, training=True)
         outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-        return [tf.nn.moments(tf.cast(o, tf.float32), axes=[a for a in range(len(o.shape)) if a != n.axis % len(o.shape)])
-                for n, o in zip(norms, outputs)]  # in float32 even under mixed precision
+        return [tf.nn.moments(tf.cast(o, tf.float32),  # in float32 even under mixed precision
+                              axes=[a for a in range(len(o.shape)) if a != n.axis % len(o.shape)])
+                for n, o in zip(norms, outputs)]
 
     return moments
 
@@ -76,6 +86,7 @@ class Calibration(keras.callbacks.Callback):
         self.images = images
         self.batch_size = batch_size
         self.stale = True  # weights may have changed since the statistics were last estimated
+        self.moments = None  # the target's moments function, traced at the first estimate
 
     def on_train_batch_end(self, batch, logs=None):
         self.stale = True
@@ -86,7 +97,8 @@ class Calibration(keras.callbacks.Callback):
     def ensure(self) -> None:
         """Re-estimate the statistics unless they were estimated since the weights last changed."""
         if self.stale:
-            calibrate(self.target, self.images, self.batch_size)
+            self.moments = self.moments or moments_function(self.target)
+            calibrate(self.target, self.images, self.batch_size, moments=self.moments)
             self.stale = False
 
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field, fields
 
 from common.errors import UserError
 
-
 INITS = ("pretrained", "scratch")  # a classifier's initial encoder weights: the autoencoder's, or random ones
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 SCHEDULES = ("constant", "cosine", "plateau")  # the learning rate: fixed, cosine decay to 0, halved on plateaus
@@ -90,10 +89,24 @@ class ClassifierConfig:
                                      asked=False)  # round r takes r times as many, the most confident first
     round_epochs: int = hyperparameter(1, 1, 1000, "Epochs of each self-training round", "Round_Epochs",
                                        asked=False)  # on the labelled and pseudo-labelled images
+    joint: str = choice("no", ("no", "yes"), "Joint training: stage 2 also reconstructs every training image",
+                        "Joint", switch="yes")  # decoder on the shared encoder; an epoch passes over every image
+    reconstruction_weight: float = hyperparameter(0.0, 0.0, 1000.0, "Weight of the reconstruction loss (joint)",
+                                                  "Reconstruction_Weight", asked=False)  # W: loss + W x MSE
+    noise: float = hyperparameter(0.0, 0.0, 1.0, "Standard deviation of the noise on the encoder's images (joint)",
+                                  "Noise", asked=False)  # Gaussian, in training only: a denoising autoencoder
     optimizer: str = choice("adam", OPTIMIZERS, "Optimizer", "Optimizer")  # of every stage
     schedule: str = choice("constant", SCHEDULES, "Learning-rate schedule", "Schedule")  # within each stage
     patience: int = hyperparameter(0, 0, 1000, "Early-stopping patience in epochs (0: off)", "Patience",
                                    asked=False)  # per stage: stop when val_loss stalls, keep the best epoch
+
+
+def check_classifier(config: ClassifierConfig) -> None:
+    """Reject a classifier configuration whose settings do not go together, saying why."""
+    check_ranges(config)
+    if config.joint != "yes" and (config.reconstruction_weight or config.noise):
+        raise UserError("the reconstruction weight and the noise are settings of joint training: add --joint (or "
+                        "choose joint training from the menu first)")
 
 
 def check_autoencoder(config: AutoencoderConfig, image_shape: tuple[int, int], train_count: int) -> None:

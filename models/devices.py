@@ -1,11 +1,9 @@
 """Where training runs: the CPU, one GPU, or several GPUs with `tf.distribute.MirroredStrategy`, chosen from the
-devices TensorFlow sees, with no flag. Mixed precision (float16 arithmetic, float32 weights) is for GPUs only."""
+devices TensorFlow sees, with no flag. How it computes there (precision, XLA) is models/compute.py's."""
 
 import contextlib
 import os
 from dataclasses import dataclass
-
-from common.errors import UserError
 
 
 @dataclass(frozen=True)
@@ -14,6 +12,11 @@ class Placement:
     kind: str  # "cpu", "gpu" (one) or "gpus" (several, mirrored)
     replicas: int  # copies of the model training side by side: the batch is split among them
     description: str  # for the run's summary and log
+
+    @property
+    def device(self) -> str:
+        """'CPU' or 'GPU': what a run's compute description starts with."""
+        return "CPU" if self.kind == "cpu" else "GPU"
 
     def batch_size(self, per_device: int) -> int:
         """The batch `fit` gets: each device takes `per_device` images."""
@@ -56,12 +59,3 @@ def scope(placement: Placement):
 
         _mirrored.append(tf.distribute.MirroredStrategy())
     return _mirrored[0].scope()
-
-
-def use_mixed_precision(placement: Placement) -> None:
-    """Compute in float16 with float32 weights; UserError on a machine without a GPU, where it only slows down."""
-    if placement.kind == "cpu":
-        raise UserError("--mixed-precision needs a GPU, and this machine has none (training runs on the CPU)")
-    from common.keras_setup import keras
-
-    keras.mixed_precision.set_global_policy("mixed_float16")

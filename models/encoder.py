@@ -3,10 +3,9 @@
 from dataclasses import dataclass
 
 from common.errors import UserError
-from common.keras_setup import keras
-from keras import layers
-
+from common.keras_setup import keras, layers
 from models.autoencoder import CODE_LAYER
+from models.compute import in_policy
 from models.config import INITS
 
 _CONVS = (layers.Conv2D, layers.Conv2DTranspose)
@@ -20,19 +19,29 @@ class EncoderShape:
     filters: int  # filters of its first convolution
 
 
-def extract_encoder(autoencoder, source="the model", *, init: str = "pretrained", seed: int | None = None
-                    ) -> keras.Model:
+def extract_encoder(autoencoder, source="the model", *, init: str = "pretrained", seed: int | None = None,
+                    policy: str | None = None) -> keras.Model:
     """Return the encoder (input to code) of a mirrored convolutional autoencoder, as a copy: training it leaves
     `autoencoder` as it was. `init="scratch"` gives the same layers with freshly initialised weights (seeded by
-    `seed`) and fresh batch-normalisation statistics, so the two differ only in their initial weights."""
+    `seed`) and fresh batch-normalisation statistics, so the two differ only in their initial weights. With a
+    `policy` (Keras' dtype policy: "mixed_bfloat16", ...), the copy's layers compute in it, whatever the saved
+    model's layers did."""
+    return encoder_view(copy_autoencoder(autoencoder, init=init, seed=seed, policy=policy), source)
+
+
+def copy_autoencoder(autoencoder, *, init: str = "pretrained", seed: int | None = None, policy: str | None = None
+                     ) -> keras.Model:
+    """A copy of `autoencoder` with its weights (`init="pretrained"`) or fresh ones of the same shape, seeded
+    (`init="scratch"`), its layers computing in `policy` when one is given: for `extract_encoder`, or to cut
+    both the encoder and the decoder from (`encoder_view`, `decoder_view`)."""
     if init not in INITS:
         raise ValueError(f"init must be one of {INITS}, got {init!r}")
     if seed is not None:
         keras.utils.set_random_seed(seed)
-    copy = keras.models.clone_model(autoencoder)
+    copy = keras.models.clone_model(autoencoder, clone_function=None if policy is None else in_policy(policy))
     if init == "pretrained":
         copy.set_weights(autoencoder.get_weights())
-    return encoder_view(copy, source)
+    return copy
 
 
 def encoder_view(autoencoder, source="the model") -> keras.Model:
@@ -45,6 +54,18 @@ def encoder_view(autoencoder, source="the model") -> keras.Model:
     names = [layer.name for layer in autoencoder.layers]
     end = autoencoder.get_layer(CODE_LAYER) if CODE_LAYER in names else _mirror_point(autoencoder, source)
     return keras.Model(autoencoder.inputs, end.output, name="encoder")
+
+
+def decoder_view(autoencoder, source="the model") -> keras.Model:
+    """Return the decoder (code to reconstruction) of a mirrored convolutional autoencoder, sharing its layers:
+    the layers after the encoder's last one, applied in order to an input of the code's shape."""
+    end = encoder_view(autoencoder, source).layers[-1]
+    chain = autoencoder.layers
+    code = keras.Input(shape=tuple(end.output.shape[1:]), name="code_input")
+    x = code
+    for layer in chain[chain.index(end) + 1:]:
+        x = layer(x)
+    return keras.Model(code, x, name="decoder")
 
 
 def check_input(model, image_shape, source="the model", images="the images") -> None:

@@ -1,5 +1,4 @@
-"""The optimizers and learning-rate schedules the programs offer, by name, and whether a run of a given length
-compiles with XLA."""
+"""The optimizers and learning-rate schedules the programs offer, by name."""
 
 from common.keras_setup import keras
 from models.config import OPTIMIZERS, SCHEDULES  # noqa: F401  (the names, kept with the configurations)
@@ -8,8 +7,6 @@ RATE_SCALE = {"adam": 1.0, "rmsprop": 1.0, "sgd": 10.0}  # SGD, with Nesterov mo
 PLATEAU_FACTOR = 0.5  # "plateau": the rate is halved ...
 PLATEAU_EPOCHS = 2  # ... after this many epochs without a better val_loss
 MIN_RATE = 1e-6
-XLA_MIN_STEPS = 200  # runs of at least this many steps compile with XLA: about 10 s of compiling, then training
-# 1.3 to 1.6 times as fast on 2 CPU cores (benchmarks/README.md, "Training throughput"); shorter runs would not repay it
 
 
 def make_optimizer(name: str, rate: float, schedule: str, steps: int):
@@ -23,12 +20,6 @@ def make_optimizer(name: str, rate: float, schedule: str, steps: int):
     if name == "rmsprop":
         return keras.optimizers.RMSprop(rate)
     return keras.optimizers.SGD(rate, momentum=0.9, nesterov=True)
-
-
-def jit_compile(steps: int):
-    """`compile`'s jit_compile for a run of `steps` steps: XLA for long runs, Keras' own choice ("auto": XLA on a
-    GPU when the model allows it, off on a CPU) for short ones."""
-    return True if steps >= XLA_MIN_STEPS else "auto"
 
 
 def steps(images: int, batch_size: int, epochs: int) -> int:

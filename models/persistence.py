@@ -3,9 +3,11 @@
 import json
 from pathlib import Path
 
+from common import phases
 from common.errors import UserError
 from common.files import replace_atomically, write_text_atomically
 from common.keras_setup import keras
+from models.compute import in_float32
 
 MODEL_SUFFIXES = (".h5", ".keras")
 SIDECAR_LIMIT = 1 << 20  # bytes: a sidecar is a few hundred; a larger file is not ours
@@ -24,7 +26,8 @@ def save_model(model, path, metadata: dict) -> Path:
     if path.suffix not in MODEL_SUFFIXES:
         raise UserError(f"{path}: a model file must end in .h5 or .keras")
     try:
-        replace_atomically(path, model.save)
+        with phases.phase(phases.SAVING):
+            replace_atomically(path, in_float32(model).save)
         sidecar = write_text_atomically(sidecar_path(path), json.dumps(metadata, indent=2, default=str) + "\n")
     except OSError as e:
         raise UserError(f"{path}: cannot be written ({e.strerror or e})") from None
@@ -41,7 +44,7 @@ def load_model(path):
         raise UserError(f"{path}: is not a regular file, expected a model file (.h5 or .keras)")
     try:
         return keras.models.load_model(path, compile=False, safe_mode=True)
-    except Exception as e:  # Keras raises many kinds for a file that is not one of its models
+    except Exception as e:  # noqa: BLE001  (Keras raises many kinds for a file that is not one of its models)
         reason = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
         if "arbitrary code execution" in reason:
             raise UserError(f"{path}: refused: the model holds Python code (a Lambda layer), which is never run "

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from common import phases
 from models.batch_norm import Calibration
+from models.batches import predict
 from models.training import fit
-
-PREDICT_BATCH = 256  # images per batch when predicting the unlabelled images
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,8 @@ def self_train(classifier, encoder, config, train, unlabelled, val, *, compile_f
     rounds, fits = [], []
     for number in range(1, config.self_training + 1):
         start = time.perf_counter()
-        probabilities = classifier.predict(images, batch_size=PREDICT_BATCH, verbose=0)
+        with phases.phase("prediction"):
+            probabilities = predict(classifier, images)
         cap = config.pseudo_cap * number  # a curriculum: the surest first, harder images as the classifier improves
         chosen, labels = choose_pseudo_labels(probabilities, config.pseudo_threshold, cap)
         x = np.concatenate([train[0], images[chosen]])

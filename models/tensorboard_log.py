@@ -5,7 +5,6 @@ from pathlib import Path
 
 from common.keras_setup import keras, tf
 
-
 _written = set()  # run ids whose hyperparameters are written
 
 

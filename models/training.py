@@ -8,9 +8,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from common import phases
 from common.keras_setup import keras, tf
 from models.batch_norm import Calibration
+from models.batches import PREDICT_BATCH, batches
 from models.optimizers import MIN_RATE, PLATEAU_EPOCHS, PLATEAU_FACTOR
+
+STEPS, VALIDATION = "training steps", "validation"  # the phases of an epoch
 
 
 @dataclass
@@ -42,6 +46,22 @@ class EpochRecorder(keras.callbacks.Callback):
         logs = logs or {}
         for name, value in logs.items():
             self.history.setdefault(name, []).append(float(value))
+
+
+class PhaseClock(keras.callbacks.Callback):
+    """Count each epoch's training steps and its validation as phases (common/phases.py)."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        phases.enter(STEPS)
+
+    def on_test_begin(self, logs=None):
+        phases.enter(VALIDATION)
+
+    def on_test_end(self, logs=None):
+        phases.leave(VALIDATION)
+
+    def on_epoch_end(self, epoch, logs=None):
+        phases.leave(STEPS)
 
 
 class _StopWhenAsked(keras.callbacks.Callback):
@@ -86,35 +106,23 @@ def _ctrl_c_noted(watcher: _StopWhenAsked):
         signal.signal(signal.SIGINT, previous)
 
 
-def array_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int | None = None):
-    """A tf.data pipeline of (x, y) batches gathered from in-memory arrays by index, reshuffled each epoch when
-    seeded. Unlike `fit(x, y)`, it makes no framework-side copy of the arrays: it matters for large ones such as
-    cached encoder features."""
-
-    def take(indices):
-        indices = np.sort(indices)  # read the rows in memory order
-        return x[indices], y[indices]
-
-    def gather(indices):
-        xb, yb = tf.numpy_function(take, [indices], [tf.as_dtype(x.dtype), tf.as_dtype(y.dtype)])
-        xb.set_shape((None, *x.shape[1:]))
-        yb.set_shape((None, *y.shape[1:]))
-        return xb, yb
-
-    indices = tf.data.Dataset.range(len(x))
-    if seed is not None:
-        indices = indices.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    return indices.batch(batch_size).map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
-
-
 def fit(model, x, y, *, validation_data, epochs: int, batch_size: int | None, callbacks=(),
-        calibration: Calibration | None = None, patience: int = 0, plateau: bool = False) -> FitResult:
+        calibration: Calibration | None = None, patience: int = 0, plateau: bool = False,
+        seed: int | None = None) -> FitResult:
     """Fit quietly with the given callbacks; Ctrl-C ends it and keeps the epochs already finished.
-    `x` may be a dataset of batches (then `y` and `batch_size` are None). With a `calibration`, batch-normalisation
-    statistics are re-estimated before each validation and once more at the end, so the model returned, its
-    validation figures and everything computed from it later use statistics that match its weights. With
-    `patience`, training stops after that many epochs without a better val_loss and the model keeps the weights of
-    its best epoch (`best_epoch`); with `plateau`, the learning rate is halved after 2 such epochs."""
+    `x`, `y` and `validation_data` are in-memory arrays (`y` None: an autoencoder's targets are its inputs), fed
+    through pipelines of our own (models/batches.py: no idle wait when an epoch's iterator is dropped), the
+    training rows reshuffled every epoch in an order seeded by `seed` (drawn from NumPy's global generator, which
+    `keras.utils.set_random_seed` seeds, when None); or `x` is a ready dataset of batches and `validation_data`
+    one too (then `y` and `batch_size` are None). With a `calibration`, batch-normalisation statistics are
+    re-estimated before each validation and once more at the end, so the model returned, its validation figures
+    and everything computed from it later use statistics that match its weights. With `patience`, training stops
+    after that many epochs without a better val_loss and the model keeps the weights of its best epoch
+    (`best_epoch`); with `plateau`, the learning rate is halved after 2 such epochs."""
+    if not isinstance(x, tf.data.Dataset):
+        seed = int(np.random.randint(2**31 - 1)) if seed is None else seed
+        x, y = batches(x, y, batch_size, seed=seed), None
+        validation_data = batches(*validation_data, PREDICT_BATCH)
     result = FitResult()
     watcher = _StopWhenAsked()
     extra = [calibration] if calibration is not None else []
@@ -128,15 +136,16 @@ def fit(model, x, y, *, validation_data, epochs: int, batch_size: int | None, ca
     start = time.perf_counter()
     with _ctrl_c_noted(watcher):
         try:
-            model.fit(x, y, validation_data=validation_data, epochs=epochs, batch_size=batch_size,
-                      shuffle=not isinstance(x, tf.data.Dataset), verbose=0,
-                      callbacks=[watcher, *extra, EpochRecorder(result.history), *callbacks])
+            model.fit(x, validation_data=validation_data, epochs=epochs, verbose=0, shuffle=False,
+                      callbacks=[PhaseClock(), watcher, *extra, EpochRecorder(result.history), *callbacks])
         except KeyboardInterrupt:
             result.interrupted = True
             for callback in callbacks:  # let progress displays close as if training had ended
                 callback.on_train_end({})
             if stopper is not None and stopper.best_weights is not None:  # keep the best epoch's weights here too
                 model.set_weights(stopper.best_weights)
+        finally:
+            phases.leave(STEPS)  # an interrupted epoch's phase
         if stopper is not None and stopper.best_weights is not None:
             result.best_epoch = min(stopper.best_epoch, result.epochs_done - 1)
         if calibration is not None:

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from common.idx import read_images, read_labels, write_idx
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN_SLICE = 300  # training images in the slice: enough for a split and a balanced label subset
 TEST_SLICE = 100
+CACHE = Path(tempfile.mkdtemp(prefix="workbench-cache-"))  # the programs' cache of measured ways, for the tests alone
 
 
 @pytest.fixture(scope="session")
@@ -35,7 +37,7 @@ def mnist(tmp_path_factory) -> dict[str, Path]:
 def program_env() -> dict[str, str]:
     """The environment for running the programs: no screen, so figures are only written."""
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    env.update(CI="1", MPLBACKEND="Agg", PYTHONUNBUFFERED="1", COLUMNS="200")
+    env.update(CI="1", MPLBACKEND="Agg", PYTHONUNBUFFERED="1", COLUMNS="200", WORKBENCH_CACHE=str(CACHE))
     return env
 
 

@@ -74,7 +74,7 @@ class _CtrlCAtEpoch(keras.callbacks.Callback):
 
 def test_ctrl_c_keeps_the_epochs_already_finished(pixels):
     config = AutoencoderConfig(layers=2, filters=4, epochs=5, batch_size=32)
-    model, result = train_autoencoder(config, pixels[:240], pixels[240:], seed=1, callbacks=[_CtrlCAtEpoch(2)])
+    _, result = train_autoencoder(config, pixels[:240], pixels[240:], seed=1, callbacks=[_CtrlCAtEpoch(2)])
     assert result.interrupted and result.epochs_done == 2
     assert len(result.history["val_loss"]) == 2
 

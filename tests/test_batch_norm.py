@@ -4,12 +4,11 @@ import numpy as np
 import pytest
 
 from common import dataset
-from common.keras_setup import keras, tf
-from keras import layers
+from common.keras_setup import keras, layers
 from models.autoencoder import build_autoencoder, train_autoencoder
 from models.batch_norm import batch_norm_layers, batch_statistics_loss, calibrate
+from models.compute import Way
 from models.config import AutoencoderConfig
-from models.optimizers import XLA_MIN_STEPS
 from models.training import fit
 
 SHORT = AutoencoderConfig(layers=3, filter_size=3, filters=8, epochs=2, batch_size=64)
@@ -83,25 +82,21 @@ def test_re_estimation_changes_only_the_statistics_and_is_repeatable(short_run_d
 
 def test_a_saved_autoencoder_keeps_its_statistics(short_run_data, tmp_path):
     train_x, val_x = short_run_data
-    model, result = train_autoencoder(AutoencoderConfig(layers=2, filters=4, epochs=1, batch_size=64),
-                                      train_x[:640], val_x[:200], seed=3)
+    model, _ = train_autoencoder(AutoencoderConfig(layers=2, filters=4, epochs=1, batch_size=64),
+                                 train_x[:640], val_x[:200], seed=3)
     model.save(tmp_path / "ae.h5")
     loaded = keras.models.load_model(tmp_path / "ae.h5", compile=False)
     assert np.allclose(loaded.predict(val_x[:50], verbose=0), model.predict(val_x[:50], verbose=0), atol=1e-6)
 
 
-def test_a_run_long_enough_for_xla_compiles_with_it_and_keeps_matching_statistics(short_run_data):
-    """Runs of XLA_MIN_STEPS steps or more are compiled with XLA; re-estimation and the logged figures still hold.
-    Short runs keep Keras' own choice, which on a machine without a GPU is no XLA."""
+def test_a_run_compiled_with_xla_keeps_matching_statistics(short_run_data):
+    """With XLA (`--xla on`, or chosen by timing) re-estimation and the logged figures still hold."""
     train_x, val_x = short_run_data
     config = AutoencoderConfig(layers=2, filter_size=3, filters=4, epochs=1, batch_size=8)
-    images = XLA_MIN_STEPS * config.batch_size
-    assert len(train_x) >= images
-    model, result = train_autoencoder(config, train_x[:images], val_x, seed=1)
+    model, result = train_autoencoder(config, train_x[:1600], val_x, seed=1, way=Way(xla=True))
     assert model.jit_compile is True
     loss, val_loss = result.history["loss"][-1], result.history["val_loss"][-1]
     assert val_loss <= 1.5 * loss
     assert model.evaluate(val_x, val_x, batch_size=256, verbose=0) == pytest.approx(val_loss, rel=1e-3)
-    short, _ = train_autoencoder(config, train_x[:images - config.batch_size], val_x, seed=1)
-    if not tf.config.list_physical_devices("GPU"):
-        assert short.jit_compile is False
+    plain, _ = train_autoencoder(config, train_x[:1600], val_x, seed=1)
+    assert plain.jit_compile is False

@@ -29,7 +29,8 @@ def test_no_menu_trains_both_stages_predicts_logs_and_saves(mnist, saved_autoenc
     runs = pd.read_csv(tmp_path / "runs" / "classification_loss_values.csv")
     assert len(runs) == 1
     run = runs.iloc[0]
-    assert [run["Layers"], run["Fc_units"], run["Epochs"], run["Batch_Size"], run["Fine_Tune_Epochs"]] == [2, 16, 1, 32, 1]
+    assert [run["Layers"], run["Fc_units"], run["Epochs"], run["Batch_Size"],
+            run["Fine_Tune_Epochs"]] == [2, 16, 1, 32, 1]
     assert run["Epochs_Done"] == 2 and run["Labels_Used"] == 240
     assert 0 <= run["Test_Accuracy"] <= 1 and f"{run['Test_Accuracy']:.4f}" in done.stdout
     assert run["Filter_Size"] == 3 and run["Filters/Layer"] == 4 and run["Autoencoder"] == str(saved_autoencoder)

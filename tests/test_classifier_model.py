@@ -5,9 +5,9 @@ import pytest
 
 from common import dataset
 from common.keras_setup import keras
+from models.batch_norm import calibrate
 from models.classifier import build_classifier, learning_rate, predict_classes, train_classifier
 from models.config import ClassifierConfig
-from models.batch_norm import calibrate
 from models.encoder import encoder_view, extract_encoder
 from models.evaluation import evaluate
 from models.persistence import load_model

@@ -9,7 +9,8 @@ from common.idx import write_idx
 
 
 def test_split_is_seeded_disjoint_and_complete():
-    first, again, other = dataset.split(1000, 0.2, seed=3), dataset.split(1000, 0.2, seed=3), dataset.split(1000, 0.2, 4)
+    first, again = dataset.split(1000, 0.2, seed=3), dataset.split(1000, 0.2, seed=3)
+    other = dataset.split(1000, 0.2, 4)
     assert len(first.val) == 200 and len(first.train) == 800
     assert np.array_equal(first.val, again.val)
     assert not np.array_equal(first.val, other.val)

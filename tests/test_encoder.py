@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 from common.errors import UserError
-from common.keras_setup import keras
-from keras import layers
+from common.keras_setup import keras, layers
 from models.autoencoder import build_autoencoder
 from models.config import AutoencoderConfig
 from models.encoder import EncoderShape, check_input, describe, encoder_view, extract_encoder

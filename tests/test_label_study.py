@@ -1,6 +1,7 @@
 """The label-budget study: its plan, the subsets both arms get, resuming after an interruption, the aggregation."""
 
 import io
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -9,8 +10,18 @@ from rich.console import Console
 
 from common import dataset
 from common.classifier_workbench import LOG_COLUMNS
+from common.errors import UserError
 from common.keras_setup import keras
-from common.label_study import StudyData, StudyPlan, reusable, run_study, summarize
+from common.label_study import (
+    JOINT_RECIPE,
+    StudyData,
+    StudyPlan,
+    arm_of,
+    parse_arms,
+    reusable,
+    run_study,
+    summarize,
+)
 from common.run_log import RunLog
 from common.tables import label_study_table
 from models.classifier import ClassifierRun
@@ -39,14 +50,17 @@ class RecordingTrainer:
         self.calls = []
         self.stop_at = stop_at
 
-    def __call__(self, config, train, seed, callbacks_for, run_id):
+    def __call__(self, config, train, seed, callbacks_for, run_id, after_stage_1=None):
         self.calls.append((config.labels, config.init, seed, np.sort(train[0].reshape(len(train[0]), -1).sum(1))))
         inputs = keras.Input((28, 28, 1))
         model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(inputs)))
         interrupted = len(self.calls) == self.stop_at
-        return ClassifierRun(model=model, history={"loss": [1.0], "val_loss": [1.1], "accuracy": [0.5],
-                                                   "val_accuracy": [0.4]},
-                             stage_boundary=1, stage_seconds=[0.01], interrupted=interrupted)
+        run = ClassifierRun(model=model, history={"loss": [1.0], "val_loss": [1.1], "accuracy": [0.5],
+                                                  "val_accuracy": [0.4]},
+                            stage_boundary=1, stage_seconds=[0.01], interrupted=interrupted)
+        if after_stage_1 is not None:
+            run.extra.update(after_stage_1(model))
+        return run
 
     def trained(self):
         return [(labels, init, seed) for labels, init, seed, _ in self.calls]
@@ -129,45 +143,79 @@ def test_summary_gives_mean_spread_paired_difference_and_time_per_budget():
     few = summary.iloc[0]
     assert few["pretrained_mean"] == pytest.approx(0.9) and few["pretrained_sd"] == pytest.approx(0.1)
     assert few["scratch_mean"] == pytest.approx(0.7) and few["scratch_sd"] == pytest.approx(0.0)
-    assert few["difference_mean"] == pytest.approx(0.2) and few["difference_sd"] == pytest.approx(0.1)
-    assert few["difference_pairs"] == 3 and few["wall_time"] == pytest.approx(45.0)
+    assert few["pretraining_mean"] == pytest.approx(0.2) and few["pretraining_sd"] == pytest.approx(0.1)
+    assert few["pretraining_pairs"] == 3 and few["wall_time"] == pytest.approx(45.0)
+    assert few["pretrained_time"] == pytest.approx(30.0) and few["scratch_time"] == pytest.approx(15.0)
     every = summary.iloc[1]
-    assert every["difference_mean"] == pytest.approx(0.0) and every["difference_sd"] == pytest.approx(2e-4 ** 0.5)
+    assert every["pretraining_mean"] == pytest.approx(0.0) and every["pretraining_sd"] == pytest.approx(2e-4 ** 0.5)
 
 
 def test_a_missing_partner_is_left_out_of_the_difference():
     rows = _rows().drop(index=1)  # seed 1's scratch run at 100 labels
     few = summarize(rows).iloc[0]
-    assert few["scratch_n"] == 2 and few["difference_pairs"] == 2
-    assert few["difference_mean"] == pytest.approx(0.25)
+    assert few["scratch_n"] == 2 and few["pretraining_pairs"] == 2
+    assert few["pretraining_mean"] == pytest.approx(0.25)
 
 
-def test_the_table_shows_each_budget_with_its_spread():
-    out = io.StringIO()
-    Console(file=out, width=120).print(label_study_table(summarize(_rows()), "study"))
-    text = out.getvalue()
-    assert "0.9000 ± 0.1000" in text and "0.7000 ± 0.0000" in text and "+0.2000 ± 0.1000" in text
-    assert "all (48,000)" in text and "3 + 3" in text and "45 s" in text and "6 min 40 s" in text
+def test_the_table_shows_each_budget_and_arm_with_its_spread_even_at_80_columns():
+    for width in (120, 80):
+        out = io.StringIO()
+        Console(file=out, width=width).print(label_study_table(summarize(_rows()), "study"))
+        text = out.getvalue()
+        assert "0.9000 ± 0.1000" in text and "0.7000 ± 0.0000" in text and "+0.2000 ± 0.1000" in text
+        assert "all (48,000)" in text and "30 s" in text and "15 s" in text and "3 min 20 s" in text
+        assert "pretrained" in text and "scratch" in text and "pretrained − scratch" in text
+        assert "…" not in text  # nothing cut short
 
 
 def test_self_training_adds_a_third_arm_on_the_same_seeds(data, tmp_path):
     config = ClassifierConfig(fc_units=8, epochs=1, fine_tune_epochs=1, batch_size=10, self_training=2)
     plan = StudyPlan(config, (20,), 2, seed=7)
-    assert plan.arms == ("pretrained", "scratch", "unlabelled")
+    assert plan.arms == ("pretrained", "scratch", "self-training")
     arms = {planned.arm: plan.config_of(planned) for planned in plan.runs()[:3]}
     assert (arms["pretrained"].self_training, arms["scratch"].self_training) == (0, 0)
-    assert arms["unlabelled"].init == "pretrained" and arms["unlabelled"].augment == "yes"
-    assert arms["unlabelled"].self_training == 2
+    assert arms["self-training"].init == "pretrained" and arms["self-training"].augment == "yes"
+    assert arms["self-training"].self_training == 2
     trainer = RecordingTrainer()
     outcome = run_study(plan, data, trainer, log=RunLog(tmp_path / "log.csv", LOG_COLUMNS), context=CONTEXT)
     assert len(trainer.calls) == 6 and len(outcome.rows) == 6
     summary = summarize(outcome.rows)
-    assert summary.loc[0, "unlabelled_n"] == 2 and summary.loc[0, "gain_pairs"] == 2
+    assert summary.loc[0, "self-training_n"] == 2 and summary.loc[0, "self_training_pairs"] == 2
     out = io.StringIO()
     Console(file=out, width=200).print(label_study_table(summary, "study"))
-    assert "pretrained + unlabelled" in out.getvalue() and "2 + 2 + 2" in out.getvalue()
+    assert "pretrained + self-training" in out.getvalue()
     assert len(reusable(log_rows(tmp_path), plan, CONTEXT)) == 6
 
 
 def log_rows(folder):
     return RunLog(folder / "log.csv", LOG_COLUMNS).read()[0]
+
+
+def test_the_joint_arms_differ_only_in_the_reconstruction_weight_and_resume(data, tmp_path):
+    plan = StudyPlan(PLAN.config, (20,), 2, seed=7, arms=("joint", "joint-w0"))
+    joint, ablation = (plan.config_of(p) for p in plan.runs()[:2])
+    assert joint.joint == "yes" and joint.reconstruction_weight == JOINT_RECIPE["reconstruction_weight"] > 0
+    assert joint.noise == JOINT_RECIPE["noise"] and joint.fine_tune_epochs == JOINT_RECIPE["fine_tune_epochs"]
+    assert ablation == replace(joint, reconstruction_weight=0.0)
+    mine = StudyPlan(replace(PLAN.config, noise=0.5), (20,), 1, seed=7, arms=("joint",))
+    assert mine.config_of(mine.runs()[0]).noise == 0.5  # a setting of the study's own wins over the recipe
+    log = RunLog(tmp_path / "log.csv", LOG_COLUMNS)
+    stopped = run_study(plan, data, RecordingTrainer(stop_at=2), log=log, context=CONTEXT)
+    assert stopped.interrupted and stopped.trained == 1
+    rows, _ = log.read()
+    assert rows["arm"].tolist() == ["joint", "joint-w0"] and rows["stage1_test_accuracy"].notna().all()
+    second = RecordingTrainer()
+    resumed = run_study(plan, data, second, log=log, context=CONTEXT)
+    assert resumed.reused == 1 and resumed.trained == 3 and len(second.calls) == 3
+    assert (resumed.rows["arm"].tolist() == ["joint", "joint-w0"] * 2)
+    summary = summarize(resumed.rows)
+    assert summary.loc[0, "reconstruction_pairs"] == 2 and summary.loc[0, "joint_n"] == 2
+    assert not np.isnan(summary.loc[0, "joint_stage1_mean"])
+
+
+def test_arms_are_parsed_in_the_studys_order_and_unknown_ones_refused():
+    assert parse_arms("joint, pretrained") == ("pretrained", "joint")
+    with pytest.raises(UserError, match="bogus is not an arm"):
+        parse_arms("joint,bogus")
+    assert arm_of(pd.Series({"init": "pretrained", "self_training": 10})) == "self-training"  # logged before Arm
+    assert arm_of(pd.Series({"arm": "unlabelled", "init": "pretrained"})) == "self-training"

@@ -1,12 +1,19 @@
 """Figures from run logs and histories are written as PNG files, without a screen."""
 
 import numpy as np
-import pytest
 import pandas as pd
+import pytest
 
 from common.errors import UserError
-from common.plotting import (plot_against, plot_confusion, plot_history, plot_image_grid, plot_reconstructions,
-                             varied_runs, window_available)
+from common.plotting import (
+    plot_against,
+    plot_confusion,
+    plot_history,
+    plot_image_grid,
+    plot_reconstructions,
+    varied_runs,
+    window_available,
+)
 
 PNG = b"\x89PNG"
 

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from common.files import claim_free_path, replace_atomically
+from common.files import replace_atomically
 from common.keras_setup import keras
 from models.persistence import load_model, read_metadata, sidecar_path
 from tests.conftest import ROOT

@@ -5,7 +5,6 @@ import sys
 
 import pandas as pd
 import pexpect
-import pytest
 
 from common.keras_setup import keras
 from tests.conftest import ROOT, program_env
@@ -17,7 +16,7 @@ NUMBER_PROMPT = r"\(\d+-\d+\) \[\d+\]:"
 def spawn(script, *args, cwd):
     child = pexpect.spawn(sys.executable, [str(ROOT / script), *map(str, args)], cwd=str(cwd), env=program_env(),
                           encoding="utf-8", timeout=180, dimensions=(50, 160))
-    child.logfile_read = open(cwd / "screen.log", "w")
+    child.logfile_read = open(cwd / "screen.log", "w")  # noqa: SIM115  (open while the child runs)
     return child
 
 

@@ -1,12 +1,19 @@
-"""Fitting with Ctrl-C: a real SIGINT ends training at the next batch, keeping the finished epochs."""
+"""Fitting: Ctrl-C (a real SIGINT) ends training at the next batch, keeping the finished epochs; no idle waits
+between epochs; validation figures that are the returned model's."""
 
 import os
 import signal
+import time
 
 import numpy as np
+import pytest
 
+from common import dataset
 from common.keras_setup import keras
-from models.training import array_batches, fit
+from models.autoencoder import build_autoencoder
+from models.batches import batches, predict
+from models.config import AutoencoderConfig
+from models.training import fit
 
 
 class _SigintAt(keras.callbacks.Callback):
@@ -36,12 +43,92 @@ def test_sigint_at_an_epoch_boundary_stops_training_and_keeps_finished_epochs():
     assert signal.getsignal(signal.SIGINT) is before  # the usual Ctrl-C behaviour is back
 
 
-def test_array_batches_cover_every_row_once_per_epoch_in_a_seeded_order():
+def test_batches_cover_every_row_once_per_epoch_in_a_seeded_order():
     x = np.arange(10, dtype=np.float32).reshape(10, 1)
     y = np.arange(10, dtype=np.int64)
-    first = [b for _, b in array_batches(x, y, 4, seed=3).as_numpy_iterator()]
+    first = [b for _, b in batches(x, y, 4, seed=3).as_numpy_iterator()]
     assert sorted(np.concatenate(first).tolist()) == list(range(10)) and [len(b) for b in first] == [4, 4, 2]
-    again = [b for _, b in array_batches(x, y, 4, seed=3).as_numpy_iterator()]
+    again = [b for _, b in batches(x, y, 4, seed=3).as_numpy_iterator()]
     assert all(np.array_equal(a, b) for a, b in zip(first, again))
-    rows, labels = next(array_batches(x, y, 10).as_numpy_iterator())
+    rows, labels = next(batches(x, y, 10).as_numpy_iterator())
     assert np.array_equal(rows[:, 0], labels.astype(np.float32))
+
+
+class _SigintAtValidation(keras.callbacks.Callback):
+    """Send this process SIGINT when the validation of one epoch starts."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch, self.current = epoch, 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.current = epoch
+
+    def on_test_begin(self, logs=None):
+        if self.current == self.epoch:
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+def test_sigint_during_validation_keeps_the_epochs_finished_before_it():
+    x = np.random.default_rng(0).random((400, 4)).astype("float32")
+    result = fit(_model(), x, x[:, :1], validation_data=(x[:200], x[:200, :1]), epochs=50, batch_size=10,
+                 callbacks=[_SigintAtValidation(2)])
+    assert result.interrupted and result.epochs_done == 2
+    assert len(result.history["val_loss"]) == 2
+
+
+class _Clock(keras.callbacks.Callback):
+    """When each epoch ended and the next one's first batch began."""
+
+    def __init__(self):
+        super().__init__()
+        self.epoch_ends, self.first_batches = [], []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch_ends.append(time.perf_counter())
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if batch == 0:
+            self.first_batches.append(time.perf_counter())
+
+
+def test_fit_with_validation_goes_on_at_once_after_each_epoch_and_returns_at_once():
+    """Keras' own pipelines waited up to a minute after epochs and fits for a tf.data thread (models/batches.py);
+    a few seconds of work per epoch were enough to see waits of several seconds."""
+    images = dataset.to_model_input(dataset.load_images(dataset.TRAIN_IMAGES, 1500))
+    keras.utils.set_random_seed(1)
+    model = build_autoencoder(AutoencoderConfig(layers=2, filters=8, epochs=4))
+    clock = _Clock()
+    started = time.perf_counter()
+    result = fit(model, images[:1200], None, validation_data=(images[1200:], None), epochs=4, batch_size=32,
+                 callbacks=[clock])
+    returned = time.perf_counter()
+    assert result.epochs_done == 4
+    gaps = [begin - end for end, begin in zip(clock.epoch_ends, clock.first_batches[1:])]
+    assert max(gaps) < 1.5, gaps
+    assert returned - clock.epoch_ends[-1] < 1.5, returned - clock.epoch_ends[-1]
+    assert returned - started < 120
+
+
+def test_validation_figures_equal_evaluating_the_returned_model():
+    rng = np.random.default_rng(0)
+    x = rng.random((300, 6)).astype("float32")
+    y = (x.sum(axis=1) > 3).astype("int64")
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(8, activation="relu"),
+                              keras.layers.BatchNormalization(), keras.layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    result = fit(model, x[:200], y[:200], validation_data=(x[200:], y[200:]), epochs=3, batch_size=16)
+    probabilities = predict(model, x[200:])
+    assert np.argmax(probabilities, axis=1).tolist() == np.argmax(model(x[200:], training=False), axis=1).tolist()
+    accuracy = float(np.mean(np.argmax(probabilities, axis=1) == y[200:]))
+    loss = float(-np.mean(np.log(probabilities[np.arange(100), y[200:]])))
+    assert result.history["val_accuracy"][-1] == pytest.approx(accuracy, abs=1e-6)
+    assert result.history["val_loss"][-1] == pytest.approx(loss, rel=1e-4)
+
+
+def test_predict_pads_a_short_last_batch_and_returns_every_row():
+    x = np.random.default_rng(1).random((70, 4)).astype("float32")
+    model = _model()
+    assert np.allclose(predict(model, x, batch_size=32), model.predict(x, verbose=0), atol=1e-6)
+    assert predict(model, x[:0]).shape == (0, 1)

@@ -8,7 +8,8 @@ from tensorboard.util import tensor_util
 
 from common.errors import UserError
 from common.keras_setup import keras
-from models.devices import choose_placement, use_mixed_precision
+from models.compute import candidates
+from models.devices import choose_placement
 from models.optimizers import make_optimizer
 from models.training import fit
 from tests.conftest import run_program
@@ -78,8 +79,8 @@ def test_the_devices_decide_where_training_runs(devices, kind, replicas, words):
 
 
 def test_mixed_precision_is_refused_without_a_gpu():
-    with pytest.raises(UserError, match="--mixed-precision needs a GPU"):
-        use_mixed_precision(choose_placement([("CPU", "/cpu:0")]))
+    with pytest.raises(UserError, match="needs a GPU"):
+        candidates(choose_placement([("CPU", "/cpu:0")]).kind, {"avx512_bf16"}, precision="float16")
 
 
 def _scalars(folder, tag="epoch_loss"):

@@ -1,0 +1,103 @@
+"""Joint training: the classifier and the autoencoder's decoder share the encoder; W = 0 is the plain training."""
+
+import numpy as np
+import pytest
+
+from common import dataset
+from common.keras_setup import keras
+from models.batch_norm import batch_statistics_loss
+from models.classifier import build_classifier, train_classifier
+from models.config import ClassifierConfig
+from models.encoder import copy_autoencoder, decoder_view, encoder_view
+from models.joint import JointClassifier, joint_batches
+from models.persistence import load_model
+
+SMALL = dict(fc_units=16, epochs=1, fine_tune_epochs=1, batch_size=16)
+
+
+@pytest.fixture(scope="module")
+def data(mnist):
+    images, labels = dataset.load_labelled(mnist["train_images"], mnist["train_labels"])
+    x = dataset.to_model_input(images)
+    part = dataset.split(len(x), 0.2, seed=1)
+    return (x[part.train], labels[part.train]), (x[part.val], labels[part.val])
+
+
+def parts(saved_autoencoder, init="pretrained"):
+    copy = copy_autoencoder(load_model(saved_autoencoder), init=init, seed=1)
+    return encoder_view(copy), decoder_view(copy)
+
+
+def weights(model):
+    return [w.copy() for w in model.get_weights()]
+
+
+def same(a, b):
+    return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+def test_the_decoder_is_the_autoencoders_own_and_rebuilds_its_output(saved_autoencoder, data):
+    autoencoder = load_model(saved_autoencoder)
+    encoder, decoder = encoder_view(autoencoder), decoder_view(autoencoder)
+    images = data[0][0][:8]
+    assert np.allclose(decoder.predict_on_batch(encoder.predict_on_batch(images)),
+                       autoencoder.predict_on_batch(images), atol=1e-6)
+    assert decoder.output_shape == autoencoder.output_shape
+
+
+def test_w_0_trains_exactly_as_the_plain_classifier(saved_autoencoder, data):
+    train = dataset.labelled_part(*data[0], 40, seed=1)
+    runs = []
+    for config in (ClassifierConfig(**SMALL, labels=40), ClassifierConfig(**SMALL, labels=40, reconstruction_weight=0.0,
+                                                                          noise=0.0)):
+        encoder, decoder = parts(saved_autoencoder)
+        before = weights(decoder)
+        run = train_classifier(encoder, config, train, data[1], seed=3, decoder=decoder, images=data[0][0])
+        runs.append(weights(run.model))
+        assert same(weights(decoder), before)  # not joint: the decoder is not trained
+        assert "reconstruction" not in run.history
+    assert same(*runs)
+
+
+def test_w_above_0_trains_encoder_and_decoder_and_lowers_the_reconstruction_loss(saved_autoencoder, data):
+    train = dataset.labelled_part(*data[0], 40, seed=1)
+    encoder, decoder = parts(saved_autoencoder, init="scratch")
+    autoencoder = keras.Model(encoder.inputs, decoder(encoder.outputs[0]))
+    sample = data[0][0][:96]
+    before_loss = batch_statistics_loss(autoencoder, sample, 16)
+    before_encoder, before_decoder = weights(encoder), weights(decoder)
+    config = ClassifierConfig(**{**SMALL, "fine_tune_epochs": 2}, labels=40, joint="yes", reconstruction_weight=5.0,
+                              noise=0.1)
+    run = train_classifier(encoder, config, train, data[1], seed=3, decoder=decoder, images=data[0][0])
+    assert not same(weights(encoder), before_encoder) and not same(weights(decoder), before_decoder)
+    assert batch_statistics_loss(autoencoder, sample, 16) < 0.7 * before_loss
+    assert len(run.history["reconstruction"]) == 2 and run.log_values()["reconstruction_loss"] > 0
+    assert run.history["reconstruction"][1] < run.history["reconstruction"][0]
+
+
+def test_reconstruction_batches_come_only_from_the_images_given_each_once_per_epoch():
+    """The images to reconstruct are the training split's: tagged by index here, every batch of an epoch is
+    checked against them; the labelled batches cycle through the labelled images."""
+    images = np.arange(50, dtype=np.float32).reshape(50, 1, 1, 1)  # pixel = index in the training split
+    labelled = (images[[3, 7, 11, 20]], np.array([0, 1, 2, 3]))
+    seen, labels_seen = [], []
+    for (x, y), rebuilt in joint_batches(labelled, images, batch_size=8, seed=5).as_numpy_iterator():
+        seen += rebuilt.ravel().astype(int).tolist()
+        labels_seen += y.tolist()
+        assert set(x.ravel().astype(int)) <= {3, 7, 11, 20}
+    assert len(seen) == 48 and len(set(seen)) == 48 and set(seen) <= set(range(50))  # one pass, short batch dropped
+    assert len(labels_seen) == 6 * 4 and set(labels_seen) == {0, 1, 2, 3}  # cycled: one labelled batch per step
+
+
+def test_noise_is_off_when_predicting_and_evaluating(saved_autoencoder, data):
+    encoder, decoder = parts(saved_autoencoder)
+    classifier, _ = build_classifier(encoder, ClassifierConfig(fc_units=16))
+    joint = JointClassifier(classifier, encoder, decoder, weight=1.0, noise=1.0, seed=1)
+    joint.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    images, labels = data[1][0][:32], data[1][1][:32]
+    first, again = joint.predict_on_batch(images), joint.predict_on_batch(images)
+    assert np.array_equal(first, again) and np.allclose(first, classifier.predict_on_batch(images), atol=1e-6)
+    loss = float(-np.mean(np.log(first[np.arange(32), labels])))
+    assert joint.evaluate(images, labels, batch_size=32, verbose=0)[0] == pytest.approx(loss, rel=1e-4)
+    noisy = joint.noisy(images)
+    assert float(np.std(np.asarray(noisy) - images)) == pytest.approx(1.0, rel=0.1)  # in training, it is there
