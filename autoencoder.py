@@ -3,9 +3,9 @@
 
 import sys
 
-from common.cli import Parser, add_hyperparameter_flags, add_run_flags
-from common.dataset import TRAIN_IMAGES
-from common.main import guarded
+from common.data.dataset import TRAIN_IMAGES
+from common.ui.cli import Parser, add_hyperparameter_flags, add_run_flags
+from common.ui.main import guarded
 from models.config import AutoencoderConfig
 
 
@@ -22,8 +22,8 @@ def main(argv=None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
 
     def run():
-        from common.autoencoder_workbench import AutoencoderWorkbench
-        return AutoencoderWorkbench(args).run()
+        from common.ui.autoencoder_program import main as program
+        return program(args)
 
     return guarded(run, args.out)
 

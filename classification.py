@@ -3,9 +3,9 @@
 
 import sys
 
-from common.cli import Parser, add_hyperparameter_flags, add_labels_flags, add_run_flags, resolve_labels_flags
-from common.dataset import NUM_CLASSES, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS
-from common.main import guarded
+from common.data.dataset import NUM_CLASSES, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS
+from common.ui.cli import Parser, add_hyperparameter_flags, add_labels_flags, add_run_flags, resolve_labels_flags
+from common.ui.main import guarded
 from models.config import ClassifierConfig
 
 
@@ -23,8 +23,8 @@ def parse(argv):
     add_run_flags(parser)
     args = parser.parse_args(argv)
     resolve_labels_flags(parser, args, NUM_CLASSES)
-    if (args.reconstruction_weight or args.noise) and args.joint is None:
-        args.joint = "yes"  # a reconstruction weight or noise asks for joint training
+    if (args.reconstruction_weight or args.noise or args.consistency) and args.joint is None:
+        args.joint = True  # a reconstruction weight, noise or consistency asks for joint training
     return args
 
 
@@ -32,8 +32,8 @@ def main(argv=None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
 
     def run():
-        from common.classifier_workbench import ClassifierWorkbench
-        return ClassifierWorkbench(args).run()
+        from common.ui.classifier_program import main as program
+        return program(args)
 
     return guarded(run, args.out)
 

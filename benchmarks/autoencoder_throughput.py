@@ -21,24 +21,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 
-from common import dataset
+from common.data import dataset
 from common.keras_setup import keras, tf
-from models.autoencoder import build_autoencoder
-from models.autoencoder import way_timer as autoencoder_timer
-from models.classifier import FINE_TUNE_LEARNING_RATE, build_classifier, compile_classifier
-from models.classifier import way_timer as classifier_timer
-from models.compute import candidates, choose, computing, cpu_flags, processor_name, run_trials
+from models.classifier import build_classifier
 from models.config import AutoencoderConfig, ClassifierConfig
-from models.devices import detect
 from models.encoder import extract_encoder
-from models.training import fit
+from models.training.autoencoder_training import new_autoencoder
+from models.training.autoencoder_training import way_timer as autoencoder_timer
+from models.training.classifier_stages import FINE_TUNE_LEARNING_RATE, compile_classifier
+from models.training.classifier_stages import way_timer as classifier_timer
+from models.training.compute import candidates, choose, computing, cpu_flags, processor_name, run_trials
+from models.training.devices import detect
+from models.training.fit import fit
 
 
 def make_model(program: str, config, way, images: int):
     """A fresh, seeded model of the program computing in `way`."""
     keras.utils.set_random_seed(1)
     with computing(way):
-        autoencoder = build_autoencoder(config, steps=images // config.batch_size, xla=way.xla)
+        autoencoder = new_autoencoder(config, steps=images // config.batch_size, xla=way.xla)
     if program == "autoencoder":
         return autoencoder
     encoder = extract_encoder(autoencoder, init="scratch", seed=1, policy=way.policy)

@@ -17,11 +17,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from common import dataset
+from common.data import dataset
 from common.keras_setup import keras
-from models.autoencoder import build_autoencoder
-from models.batch_norm import batch_norm_layers, batch_statistics_loss, calibrate
 from models.config import AutoencoderConfig
+from models.training.autoencoder_training import new_autoencoder
+from models.training.batch_norm import batch_norm_layers, batch_statistics_loss, calibrate
 
 
 def main():
@@ -47,7 +47,7 @@ def main():
         row = {}
         for momentum in (0.99, 0.9):
             keras.utils.set_random_seed(seed)
-            model = build_autoencoder(config)
+            model = new_autoencoder(config)
             for layer in batch_norm_layers(model):
                 layer.momentum = momentum
             history = model.fit(train_x, train_x, epochs=args.epochs, batch_size=args.batch_size, verbose=0)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from common.dataset import TRAIN_IMAGES
-from common.idx import read_images
+from common.data.dataset import TRAIN_IMAGES
+from common.data.idx import read_images
 
 
 def peak_mib() -> float:

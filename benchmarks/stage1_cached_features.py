@@ -12,11 +12,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from common import dataset
-from models.classifier import train_classifier
+from common.data import dataset
 from models.config import ClassifierConfig
 from models.encoder import extract_encoder
-from models.persistence import load_model
+from models.training.classifier_stages import train_classifier
+from models.training.persistence import load_model
 
 
 def main():

@@ -20,11 +20,24 @@ def hyperparameter(default, low, high, label: str, column: str, *, asked: bool =
                                             "asked": asked})
 
 
-def choice(default: str, choices: tuple[str, ...], label: str, column: str, *, switch: str | None = None):
-    """A field taking one of a few named values; set by its flag or from the menu, not asked at start. With a
-    `switch`, the flag takes no value and sets that one (`--augment` for "yes")."""
+def choice(default: str, choices: tuple[str, ...], label: str, column: str):
+    """A field taking one of a few named values; set by its flag or from the menu, not asked at start."""
     return field(default=default, metadata={"choices": choices, "label": label, "column": column, "asked": False,
-                                            "switch": switch})
+                                            "switch": None})
+
+
+def switch(label: str, column: str):
+    """A yes/no field, off by default; its flag takes no value and switches it on (`--augment`); set by its flag or
+    from the menu, not asked at start. The run log writes it as yes / no."""
+    return field(default=False, metadata={"choices": (False, True), "label": label, "column": column,
+                                          "asked": False, "switch": True})
+
+
+def shown(value) -> str:
+    """A hyperparameter's value as the programs show and log it: yes / no for a switch."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
 
 
 def is_choice(f) -> bool:
@@ -49,8 +62,8 @@ def check_ranges(config) -> None:
         value = getattr(config, f.name)
         if is_choice(f):
             if value not in f.metadata["choices"]:
-                raise UserError(f"{f.metadata['label']} must be one of {', '.join(f.metadata['choices'])}, "
-                                f"got {value!r}")
+                raise UserError(f"{f.metadata['label']} must be one of "
+                                f"{', '.join(map(shown, f.metadata['choices']))}, got {value!r}")
             continue
         low, high = f.metadata["low"], f.metadata["high"]
         if not low <= value <= high:
@@ -79,8 +92,8 @@ class ClassifierConfig:
     batch_size: int = hyperparameter(64, 1, 4096, "Batch size", "Batch_Size")  # images per gradient step
     labels: int = hyperparameter(0, 0, 10**7, "Labelled training images (0 = all)", "Labels")  # balanced, seeded
     init: str = choice("pretrained", INITS, "Encoder initialisation", "Init")  # autoencoder's weights or random
-    augment: str = choice("no", ("no", "yes"), "Augment the labelled images (shifts, rotations, zoom)", "Augment",
-                          switch="yes")  # random changes in training only
+    augment: bool = switch("Augment the labelled images (shifts, rotations, zoom)",
+                           "Augment")  # random changes, in training only
     self_training: int = hyperparameter(0, 0, 20, "Self-training rounds on the unlabelled images", "Self_Training",
                                         asked=False)  # predict, keep the confident, train again
     pseudo_threshold: float = hyperparameter(0.9, 0.5, 1.0, "Confidence a pseudo-label needs",
@@ -89,12 +102,14 @@ class ClassifierConfig:
                                      asked=False)  # round r takes r times as many, the most confident first
     round_epochs: int = hyperparameter(1, 1, 1000, "Epochs of each self-training round", "Round_Epochs",
                                        asked=False)  # on the labelled and pseudo-labelled images
-    joint: str = choice("no", ("no", "yes"), "Joint training: stage 2 also reconstructs every training image",
-                        "Joint", switch="yes")  # decoder on the shared encoder; an epoch passes over every image
+    joint: bool = switch("Joint training: stage 2 also reconstructs every training image",
+                         "Joint")  # decoder on the shared encoder; an epoch passes over every image
     reconstruction_weight: float = hyperparameter(0.0, 0.0, 1000.0, "Weight of the reconstruction loss (joint)",
                                                   "Reconstruction_Weight", asked=False)  # W: loss + W x MSE
     noise: float = hyperparameter(0.0, 0.0, 1.0, "Standard deviation of the noise on the encoder's images (joint)",
                                   "Noise", asked=False)  # Gaussian, in training only: a denoising autoencoder
+    consistency: float = hyperparameter(0.0, 0.0, 1000.0, "Weight of the consistency of two noisy predictions "
+                                        "(joint)", "Consistency", asked=False)  # Π-model, ramped up
     optimizer: str = choice("adam", OPTIMIZERS, "Optimizer", "Optimizer")  # of every stage
     schedule: str = choice("constant", SCHEDULES, "Learning-rate schedule", "Schedule")  # within each stage
     patience: int = hyperparameter(0, 0, 1000, "Early-stopping patience in epochs (0: off)", "Patience",
@@ -104,9 +119,9 @@ class ClassifierConfig:
 def check_classifier(config: ClassifierConfig) -> None:
     """Reject a classifier configuration whose settings do not go together, saying why."""
     check_ranges(config)
-    if config.joint != "yes" and (config.reconstruction_weight or config.noise):
-        raise UserError("the reconstruction weight and the noise are settings of joint training: add --joint (or "
-                        "choose joint training from the menu first)")
+    if not config.joint and (config.reconstruction_weight or config.noise or config.consistency):
+        raise UserError("the reconstruction weight, the noise and the consistency weight are settings of joint "
+                        "training: add --joint (or choose joint training from the menu first)")
 
 
 def check_autoencoder(config: AutoencoderConfig, image_shape: tuple[int, int], train_count: int) -> None:

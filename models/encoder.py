@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from common.errors import UserError
 from common.keras_setup import keras, layers
 from models.autoencoder import CODE_LAYER
-from models.compute import in_policy
 from models.config import INITS
+from models.precision import in_policy
 
 _CONVS = (layers.Conv2D, layers.Conv2DTranspose)
 

@@ -1,5 +1,8 @@
 """Shared fixtures: small slices of the real MNIST written as IDX files, and a way to run the programs."""
 
+import contextlib
+import importlib
+import io
 import os
 import subprocess
 import sys
@@ -8,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from common import dataset
-from common.idx import read_images, read_labels, write_idx
+from common.data import dataset
+from common.data.idx import read_images, read_labels, write_idx
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN_SLICE = 300  # training images in the slice: enough for a split and a balanced label subset
@@ -45,6 +48,29 @@ def run_program(script: str, *args, cwd, timeout=300) -> subprocess.CompletedPro
     """Run autoencoder.py or classification.py with standard input not a terminal."""
     return subprocess.run([sys.executable, str(ROOT / script), *map(str, args)], cwd=cwd, env=program_env(),
                           capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+@pytest.fixture
+def in_process(monkeypatch):
+    """Run autoencoder.py's or classification.py's main() in this process, as run_program does in a new one:
+    the same arguments, folder and environment, stdout and stderr captured, the exit status returned. For checks
+    of what a program answers to bad input, where a new process would spend most of its time starting TensorFlow."""
+    def run(script: str, *args, cwd) -> subprocess.CompletedProcess:
+        monkeypatch.chdir(cwd)
+        for name, value in program_env().items():
+            monkeypatch.setenv(name, value)
+        for name in ("DISPLAY", "WAYLAND_DISPLAY"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setattr(sys, "stdin", io.StringIO())  # not a terminal, nothing to read
+        main = importlib.import_module(Path(script).stem).main
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main([str(a) for a in args])
+            except SystemExit as e:  # argparse's errors
+                code = e.code if isinstance(e.code, int) else 1
+        return subprocess.CompletedProcess([script, *map(str, args)], code, out.getvalue(), err.getvalue())
+    return run
 
 
 @pytest.fixture(scope="session")

@@ -3,12 +3,13 @@
 import numpy as np
 import pytest
 
-from common import dataset
+from common.data import dataset
 from common.errors import UserError
 from common.keras_setup import keras
-from models.autoencoder import build_autoencoder, train_autoencoder
+from models.autoencoder import build_autoencoder
 from models.config import AutoencoderConfig
-from models.persistence import load_model, read_metadata, save_model, sidecar_path
+from models.training.autoencoder_training import new_autoencoder, train_autoencoder
+from models.training.persistence import load_model, read_metadata, save_model, sidecar_path
 
 
 @pytest.fixture(scope="module")
@@ -42,19 +43,19 @@ def test_pooling_after_the_first_two_blocks_and_upsampling_after_the_last_two():
 
 
 def test_compiled_with_mse_and_rmsprop():
-    model = build_autoencoder(AutoencoderConfig(layers=2, filters=4))
+    model = new_autoencoder(AutoencoderConfig(layers=2, filters=4))
     assert isinstance(model.loss, keras.losses.MeanSquaredError)
     assert isinstance(model.optimizer, keras.optimizers.RMSprop)
 
 
 def test_one_epoch_lowers_the_loss_and_is_repeatable(pixels):
     config = AutoencoderConfig(layers=2, filters=4, epochs=2, batch_size=32)
-    model, first = train_autoencoder(config, pixels[:240], pixels[240:], seed=7)
-    _, again = train_autoencoder(config, pixels[:240], pixels[240:], seed=7)
+    first = train_autoencoder(config, pixels[:240], pixels[240:], seed=7)
+    again = train_autoencoder(config, pixels[:240], pixels[240:], seed=7)
     assert first.epochs_done == 2 and not first.interrupted
     assert first.history["loss"][1] < first.history["loss"][0]
     assert np.allclose(first.history["val_loss"], again.history["val_loss"], rtol=1e-4)
-    assert model.predict(pixels[:3], verbose=0).shape == (3, 28, 28, 1)
+    assert first.model.predict(pixels[:3], verbose=0).shape == (3, 28, 28, 1)
 
 
 class _CtrlCAtEpoch(keras.callbacks.Callback):
@@ -74,7 +75,7 @@ class _CtrlCAtEpoch(keras.callbacks.Callback):
 
 def test_ctrl_c_keeps_the_epochs_already_finished(pixels):
     config = AutoencoderConfig(layers=2, filters=4, epochs=5, batch_size=32)
-    _, result = train_autoencoder(config, pixels[:240], pixels[240:], seed=1, callbacks=[_CtrlCAtEpoch(2)])
+    result = train_autoencoder(config, pixels[:240], pixels[240:], seed=1, callbacks=[_CtrlCAtEpoch(2)])
     assert result.interrupted and result.epochs_done == 2
     assert len(result.history["val_loss"]) == 2
 

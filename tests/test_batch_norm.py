@@ -3,13 +3,13 @@
 import numpy as np
 import pytest
 
-from common import dataset
+from common.data import dataset
 from common.keras_setup import keras, layers
-from models.autoencoder import build_autoencoder, train_autoencoder
-from models.batch_norm import batch_norm_layers, batch_statistics_loss, calibrate
-from models.compute import Way
 from models.config import AutoencoderConfig
-from models.training import fit
+from models.training.autoencoder_training import new_autoencoder, train_autoencoder
+from models.training.batch_norm import batch_norm_layers, batch_statistics_loss, calibrate
+from models.training.compute import Way
+from models.training.fit import fit
 
 SHORT = AutoencoderConfig(layers=3, filter_size=3, filters=8, epochs=2, batch_size=64)
 
@@ -29,7 +29,8 @@ def _statistics(model):
 
 def test_a_short_run_validates_with_statistics_that_match_its_weights(short_run_data):
     train_x, val_x = short_run_data
-    model, result = train_autoencoder(SHORT, train_x, val_x, seed=1)
+    result = train_autoencoder(SHORT, train_x, val_x, seed=1)
+    model = result.model
     loss, val_loss = result.history["loss"][-1], result.history["val_loss"][-1]
     assert val_loss <= 1.5 * loss
     inference = model.evaluate(val_x, val_x, batch_size=256, verbose=0)
@@ -41,7 +42,7 @@ def test_without_re_estimation_the_same_run_has_stale_statistics(short_run_data)
     """The defect re-estimation fixes, so the test above could fail: Keras' moving averages alone lag."""
     train_x, val_x = short_run_data
     keras.utils.set_random_seed(1)
-    model = build_autoencoder(SHORT)
+    model = new_autoencoder(SHORT)
     fit(model, train_x, train_x, validation_data=(val_x, val_x), epochs=SHORT.epochs, batch_size=SHORT.batch_size)
     stale = model.evaluate(val_x, val_x, batch_size=256, verbose=0)
     assert stale > 1.5 * batch_statistics_loss(model, val_x, SHORT.batch_size)
@@ -82,8 +83,8 @@ def test_re_estimation_changes_only_the_statistics_and_is_repeatable(short_run_d
 
 def test_a_saved_autoencoder_keeps_its_statistics(short_run_data, tmp_path):
     train_x, val_x = short_run_data
-    model, _ = train_autoencoder(AutoencoderConfig(layers=2, filters=4, epochs=1, batch_size=64),
-                                 train_x[:640], val_x[:200], seed=3)
+    model = train_autoencoder(AutoencoderConfig(layers=2, filters=4, epochs=1, batch_size=64),
+                              train_x[:640], val_x[:200], seed=3).model
     model.save(tmp_path / "ae.h5")
     loaded = keras.models.load_model(tmp_path / "ae.h5", compile=False)
     assert np.allclose(loaded.predict(val_x[:50], verbose=0), model.predict(val_x[:50], verbose=0), atol=1e-6)
@@ -93,10 +94,11 @@ def test_a_run_compiled_with_xla_keeps_matching_statistics(short_run_data):
     """With XLA (`--xla on`, or chosen by timing) re-estimation and the logged figures still hold."""
     train_x, val_x = short_run_data
     config = AutoencoderConfig(layers=2, filter_size=3, filters=4, epochs=1, batch_size=8)
-    model, result = train_autoencoder(config, train_x[:1600], val_x, seed=1, way=Way(xla=True))
+    result = train_autoencoder(config, train_x[:1600], val_x, seed=1, way=Way(xla=True))
+    model = result.model
     assert model.jit_compile is True
     loss, val_loss = result.history["loss"][-1], result.history["val_loss"][-1]
     assert val_loss <= 1.5 * loss
     assert model.evaluate(val_x, val_x, batch_size=256, verbose=0) == pytest.approx(val_loss, rel=1e-3)
-    plain, _ = train_autoencoder(config, train_x[:1600], val_x, seed=1)
+    plain = train_autoencoder(config, train_x[:1600], val_x, seed=1).model
     assert plain.jit_compile is False

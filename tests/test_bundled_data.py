@@ -2,7 +2,7 @@
 
 import hashlib
 
-from common import dataset
+from common.data import dataset
 
 
 def test_bundled_files_match_their_checksums():

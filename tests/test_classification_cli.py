@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from common.idx import write_idx
+from common.data.idx import write_idx
 from common.keras_setup import keras
 from tests.conftest import assert_one_line_error, run_program
 
@@ -83,17 +83,18 @@ def _files(folder, mnist):
     ({"--labels": "5"}, ["--labels 5: at least 10 labelled images are needed, one per class"]),
     ({"--labels": "1000"}, ["labelled images must be 0 (all) or from 10 to 240, got 1000"]),
 ])
-def test_bad_inputs_give_one_line_and_a_non_zero_exit(mnist, saved_autoencoder, tmp_path, change, fragments):
+def test_bad_inputs_give_one_line_and_a_non_zero_exit(mnist, saved_autoencoder, tmp_path, in_process, change,
+                                                     fragments):
     _files(tmp_path, mnist)
     flags = dict(zip(data_flags(mnist)[::2], data_flags(mnist)[1::2]))
     flags.update({"-model": saved_autoencoder, **change})
     args = [str(a) for pair in flags.items() for a in pair]
-    done = run_program("classification.py", *args, "--no-menu", *SMALL, cwd=tmp_path)
+    done = in_process("classification.py", *args, "--no-menu", *SMALL, cwd=tmp_path)
     assert_one_line_error(done, *fragments)
     assert not (tmp_path / "runs" / "classification_loss_values.csv").exists()
 
 
-STUDY = ["--study", "labels", "--labels", "20,40", "--repeats", 2, "--epochs", 1, "--fine-tune-epochs", 1,
+STUDY = ["--study", "labels", "--labels", "20", "--repeats", 2, "--epochs", 1, "--fine-tune-epochs", 1,
          "--fc-units", 16, "--batch-size", 16]
 
 
@@ -108,19 +109,19 @@ def test_study_trains_both_arms_logs_every_run_and_a_second_call_reuses_them(mni
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     runs = pd.read_csv(tmp_path / "runs" / "classification_loss_values.csv")
-    assert len(runs) == 8 and runs["Test_Accuracy"].between(0, 1).all()
-    assert sorted(runs["Init"].value_counts().tolist()) == [4, 4]
-    assert sorted(runs["Labels_Used"].tolist()) == [20] * 4 + [40] * 4
-    assert sorted(runs["Seed"].tolist()) == [1, 1, 1, 1, 2, 2, 2, 2]
+    assert len(runs) == 4 and runs["Test_Accuracy"].between(0, 1).all()
+    assert sorted(runs["Init"].value_counts().tolist()) == [2, 2]
+    assert runs["Labels_Used"].tolist() == [20] * 4
+    assert runs["Seed"].tolist() == [1, 1, 2, 2]
     assert runs["Autoencoder_SHA256"].nunique() == 1 and len(runs.loc[0, "Autoencoder_SHA256"]) == 64
-    assert "run 8/8" in done.stdout
+    assert "run 4/4" in done.stdout
     assert (tmp_path / "runs" / "plots" / "classifier_label_study.png").read_bytes()[:4] == b"\x89PNG"
 
     again = run_program("classification.py", *data_flags(mnist), "-model", saved_autoencoder, *STUDY, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
-    assert "Reusing 8 of 8 runs" in again.stdout and "run 1/8" not in again.stdout
+    assert "Reusing 4 of 4 runs" in again.stdout and "run 1/4" not in again.stdout
     assert _table(again.stdout) == _table(done.stdout)
-    assert len(pd.read_csv(tmp_path / "runs" / "classification_loss_values.csv")) == 8
+    assert len(pd.read_csv(tmp_path / "runs" / "classification_loss_values.csv")) == 4
 
 
 def test_init_scratch_is_logged(mnist, saved_autoencoder, tmp_path):
@@ -141,9 +142,14 @@ def test_init_scratch_is_logged(mnist, saved_autoencoder, tmp_path):
     (["--study", "labels", "--init", "scratch"], ["--init does not go with --study labels"]),
     (["--labels", "100,1000"], ["--labels 100,1000: give one number"]),
     (["--repeats", "2"], ["--repeats goes with --study labels"]),
+    (["--study", "labels", "--arms", "joint,bogus"], ["--arms joint,bogus: bogus is not an arm"]),
+    (["--arms", "joint"], ["--arms goes with --study labels"]),
+    (["--reconstruction-weight", "-1"], ["argument --reconstruction-weight: '-1': must be from 0.0 to 1000.0"]),
+    (["--noise", "2"], ["argument --noise: '2': must be from 0.0 to 1.0"]),
+    (["--no-menu", "--precision", "float16"], ["--precision float16 (--mixed-precision) needs a GPU"]),
 ])
-def test_bad_study_arguments_stop_before_training(mnist, saved_autoencoder, tmp_path, args, fragments):
-    done = run_program("classification.py", *data_flags(mnist), "-model", saved_autoencoder, *args, cwd=tmp_path)
+def test_bad_study_arguments_stop_before_training(mnist, saved_autoencoder, tmp_path, in_process, args, fragments):
+    done = in_process("classification.py", *data_flags(mnist), "-model", saved_autoencoder, *args, cwd=tmp_path)
     assert_one_line_error(done, *fragments)
     assert "Label-budget study:" not in done.stdout and "epoch 1/" not in done.stdout
     assert not (tmp_path / "runs" / "classification_loss_values.csv").exists()

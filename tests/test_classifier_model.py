@@ -3,14 +3,15 @@
 import numpy as np
 import pytest
 
-from common import dataset
+from common.data import dataset
 from common.keras_setup import keras
-from models.batch_norm import calibrate
-from models.classifier import build_classifier, learning_rate, predict_classes, train_classifier
+from models.classifier import build_classifier
 from models.config import ClassifierConfig
 from models.encoder import encoder_view, extract_encoder
 from models.evaluation import evaluate
-from models.persistence import load_model
+from models.training.batch_norm import calibrate
+from models.training.classifier_stages import learning_rate, predict_probabilities, train_classifier
+from models.training.persistence import load_model
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +69,7 @@ def test_both_ways_of_training_stage_1_learn(saved_autoencoder, data):
 def test_predictions_are_the_argmax_of_the_softmax(saved_autoencoder, data):
     run = train_classifier(extract_encoder(load_model(saved_autoencoder)),
                            ClassifierConfig(fc_units=16, epochs=1, fine_tune_epochs=0, batch_size=32), *data, seed=1)
-    probabilities = predict_classes(run.model, data[1][0])
+    probabilities = predict_probabilities(run.model, data[1][0])
     assert probabilities.shape == (60, 10) and np.allclose(probabilities.sum(axis=1), 1, atol=1e-5)
     result = evaluate(probabilities, data[1][1])
     assert np.array_equal(result.predicted, probabilities.argmax(axis=1))

@@ -7,10 +7,12 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from common.compute_choice import MEASURE_MIN_STEPS, WayCache, WayChooser
 from common.errors import UserError
-from models.compute import Trial, Way, candidates, choose, cpu_flags, run_trials
-from models.devices import Placement
+from common.tracking.way_cache import WayCache
+from common.ui.tables import WayReport
+from models.training.compute import Trial, Way, candidates, choose, cpu_flags, run_trials
+from models.training.devices import Placement
+from models.training.way_choice import MEASURE_MIN_STEPS, WayChooser
 
 CPU = Placement("cpu", 1, "CPU (2 cores)")
 GPU = Placement("gpu", 1, "GPU (NVIDIA H100)")
@@ -77,11 +79,11 @@ def test_cpu_flags_are_read_from_cpuinfo():
 
 def chooser(tmp_path, xla="auto", precision="auto", placement=CPU):
     console = Console(file=io.StringIO(), width=120)
-    return WayChooser(xla, precision, placement, console, WayCache(tmp_path / "ways.json")), console
+    return WayChooser(xla, precision, placement, WayReport(console), WayCache(tmp_path / "ways.json")), console
 
 
 def test_the_measured_choice_is_cached_reused_and_ignored_for_another_shape(tmp_path, monkeypatch):
-    monkeypatch.setattr("common.compute_choice.WayChooser.candidates",
+    monkeypatch.setattr("models.training.way_choice.WayChooser.candidates",
                         lambda self: [Way("float32", False), Way("float32", True)])
     ways, console = chooser(tmp_path)
     first = faked({"float32": 100, "float32+xla": 130})
@@ -98,7 +100,7 @@ def test_the_measured_choice_is_cached_reused_and_ignored_for_another_shape(tmp_
 
 
 def test_short_runs_are_not_measured_and_flags_that_leave_one_way_measure_nothing(tmp_path, monkeypatch):
-    monkeypatch.setattr("common.compute_choice.WayChooser.candidates",
+    monkeypatch.setattr("models.training.way_choice.WayChooser.candidates",
                         lambda self: [Way("float32", False), Way("float32", True)])
     ways, _ = chooser(tmp_path)
     short = faked({"float32": 100, "float32+xla": 130})
@@ -110,7 +112,7 @@ def test_short_runs_are_not_measured_and_flags_that_leave_one_way_measure_nothin
 
 
 def test_a_broken_cache_file_counts_as_empty(tmp_path, monkeypatch):
-    monkeypatch.setattr("common.compute_choice.WayChooser.candidates",
+    monkeypatch.setattr("models.training.way_choice.WayChooser.candidates",
                         lambda self: [Way("float32", False), Way("float32", True)])
     (tmp_path / "ways.json").write_text("{not json")
     ways, _ = chooser(tmp_path)
@@ -120,8 +122,8 @@ def test_a_broken_cache_file_counts_as_empty(tmp_path, monkeypatch):
 
 
 def test_timing_real_steps_gives_a_rate_and_the_same_loss_for_the_same_way(mnist_pixels):
-    from models.autoencoder import way_timer
     from models.config import AutoencoderConfig
+    from models.training.autoencoder_training import way_timer
 
     time_way = way_timer(AutoencoderConfig(layers=2, filters=4, batch_size=16), mnist_pixels, seed=1)
     first, again = time_way(Way()), time_way(Way())
@@ -132,6 +134,6 @@ def test_timing_real_steps_gives_a_rate_and_the_same_loss_for_the_same_way(mnist
 
 @pytest.fixture(scope="module")
 def mnist_pixels():
-    from common import dataset
+    from common.data import dataset
 
     return dataset.to_model_input(dataset.load_images(dataset.TRAIN_IMAGES, 400))

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from common import dataset
+from common.data import dataset
+from common.data.idx import write_idx
 from common.errors import DataError, UserError
-from common.idx import write_idx
 
 
 def test_split_is_seeded_disjoint_and_complete():

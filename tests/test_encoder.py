@@ -8,7 +8,7 @@ from common.keras_setup import keras, layers
 from models.autoencoder import build_autoencoder
 from models.config import AutoencoderConfig
 from models.encoder import EncoderShape, check_input, describe, encoder_view, extract_encoder
-from models.persistence import load_model
+from models.training.persistence import load_model
 
 
 def assignment_style_autoencoder():

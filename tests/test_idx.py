@@ -5,9 +5,9 @@ import gzip
 import numpy as np
 import pytest
 
-from common import dataset
+from common.data import dataset
+from common.data.idx import read_images, read_labels, write_idx
 from common.errors import DataError
-from common.idx import read_images, read_labels, write_idx
 
 
 def test_reads_the_bundled_training_images_and_labels():

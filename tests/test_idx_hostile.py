@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from common import dataset
+from common.data import dataset
+from common.data.idx import DEFLATE_MAX_RATIO, IMAGES_MAGIC, LABELS_MAGIC, read_idx, write_idx
 from common.errors import DataError
-from common.idx import DEFLATE_MAX_RATIO, IMAGES_MAGIC, LABELS_MAGIC, read_idx, write_idx
 
 IMAGES = dataset.TRAIN_IMAGES
 SLACK = 2 << 20  # read chunks and bookkeeping besides the data itself

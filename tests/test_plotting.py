@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from common.errors import UserError
-from common.plotting import (
+from common.ui.plotting import (
     plot_against,
     plot_confusion,
     plot_history,
@@ -54,12 +54,17 @@ def test_each_figure_is_a_png(tmp_path):
 def test_no_window_without_a_screen(monkeypatch):
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
-    monkeypatch.setattr("sys.platform", "linux")
-    assert not window_available()
-    monkeypatch.setenv("DISPLAY", ":0")
     monkeypatch.delenv("CI", raising=False)
     monkeypatch.delenv("MPLBACKEND", raising=False)
-    assert window_available()
+    monkeypatch.setattr("sys.platform", "linux")
+    assert not window_available()  # no screen
+    monkeypatch.setenv("DISPLAY", ":0")
+    assert window_available()  # a screen
+    monkeypatch.setenv("CI", "1")
+    assert not window_available()  # a screen, but a CI run
+    monkeypatch.delenv("CI")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    assert not window_available()  # a screen, but only the file-writing backend asked for
 
 
 def test_a_figure_that_cannot_be_written_is_a_users_error_naming_it(tmp_path):

@@ -6,8 +6,8 @@ import numpy as np
 from rich.console import Console
 
 from common.keras_setup import keras
-from common.progress import RichProgress
-from models.training import fit
+from common.ui.progress import RichProgress
+from models.training.fit import fit
 
 
 def test_progress_shows_epochs_batches_and_losses():

@@ -5,7 +5,7 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from common.errors import UserError
-from common.prompts import ask_int, ask_text, choose, confirm, parse_int
+from common.ui.prompts import ask_int, ask_text, choose, confirm, parse_int
 
 ENTER, DOWN, ESC, CTRL_C = "\r", "\x1b[B", "\x1b", "\x03"
 

@@ -5,10 +5,11 @@ from dataclasses import asdict
 
 import pytest
 
-from common.autoencoder_workbench import LOG_COLUMNS as AE_COLUMNS
-from common.classifier_workbench import LOG_COLUMNS as CLF_COLUMNS
 from common.errors import UserError
-from common.run_log import FIELD_LIMIT, Column, RunLog
+from common.tracking.csv_file import FIELD_LIMIT
+from common.tracking.run_log import Column, RunLog
+from common.tracking.schema import AUTOENCODER as AE_COLUMNS
+from common.tracking.schema import CLASSIFIER as CLF_COLUMNS
 from models.config import AutoencoderConfig
 
 COLUMNS = [Column("layers", "Layers"), Column("loss", "Loss"), Column("note", "Note", numeric=False),

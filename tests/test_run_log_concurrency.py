@@ -4,7 +4,7 @@ import subprocess
 import sys
 import time
 
-from common.run_log import Column, RunLog
+from common.tracking.run_log import Column, RunLog
 from tests.conftest import ROOT
 
 COLUMNS = [Column("writer", "Writer", numeric=False), Column("n", "N"), Column("note", "Note", numeric=False),
@@ -16,7 +16,7 @@ WORKER = """
 import sys, time
 from pathlib import Path
 sys.path.insert(0, {root!r})
-from common.run_log import Column, RunLog
+from common.tracking.run_log import Column, RunLog
 columns = [Column("writer", "Writer", numeric=False), Column("n", "N"), Column("note", "Note", numeric=False),
            Column("run_id", "Run_ID", numeric=False)]
 log = RunLog({path!r}, columns)

@@ -3,14 +3,15 @@
 import numpy as np
 import pytest
 
-import models.self_training as self_training
-from common import dataset
+import models.training.self_training as self_training
+from common.data import dataset
 from common.keras_setup import keras
-from models.classifier import build_classifier, train_classifier
+from models.classifier import build_classifier
 from models.config import ClassifierConfig
 from models.encoder import extract_encoder
-from models.persistence import load_model
-from models.self_training import choose_pseudo_labels
+from models.training.classifier_stages import train_classifier
+from models.training.persistence import load_model
+from models.training.self_training import choose_pseudo_labels
 
 
 def _probabilities(rows):
@@ -77,14 +78,14 @@ def test_each_round_trains_on_the_labelled_images_and_unlabelled_ones_only(saved
         assert r.pseudo_accuracy == pytest.approx(np.mean(y[40:] == truth))
     assert any(r.pseudo_accuracy < 1 for r in run.rounds)  # not the true labels in disguise
     assert len(run.history["val_accuracy"]) == 1 + 1 + 2  # stage 1, stage 2, one epoch per round
-    values = run.log_values()
+    values = run.metrics()
     assert values["pseudo_labels"] == run.rounds[-1].pseudo_labels and values["rounds"].startswith("1: ")
 
 
 def test_augmentation_acts_in_training_and_never_at_prediction(saved_autoencoder, small):
     encoder = extract_encoder(load_model(saved_autoencoder))
-    classifier, _ = build_classifier(encoder, ClassifierConfig(fc_units=16, augment="yes"))
-    assert classifier.get_layer("augment") is not None
+    classifier, _ = build_classifier(encoder, ClassifierConfig(fc_units=16, augment=True))
+    assert "augment" in [layer.name for layer in classifier.layers]
     images = small["val"][0][:16]
     first, again = (classifier.predict(images, verbose=0) for _ in range(2))
     assert np.array_equal(first, again)

@@ -5,16 +5,17 @@ import sys
 
 import pytest
 
-from common.files import replace_atomically
+from common.errors import UserError
 from common.keras_setup import keras
-from models.persistence import load_model, read_metadata, sidecar_path
+from common.tracking.files import replace_atomically
+from models.training.persistence import load_model, read_metadata, sidecar_path
 from tests.conftest import ROOT
 
 CLAIMER = """
 import sys, time
 from pathlib import Path
 sys.path.insert(0, {root!r})
-from common.files import claim_free_path
+from common.tracking.files import claim_free_path
 while not Path({go!r}).exists():
     time.sleep(0.01)
 print("\\n".join(str(claim_free_path({folder!r}, "autoencoder-l4", ".h5")) for _ in range(50)))
@@ -54,7 +55,7 @@ def test_a_broken_or_hostile_sidecar_reads_as_empty(tmp_path, content):
 def test_a_model_file_asking_to_run_code_is_refused(tmp_path):
     inputs = keras.Input((28, 28, 1))
     keras.Model(inputs, keras.layers.Lambda(lambda t: t * 2)(inputs)).save(tmp_path / "code.h5")
-    with pytest.raises(Exception, match="code.h5: refused: the model holds Python code"):
+    with pytest.raises(UserError, match="code.h5: refused: the model holds Python code"):
         load_model(tmp_path / "code.h5")
-    with pytest.raises(Exception, match="null: is not a regular file"):
+    with pytest.raises(UserError, match="null: is not a regular file"):
         load_model("/dev/null")

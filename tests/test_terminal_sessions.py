@@ -1,4 +1,5 @@
-"""Both programs driven in a pseudo-terminal, as a person at a keyboard would."""
+"""Both programs driven in a pseudo-terminal, as a person at a keyboard would: one session of each and Ctrl-C
+during training. The menus' other flows are driven in-process (tests/test_menus.py)."""
 
 import shutil
 import sys
@@ -63,25 +64,6 @@ def test_autoencoder_session_train_change_graphs_save_exit(mnist, tmp_path):
     assert keras.models.load_model(saved, compile=False).get_layer("encoder_conv_1").filters == 8
 
 
-def test_escape_goes_back_and_ctrl_c_at_the_first_prompt_leaves(mnist, tmp_path):
-    child = spawn("autoencoder.py", "-d", mnist["train_images"], "--layers", 2, "--filter-size", 3, "--filters", 4,
-                  "--epochs", 1, "--batch-size", 32, cwd=tmp_path)
-    menu(child, 1)
-    child.expect("Change which hyperparameter")
-    child.send(ESC)  # back to the main menu, nothing trained
-    menu(child, 5)  # exit: the model is not saved, so it asks
-    child.expect("not saved. Exit anyway")
-    child.send("y")
-    assert finish(child) == 0
-    assert len(pd.read_csv(tmp_path / "runs" / "loss_values.csv")) == 1
-
-    child = spawn("autoencoder.py", "-d", mnist["train_images"], cwd=tmp_path)
-    child.expect(NUMBER_PROMPT)
-    child.send(CTRL_C)
-    assert finish(child) == 0
-    assert len(pd.read_csv(tmp_path / "runs" / "loss_values.csv")) == 1
-
-
 def test_ctrl_c_during_training_keeps_the_finished_epochs(mnist, tmp_path):
     child = spawn("autoencoder.py", "-d", mnist["train_images"], "--layers", 2, "--filter-size", 3, "--filters", 4,
                   "--epochs", 500, "--batch-size", 8, cwd=tmp_path)
@@ -138,39 +120,6 @@ def test_classifier_session_pick_train_change_predict_save_exit(mnist, saved_aut
     plots = {p.name for p in (tmp_path / "runs" / "plots").glob("*.png")}
     assert {"classifier_confusion_matrix.png", "classifier_correct_predictions.png",
             "classifier_vs_fc_units.png", "classifier_last_run_curves.png"} <= plots
-
-
-def test_classifier_scratch_run_and_study_from_the_menu(mnist, saved_autoencoder, tmp_path):
-    child = spawn("classification.py", "-d", mnist["train_images"], "-dl", mnist["train_labels"],
-                  "-t", mnist["test_images"], "-tl", mnist["test_labels"], "-model", saved_autoencoder,
-                  "--fc-units", 16, "--epochs", 1, "--fine-tune-epochs", 1, "--batch-size", 16, "--labels", "all",
-                  cwd=tmp_path)
-    child.expect("Logged to")
-    menu(child, 1)  # train again with one hyperparameter changed
-    menu(child, 6, expect="Change which hyperparameter")  # encoder initialisation
-    menu(child, 2, expect="New encoder initialisation")  # scratch
-    child.expect("Logged to")
-    for visit in range(2):
-        menu(child, 4)  # the study
-        child.expect("Numbers of labelled images")
-        child.send(CTRL_U + "20,40" + ENTER)
-        child.expect(NUMBER_PROMPT)  # repeats
-        child.sendline("1")
-        child.expect(NUMBER_PROMPT)  # self-training rounds: no third arm
-        child.sendline("0")
-        if visit:
-            child.expect("4 of 4 runs are in the run log already. Reuse them")
-            child.send(ENTER)
-            child.expect("Reusing 4 of 4 runs")
-        child.expect("Label-budget study \\(")
-        child.expect("classifier_label_study.png")
-    menu(child, 8)  # exit
-    child.expect("not saved. Exit anyway")
-    child.send("y")
-    assert finish(child) == 0
-    runs = pd.read_csv(tmp_path / "runs" / "classification_loss_values.csv")
-    assert runs["Init"].tolist()[:2] == ["pretrained", "scratch"] and len(runs) == 2 + 4
-    assert sorted(runs["Labels_Used"].tolist()[2:]) == [20, 20, 40, 40]
 
 
 def test_ctrl_c_in_a_no_menu_run_logs_saves_and_exits_130(mnist, tmp_path):

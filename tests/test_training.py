@@ -8,12 +8,12 @@ import time
 import numpy as np
 import pytest
 
-from common import dataset
+from common.data import dataset
 from common.keras_setup import keras
-from models.autoencoder import build_autoencoder
-from models.batches import batches, predict
 from models.config import AutoencoderConfig
-from models.training import fit
+from models.training.autoencoder_training import new_autoencoder
+from models.training.batches import batches, predict
+from models.training.fit import fit
 
 
 class _SigintAt(keras.callbacks.Callback):
@@ -97,7 +97,7 @@ def test_fit_with_validation_goes_on_at_once_after_each_epoch_and_returns_at_onc
     a few seconds of work per epoch were enough to see waits of several seconds."""
     images = dataset.to_model_input(dataset.load_images(dataset.TRAIN_IMAGES, 1500))
     keras.utils.set_random_seed(1)
-    model = build_autoencoder(AutoencoderConfig(layers=2, filters=8, epochs=4))
+    model = new_autoencoder(AutoencoderConfig(layers=2, filters=8, epochs=4))
     clock = _Clock()
     started = time.perf_counter()
     result = fit(model, images[:1200], None, validation_data=(images[1200:], None), epochs=4, batch_size=32,

@@ -8,10 +8,10 @@ from tensorboard.util import tensor_util
 
 from common.errors import UserError
 from common.keras_setup import keras
-from models.compute import candidates
-from models.devices import choose_placement
-from models.optimizers import make_optimizer
-from models.training import fit
+from models.training.compute import candidates
+from models.training.devices import choose_placement
+from models.training.fit import fit
+from models.training.optimizers import make_optimizer
 from tests.conftest import run_program
 
 

@@ -79,3 +79,24 @@ def _ask(question):
         return question.unsafe_ask()
     except KeyboardInterrupt:
         return None
+
+
+class Prompter:
+    """The prompts of one program, bound once to their input and output: the terminal by default, a pipe and a
+    dummy output in tests (prompt_toolkit's `create_pipe_input()` and `DummyOutput()`). Every answer is None when
+    the user backs out (Esc, Ctrl-C)."""
+
+    def __init__(self, **streams):
+        self.streams = streams  # input= and output= for questionary, or nothing for the terminal
+
+    def ask_int(self, label: str, default, low, high):
+        return ask_int(label, default, low, high, **self.streams)
+
+    def choose(self, message: str, choices: list, default=None):
+        return choose(message, choices, default, **self.streams)
+
+    def ask_text(self, message: str, default: str = "") -> str | None:
+        return ask_text(message, default, **self.streams)
+
+    def confirm(self, message: str, default: bool = False) -> bool | None:
+        return confirm(message, default, **self.streams)

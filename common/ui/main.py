@@ -7,6 +7,7 @@ from rich.console import Console
 
 from common import phases
 from common.errors import UserError
+from common.ui.messages import error
 
 
 def guarded(main, log_dir: str = "runs") -> int:
@@ -15,7 +16,7 @@ def guarded(main, log_dir: str = "runs") -> int:
     try:
         return _measured(main)
     except UserError as e:
-        errors.print(f"[red]error:[/] {e}", soft_wrap=True)
+        error(errors, e)
         return 2
     except KeyboardInterrupt:
         errors.print("Interrupted.")

@@ -10,9 +10,9 @@ import numpy as np
 
 from common import phases
 from common.keras_setup import keras, tf
-from models.batch_norm import Calibration
-from models.batches import PREDICT_BATCH, batches
-from models.optimizers import MIN_RATE, PLATEAU_EPOCHS, PLATEAU_FACTOR
+from models.training.batch_norm import Calibration
+from models.training.batches import PREDICT_BATCH, batches
+from models.training.optimizers import MIN_RATE, PLATEAU_EPOCHS, PLATEAU_FACTOR
 
 STEPS, VALIDATION = "training steps", "validation"  # the phases of an epoch
 
@@ -87,6 +87,19 @@ class _StopWhenAsked(keras.callbacks.Callback):
             raise KeyboardInterrupt
 
 
+def _stopping_callbacks(patience: int, plateau: bool) -> tuple[list, object]:
+    """The callbacks that halve the rate on a plateau and stop early (restoring the best weights), as asked; and
+    the early stopper itself (None without patience)."""
+    callbacks, stopper = [], None
+    if plateau:
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=PLATEAU_FACTOR,
+                                                           patience=PLATEAU_EPOCHS, min_lr=MIN_RATE))
+    if patience:
+        stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
+        callbacks.append(stopper)
+    return callbacks, stopper
+
+
 @contextmanager
 def _ctrl_c_noted(watcher: _StopWhenAsked):
     """While the block runs, a first Ctrl-C only sets `watcher.asked`; a second one interrupts at once."""
@@ -111,7 +124,7 @@ def fit(model, x, y, *, validation_data, epochs: int, batch_size: int | None, ca
         seed: int | None = None) -> FitResult:
     """Fit quietly with the given callbacks; Ctrl-C ends it and keeps the epochs already finished.
     `x`, `y` and `validation_data` are in-memory arrays (`y` None: an autoencoder's targets are its inputs), fed
-    through pipelines of our own (models/batches.py: no idle wait when an epoch's iterator is dropped), the
+    through pipelines of our own (models/training/batches.py: no idle wait when an iterator is dropped), the
     training rows reshuffled every epoch in an order seeded by `seed` (drawn from NumPy's global generator, which
     `keras.utils.set_random_seed` seeds, when None); or `x` is a ready dataset of batches and `validation_data`
     one too (then `y` and `batch_size` are None). With a `calibration`, batch-normalisation statistics are
@@ -125,14 +138,8 @@ def fit(model, x, y, *, validation_data, epochs: int, batch_size: int | None, ca
         validation_data = batches(*validation_data, PREDICT_BATCH)
     result = FitResult()
     watcher = _StopWhenAsked()
-    extra = [calibration] if calibration is not None else []
-    stopper = None
-    if plateau:
-        extra.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=PLATEAU_FACTOR,
-                                                       patience=PLATEAU_EPOCHS, min_lr=MIN_RATE))
-    if patience:
-        stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
-        extra.append(stopper)
+    extra, stopper = _stopping_callbacks(patience, plateau)
+    extra = [calibration, *extra] if calibration is not None else extra
     start = time.perf_counter()
     with _ctrl_c_noted(watcher):
         try:
@@ -146,13 +153,19 @@ def fit(model, x, y, *, validation_data, epochs: int, batch_size: int | None, ca
                 model.set_weights(stopper.best_weights)
         finally:
             phases.leave(STEPS)  # an interrupted epoch's phase
-        if stopper is not None and stopper.best_weights is not None:
-            result.best_epoch = min(stopper.best_epoch, result.epochs_done - 1)
-        if calibration is not None:
-            try:
-                calibration.ensure()  # after an interruption the weights moved on since the last validation
-            except KeyboardInterrupt:  # a second Ctrl-C: keep the statistics of the last validation
-                result.interrupted = True
+        _finish(result, stopper, calibration)
         result.interrupted = result.interrupted or watcher.asked  # Ctrl-C during that last step counts too
     result.seconds = time.perf_counter() - start
     return result
+
+
+def _finish(result: FitResult, stopper, calibration: Calibration | None) -> None:
+    """After `fit`: note the epoch early stopping kept, and re-estimate the statistics if the weights moved on
+    since the last validation (after an interruption); a second Ctrl-C keeps those of the last validation."""
+    if stopper is not None and stopper.best_weights is not None:
+        result.best_epoch = min(stopper.best_epoch, result.epochs_done - 1)
+    if calibration is not None:
+        try:
+            calibration.ensure()
+        except KeyboardInterrupt:
+            result.interrupted = True

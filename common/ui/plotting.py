@@ -12,7 +12,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from common.errors import UserError
-from common.files import replace_atomically
+from common.tracking.files import replace_atomically
 
 
 def varied_runs(runs: pd.DataFrame, names: list[str], baseline: dict) -> dict[str, pd.DataFrame]:
@@ -149,7 +149,7 @@ def _save(fig: Figure, path) -> Path:
 def plot_label_study(summary: pd.DataFrame, runs: pd.DataFrame, path, title: str) -> Path:
     """Test accuracy against the number of labelled images (log axis) for each arm: the mean with a bar of one
     standard deviation each way, and every run as a faint dot."""
-    from common.label_study import ARMS, arm_of
+    from common.study.plan import ARMS, arm_of
 
     fig = Figure(figsize=(7, 4.5), layout="constrained")
     ax = fig.add_subplot()

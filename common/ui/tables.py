@@ -7,6 +7,8 @@ from rich import box
 from rich.console import Group
 from rich.table import Table
 
+from models.config import shown
+
 
 def run_summary(title: str, config, results: dict[str, object]) -> Table:
     """Hyperparameters and results of one run, two columns."""
@@ -14,7 +16,7 @@ def run_summary(title: str, config, results: dict[str, object]) -> Table:
     table.add_column("", style="bold")
     table.add_column("", justify="right")
     for f in fields(config):
-        table.add_row(f.metadata["label"], str(getattr(config, f.name)))
+        table.add_row(f.metadata["label"], shown(getattr(config, f.name)))
     for name, value in results.items():
         table.add_row(name, _format(value))
     return table
@@ -44,6 +46,8 @@ def classification_report(per_class: list[dict], accuracy: float, loss: float, c
 
 
 def _format(value) -> str:
+    if isinstance(value, bool):
+        return shown(value)
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
     if isinstance(value, float):
@@ -54,7 +58,8 @@ def _format(value) -> str:
 def label_study_table(summary: pd.DataFrame, title: str, caption: str = "") -> Group:
     """Per budget and arm: test accuracy (mean ± standard deviation over the repeats), the same after stage 1,
     the runs and their wall time; then per budget the differences between arms on the same seeds."""
-    from common.label_study import ARM_NAMES, ARMS, DIFFERENCES
+    from common.study.plan import ARM_NAMES, ARMS
+    from common.study.summary import DIFFERENCES
 
     arms = [arm for arm in ARMS if f"{arm}_mean" in summary]
     table = Table(title=title, caption=caption or None, box=box.SIMPLE_HEAD)
@@ -120,3 +125,23 @@ def self_training_table(rounds) -> Table:
         table.add_row(str(r.number), f"{r.pseudo_labels:,}", _format(r.pseudo_accuracy), f"{r.val_accuracy:.4f}",
                       _duration(r.seconds))
     return table
+
+
+class WayReport:
+    """Says on a console which ways of computing are being timed, then how they did (models/training/way_choice)."""
+
+    def __init__(self, console):
+        self.console = console
+
+    def timing(self, count: int) -> None:
+        self.console.print(f"Timing {count} ways of computing a training step on this machine (once for this "
+                           f"model's shape; later runs reuse the choice)...")
+
+    def timed(self, trials: list, chosen, device: str) -> None:
+        table = Table(title="Ways of computing, timed on this machine")
+        for name in ("way", "images/s", "loss", ""):
+            table.add_column(name, justify="left" if name == "way" else "right")
+        for t in trials:
+            table.add_row(t.way.describe(device), f"{t.images_per_second:.0f}", f"{t.loss:.4g}",
+                          "chosen" if t.way == chosen else "")
+        self.console.print(table)

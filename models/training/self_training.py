@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from common import phases
-from models.batch_norm import Calibration
-from models.batches import predict
-from models.training import fit
+from models.training.batch_norm import Calibration
+from models.training.batches import predict
+from models.training.fit import fit
 
 
 @dataclass(frozen=True)

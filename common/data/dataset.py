@@ -5,10 +5,10 @@ from pathlib import Path
 
 import numpy as np
 
+from common.data.idx import read_images, read_labels
 from common.errors import DataError, UserError
-from common.idx import read_images, read_labels
 
-MNIST_DIR = Path(__file__).resolve().parent.parent / "data" / "mnist"
+MNIST_DIR = Path(__file__).resolve().parents[2] / "data" / "mnist"
 TRAIN_IMAGES = MNIST_DIR / "train-images-idx3-ubyte.gz"
 TRAIN_LABELS = MNIST_DIR / "train-labels-idx1-ubyte.gz"
 TEST_IMAGES = MNIST_DIR / "t10k-images-idx3-ubyte.gz"

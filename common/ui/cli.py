@@ -5,9 +5,9 @@ from dataclasses import fields
 from pathlib import Path
 
 from common.errors import UserError
-from common.prompts import parse_int
-from models.compute import PRECISIONS, XLA_CHOICES
+from common.ui.prompts import parse_int
 from models.config import asked, is_choice
+from models.training.compute import PRECISIONS, XLA_CHOICES
 
 ALL_LABELS = "all"  # --labels all: every labelled training image
 DEFAULT_BUDGETS = "100,300,1000,all"  # the study's --labels when not given
@@ -140,7 +140,7 @@ def resolve_labels_flags(parser: Parser, args, classes: int) -> None:
     args.labels = budgets[0] if budgets and not args.study else None
     args.repeats = args.repeats or DEFAULT_REPEATS
     if args.arms is not None:
-        from common.label_study import parse_arms
+        from common.study.plan import parse_arms
 
         try:
             args.arms = parse_arms(args.arms)

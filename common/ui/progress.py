@@ -7,6 +7,7 @@ from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn, TimeR
 from rich.text import Text
 
 from common.keras_setup import keras
+from common.ui.messages import warn
 
 
 class _TimeLeft(ProgressColumn):
@@ -134,7 +135,7 @@ class StudyProgress:
             self.console.print(f"{line}; {left}" if left else line)
 
     def warn(self, message: str) -> None:
-        self.console.print(f"[yellow]warning:[/] {message}", soft_wrap=True)
+        warn(self.console, message)
 
     def end(self) -> None:
         if self.progress is not None:

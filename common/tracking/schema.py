@@ -1,0 +1,71 @@
+"""The columns of both run logs, in CSV order: the hyperparameters' own (from their dataclasses), then what a run
+measured and where it came from.
+
+A hyperparameter's column reads as the field's default in rows written before the column existed: those runs
+used the default (an older log's classifier runs were pretrained, without augmentation or joint training).
+"""
+
+from dataclasses import fields
+
+from common.tracking.run_log import Column
+from models.config import AutoencoderConfig, ClassifierConfig
+
+
+def hyperparameter_columns(config_type, hidden=()) -> dict[str, Column]:
+    """A column per field of a hyperparameter dataclass, headed by its `column` metadata; named choices are text;
+    those `hidden` are left out of the table of runs."""
+    return {f.name: Column(f.name, f.metadata["column"], numeric="choices" not in f.metadata,
+                           in_table=f.name not in hidden, missing=f.default, boolean=f.metadata.get("switch") is True)
+            for f in fields(config_type)}
+
+
+RUN = {c.key: c for c in [  # what every run records, in both logs
+    Column("train_time", "Train_Time"), Column("loss", "Loss"), Column("val_loss", "Val_Loss"),
+    Column("timestamp", "Timestamp", numeric=False, in_table=False),
+    Column("dataset", "Dataset", numeric=False, in_table=False), Column("images", "Images"),
+    Column("seed", "Seed", in_table=False), Column("model_path", "Model_Path", numeric=False, in_table=False),
+    Column("val_split", "Val_Split", in_table=False), Column("epochs_done", "Epochs_Done"),
+    Column("interrupted", "Interrupted", numeric=False), Column("run_id", "Run_ID", numeric=False, in_table=False),
+    Column("device", "Device", numeric=False, in_table=False), Column("compute", "Compute", numeric=False),
+]}
+
+
+def _columns(hyper: dict[str, Column], *keys: str, extra: dict[str, Column] | None = None) -> list[Column]:
+    """The columns named, in order; then every hyperparameter not named (a new field needs no change here)."""
+    known = {**RUN, **hyper, **(extra or {})}
+    return [known[key] for key in keys] + [column for key, column in hyper.items() if key not in keys]
+
+
+_AE = hyperparameter_columns(AutoencoderConfig)
+AUTOENCODER = _columns(  # loss_values.csv: the original assignment's columns first
+    _AE, "layers", "filter_size", "filters", "epochs", "batch_size", "train_time", "loss", "val_loss",
+    "optimizer", "schedule", "patience", "best_epoch", "device", "compute", "timestamp", "dataset", "images", "seed",
+    "model_path", "val_split", "epochs_done", "interrupted", "run_id",
+    extra={"best_epoch": Column("best_epoch", "Best_Epoch")})
+
+_CLASSIFIER_EXTRA = {c.key: c for c in [
+    Column("encoder_layers", "Layers"), Column("accuracy", "Accuracy"), Column("val_accuracy", "Val_Accuracy"),
+    Column("labels_used", "Labels_Used"), Column("pseudo_labels", "Pseudo_Labels"),
+    Column("pseudo_accuracy", "Pseudo_Accuracy"), Column("rounds", "Rounds", numeric=False, in_table=False),
+    Column("reconstruction_loss", "Reconstruction_Loss"), Column("arm", "Arm", numeric=False),
+    Column("test_accuracy", "Test_Accuracy"), Column("test_loss", "Test_Loss"),
+    Column("stage1_test_accuracy", "Stage1_Test_Accuracy", in_table=False),
+    Column("encoder_filter_size", "Filter_Size"), Column("encoder_filters", "Filters/Layer"),
+    Column("autoencoder", "Autoencoder", numeric=False, in_table=False),
+    Column("autoencoder_sha256", "Autoencoder_SHA256", numeric=False, in_table=False),
+    Column("split_seed", "Split_Seed", in_table=False),
+    Column("test_dataset", "Test_Dataset", numeric=False, in_table=False),
+    Column("test_images", "Test_Images", in_table=False),
+    Column("stage1_time", "Stage1_Time", in_table=False), Column("stage2_time", "Stage2_Time", in_table=False),
+    Column("wall_time", "Wall_Time", in_table=False),
+]}
+_CL = hyperparameter_columns(ClassifierConfig, hidden=("pseudo_threshold", "pseudo_cap", "round_epochs"))
+CLASSIFIER = _columns(  # classification_loss_values.csv: the original assignment's columns first
+    _CL, "encoder_layers", "fc_units", "epochs", "batch_size", "train_time", "loss", "val_loss", "accuracy",
+    "val_accuracy", "fine_tune_epochs", "labels", "labels_used", "init", "augment", "self_training",
+    "pseudo_threshold", "pseudo_cap", "round_epochs", "pseudo_labels", "pseudo_accuracy", "rounds", "joint",
+    "reconstruction_weight", "noise", "consistency", "reconstruction_loss", "arm", "optimizer", "schedule", "patience",
+    "test_accuracy", "test_loss", "stage1_test_accuracy", "encoder_filter_size", "encoder_filters", "autoencoder",
+    "autoencoder_sha256", "seed", "timestamp", "dataset", "images", "val_split", "epochs_done", "split_seed",
+    "test_dataset", "test_images", "stage1_time", "stage2_time", "wall_time", "device", "compute", "interrupted",
+    "model_path", "run_id", extra=_CLASSIFIER_EXTRA)

@@ -1,0 +1,183 @@
+"""The classifier program: a saved autoencoder's encoder, a fully connected head, two-stage (or joint) training,
+prediction of the test set, and the label-budget study."""
+
+from dataclasses import asdict, fields, replace
+from pathlib import Path
+
+from rich.console import Console
+
+from common.data import dataset
+from common.errors import UserError
+from common.tracking import schema
+from common.tracking.run_log import RunLog
+from common.ui.autoencoder_program import same_data
+from common.ui.autoencoder_source import AutoencoderSource
+from common.ui.figures import Figures
+from common.ui.plotting import plot_history
+from common.ui.prompts import Prompter
+from common.ui.study_screens import StudyScreens
+from common.ui.tables import WayReport, self_training_table
+from common.ui.test_report import predict_test_set
+from models.config import ClassifierConfig, check_classifier
+from models.training.environment import TrainingEnvironment
+
+LOG_NAME = "classification_loss_values.csv"
+ENCODER_LABELS = {"encoder_layers": "Encoder layers", "encoder_filter_size": "Encoder filter size",
+                  "encoder_filters": "Encoder filters in the first layer"}
+JOINT_SETTINGS = ("reconstruction_weight", "noise", "consistency")  # each asks for joint training when set
+SHAPE_FIELDS = ("fc_units", "batch_size", "augment", "optimizer", "joint")  # with the encoder: what a step costs
+
+
+class ClassifierProgram:
+    """What the session needs of the classifier program: its data and autoencoder, how to train and draw a run,
+    and its menu entries (another autoencoder, predicting the test set, the study)."""
+
+    config_type = ClassifierConfig
+    model_name = "classifier"
+
+    def __init__(self, args, console: Console, ask: Prompter):
+        self.args, self.console = args, console
+        self.log = RunLog(Path(args.out) / LOG_NAME, schema.CLASSIFIER)
+        self.figures = Figures(args.out, self.model_name, console, show=not args.no_show)
+        self.environment = TrainingEnvironment(args.xla, args.precision, Path(args.out) / "tensorboard"
+                                               if args.tensorboard else None, WayReport(console))
+        self.environment.check()
+        self._load_data(args)
+        self.source = AutoencoderSource(args.out, self.image_shape, args.dataset, console, ask)
+        self.study = StudyScreens(self, console, ask)
+        self.baseline_encoder = {}  # encoder columns of the first autoencoder: the graphs' baseline
+
+    def _load_data(self, args) -> None:
+        images, labels = dataset.load_labelled(args.dataset, args.dataset_labels, args.limit)
+        test_images, self.test_y = dataset.load_labelled(args.test, args.test_labels, args.limit)
+        if test_images.shape[1:] != images.shape[1:]:
+            raise UserError(f"{args.test}: test images are {_side(test_images)} but the training images in "
+                            f"{args.dataset} are {_side(images)}")
+        self.dataset, self.count, self.image_shape = Path(args.dataset).resolve(), images.shape[0], images.shape[1:]
+        part = dataset.split(self.count, args.val_split, args.seed)
+        pixels = dataset.to_model_input(images)
+        self.train_x, self.train_y = pixels[part.train], labels[part.train]
+        self.val_x, self.val_y = pixels[part.val], labels[part.val]
+        self.test_x = dataset.to_model_input(test_images)
+        self.console.print(f"Loaded {self.count} labelled images from {args.dataset}: {len(self.train_x)} for "
+                           f"training, {len(self.val_x)} for validation; {len(self.test_x)} test images")
+
+    def start(self, can_ask: bool) -> bool:
+        """Choose and load the autoencoder (asking when it may); False when the user backs out."""
+        if not self.source.choose_at_start(self.args.model, can_ask):
+            return False
+        self.baseline_encoder = dict(self.source.encoder)
+        return True
+
+    def check(self, config: ClassifierConfig) -> None:
+        check_classifier(config)
+        if config.labels and not dataset.NUM_CLASSES <= config.labels <= len(self.train_y):
+            raise UserError(f"labelled images must be 0 (all) or from {dataset.NUM_CLASSES} to "
+                            f"{len(self.train_y)}, got {config.labels}")
+        used = config.labels or len(self.train_y)
+        if config.batch_size > used:
+            raise UserError(f"batch size {config.batch_size} is larger than the {used} labelled training images")
+
+    def changed(self, config: ClassifierConfig, name: str) -> ClassifierConfig:
+        """A reconstruction weight or noise set from the menu asks for joint training."""
+        if name in JOINT_SETTINGS and getattr(config, name) and not config.joint:
+            return replace(config, joint=True)
+        return config
+
+    def train(self, config: ClassifierConfig, run_id: str):
+        """Train one classifier on the labelled part of the training split; its TrainedRun."""
+        from common.ui.progress import RichProgress
+
+        train = dataset.labelled_part(self.train_x, self.train_y, config.labels, self.args.seed)
+        run = self.train_one(config, train, self.args.seed, lambda stage: [RichProgress(self.console, stage)],
+                             run_id)
+        if run.rounds:
+            self.console.print(self_training_table(run.rounds))
+        run.extra["labels_used"] = len(train[1])
+        return run
+
+    def train_one(self, config, train, seed: int, callbacks_for, run_id: str, after_stage_1=None):
+        """Train one classifier on `train`, the labelled part for `config.labels` and `seed`: on the current
+        autoencoder's encoder, or on random weights of its shape (`config.init`); jointly with its decoder, and
+        self-training on the rest of the training split, when the config asks. Returns its TrainedRun."""
+        from models.encoder import copy_autoencoder, decoder_view, encoder_view
+        from models.training.classifier_stages import planned_steps, train_classifier, way_timer
+
+        unlabelled = None
+        if config.self_training:
+            unlabelled = dataset.unlabelled_part(self.train_x, self.train_y, config.labels, seed)
+        env, source = self.environment, self.source
+        scaled = env.scaled(config)
+
+        def parts(way):  # the encoder and decoder of one copy of the autoencoder, computing in the way's precision
+            copy = copy_autoencoder(source.model, init=config.init, seed=seed, policy=way.policy)
+            return encoder_view(copy, str(source.path)), decoder_view(copy, str(source.path))
+
+        with env.scope():
+            shape = {"program": "classifier", "images": "x".join(map(str, self.train_x.shape[1:])),
+                     **source.encoder, **{k: v for k, v in asdict(scaled).items() if k in SHAPE_FIELDS}}
+            steps = planned_steps(scaled, len(train[1]), 0 if unlabelled is None else len(unlabelled[1]),
+                                  len(self.train_x))
+            way = env.way(shape, steps, way_timer(lambda w: parts(w)[0], scaled, train, seed=seed))
+            encoder, decoder = parts(way)
+            run = train_classifier(encoder, scaled, train, (self.val_x, self.val_y), seed=seed, way=way,
+                                   unlabelled=unlabelled, decoder=decoder, images=self.train_x,
+                                   after_stage_1=after_stage_1,
+                                   callbacks_for=env.callbacks_for(callbacks_for, run_id, config))
+        run.compute = env.describe(way)
+        return run
+
+    def results(self, run) -> dict:
+        metrics = run.metrics()
+        return {name.replace("_", " "): metrics[name] for name in ("loss", "val_loss", "accuracy", "val_accuracy")}
+
+    def context(self) -> dict:
+        """Where a run came from, for its log row: the data and split, the autoencoder, the test set, the device."""
+        return {"dataset": str(self.dataset), "images": self.count, "seed": self.args.seed,
+                "val_split": self.args.val_split, "device": self.environment.placement().description,
+                **self.source.context(), "split_seed": self.args.seed,
+                "test_dataset": str(Path(self.args.test).resolve()), "test_images": len(self.test_y)}
+
+    def menu_items(self, session) -> list:
+        return [("Use another autoencoder", lambda: self.switch_autoencoder(session)),
+                ("Predict the test set", lambda: predict_test_set(session, self)),
+                ("Study: test accuracy against the number of labels", lambda: self.study.from_menu(session))]
+
+    def switch_autoencoder(self, session) -> None:
+        """Menu: load another autoencoder, then train with the baseline hyperparameters on its encoder."""
+        if self.source.switch():
+            session.train(session.baseline)
+
+    def after_single_run(self, session) -> None:
+        predict_test_set(session, self)
+
+    def graphs(self, session) -> list[Path]:
+        """Loss and accuracy against each varied hyperparameter, and the last run's curves across its stages."""
+        labels = {f.name: f.metadata["label"] for f in fields(ClassifierConfig)} | ENCODER_LABELS
+        baseline = asdict(session.baseline) | self.baseline_encoder
+        panels = [[("loss", "loss"), ("val_loss", "val_loss")], [("accuracy", "accuracy"),
+                                                                ("val_accuracy", "val_accuracy")]]
+        paths = self.figures.effects(same_data(session.read_runs(), self), labels, baseline, panels,
+                                     x_of=lambda name: "labels_used" if name == "labels" else name)
+        run = session.last.run
+        paths.append(plot_history(run.history, self.figures.path("last_run_curves"), "Last run",
+                                  stage_boundary=run.stage_boundary))
+        return paths
+
+
+def _side(images) -> str:
+    return f"{images.shape[1]}x{images.shape[2]}"
+
+
+def main(args) -> int:
+    """Run the classifier program with parsed arguments (the study with --study labels); its exit status."""
+    from common.ui.prompts import interactive
+    from common.ui.session import Session
+
+    console, ask = Console(highlight=False), Prompter()
+    program = ClassifierProgram(args, console, ask)
+    if not args.study:
+        return Session(program, args, console, ask).run()
+    if not program.start(not args.no_menu and interactive()):
+        return 0
+    return program.study.from_flags(args)

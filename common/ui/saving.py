@@ -1,0 +1,56 @@
+"""Saving the last model of a session: proposing a free name, confirming an overwrite, writing the model and its
+sidecar, and noting the path in the run log."""
+
+from pathlib import Path
+
+from common.errors import UserError
+from common.tracking.model_files import ModelFiles
+
+NOTHING_YET = "Nothing trained yet."
+
+
+class Saving:
+    """The save entry of a session's menu, and saving without one (--no-menu)."""
+
+    def __init__(self, session, kind: str):
+        self.session, self.kind = session, kind
+        self.files = ModelFiles(Path(session.args.out), kind)
+
+    def save_interactive(self) -> None:
+        """Ask where to save the last model (offering a free name), confirm overwriting, and save."""
+        last, ask = self.session.last, self.session.ask
+        if last is None:
+            self.session.console.print(NOTHING_YET)
+            return
+        proposed = self.files.propose(last.config)
+        answer = ask.ask_text(f"Save the {self.kind} to (.h5 or .keras):", str(proposed))
+        if not answer:
+            return
+        path = Path(answer.strip()).expanduser()
+        if path == proposed:  # claim it now: another program may have taken the name while we asked
+            path = self.files.claim(last.config)
+        elif path.exists() and not ask.confirm(f"{path} exists. Overwrite it?"):
+            return
+        try:
+            self.save(path)
+        except UserError as e:
+            self.session.console.print(f"[red]{e}[/]")
+
+    def save_to(self, path: str | None) -> None:
+        """Save the last model to `path`, or to a free name claimed under --out."""
+        self.save(Path(path) if path else self.files.claim(self.session.last.config))
+
+    def save(self, path: Path) -> None:
+        """Save the last model with a sidecar of its hyperparameters and metrics; note the path in the log."""
+        from models.training.persistence import save_model
+
+        last = self.session.last
+        try:
+            sidecar = save_model(last.run.model, path, last.metadata(self.kind))
+        except UserError:
+            if path.exists() and path.stat().st_size == 0:  # a name claimed for this model: give it back
+                path.unlink(missing_ok=True)
+            raise
+        self.session.update_log({"model_path": str(path)})
+        last.saved = True
+        self.session.console.print(f"Saved the {self.kind} to {path} (hyperparameters and metrics in {sidecar})")

@@ -1,0 +1,148 @@
+"""The menu-driven flow both programs share: ask the hyperparameters, train, then a menu until Exit.
+
+A program (common/ui/autoencoder_program.py, classifier_program.py) says how to check, train and draw its runs and
+which menu entries it adds; the session asks, records every run in the log the moment it ends, prints its summary
+and runs the menu. Entries are found by their label.
+"""
+
+from rich.console import Console
+
+from common.errors import UserError
+from common.tracking.recorder import RunRecorder
+from common.tracking.run_log import new_run_id
+from common.ui.cli import given_hyperparameters, missing_flags
+from common.ui.hyperparameter_screens import ask_baseline, ask_change
+from common.ui.messages import error, warn
+from common.ui.prompts import Prompter, interactive
+from common.ui.saving import NOTHING_YET, Saving
+from common.ui.tables import run_log_table, run_summary
+
+TRAIN_AGAIN, SHOW_GRAPHS, SHOW_LOG, EXIT = ("Train again with one hyperparameter changed", "Show graphs",
+                                            "Show the run log", "Exit")
+
+
+class Session:
+    """One program's session: its baseline hyperparameters, its last run, and the menu."""
+
+    def __init__(self, program, args, console: Console | None = None, prompter: Prompter | None = None):
+        self.program, self.args = program, args
+        self.console = console or Console(highlight=False)
+        self.ask = prompter or Prompter()
+        self.recorder = RunRecorder(program.log)
+        self.saving = Saving(self, program.model_name)
+        self.baseline = None  # the first run's hyperparameters: "train again" changes one of them
+
+    @property
+    def last(self):
+        return self.recorder.last
+
+    def run(self) -> int:
+        """The whole program after its data is loaded: baseline, first training, then the menu or saving; the exit
+        status (130 when Ctrl-C stopped a run without a menu)."""
+        can_ask = not self.args.no_menu and interactive()
+        if not self.program.start(can_ask):
+            return 0
+        given = given_hyperparameters(self.args, self.program.config_type)
+        if not self.args.no_menu and not can_ask:
+            missing = missing_flags(self.program.config_type, given)
+            if missing:
+                raise UserError(f"standard input is not a terminal, so nothing can be asked: pass "
+                                f"{' '.join(missing)}, or --no-menu to use the defaults")
+            self.console.print("Standard input is not a terminal: training once, as with --no-menu.")
+            self.args.no_menu = True
+        self.baseline = ask_baseline(self.ask, self.program, given, can_ask, self.console)
+        if self.baseline is None:
+            return 0
+        self.train(self.baseline)
+        if not self.args.no_menu:
+            self.menu()
+            return 0
+        stopped = self.last is None or self.last.run.interrupted
+        if self.last is not None:
+            if not stopped:
+                self.program.after_single_run(self)
+            self.saving.save_to(self.args.save)
+        return 130 if stopped else 0  # scripts can tell a run stopped by Ctrl-C from a finished one
+
+    def menu(self) -> None:
+        """The main menu, until Exit."""
+        items = [(TRAIN_AGAIN, self.train_changed), *self.program.menu_items(self), (SHOW_GRAPHS, self.show_graphs),
+                 (f"Save the {self.program.model_name}", self.saving.save_interactive), (SHOW_LOG, self.show_log),
+                 (EXIT, None)]
+        actions = dict(items)
+        while True:
+            label = self.ask.choose("What next?", [label for label, _ in items])
+            if label is None or actions[label] is None:
+                if self.confirm_exit():
+                    return
+                continue
+            try:
+                actions[label]()
+            except UserError as e:  # a file that cannot be written, say: tell, and stay in the menu
+                error(self.console, e)
+
+    def confirm_exit(self) -> bool:
+        """True to leave; asks first when the last model has not been saved."""
+        if self.last is None or self.last.saved:
+            return True
+        return bool(self.ask.confirm(f"The last {self.program.model_name} is not saved. Exit anyway?"))
+
+    def train(self, config) -> None:
+        """Train a run, append it to the log at once and print its summary."""
+        run_id = new_run_id()
+        run = self.program.train(config, run_id)
+        if run is None or not run.history:
+            self.console.print("Stopped before the first epoch ended: nothing to log.")
+            return
+        for note in self.recorder.record(config, run, self.program.context(), run_id):
+            self.warn(note)
+        shown = {"Training time (s)": round(run.seconds, 1), **self.program.results(run),
+                 "Trained on": self.program.context()["device"], "Computed as": run.compute}
+        if run.interrupted:
+            shown["Stopped early"] = f"after {run.epochs_done} epochs (Ctrl-C)"
+        self.console.print(run_summary(f"{self.program.model_name.capitalize()} run", config, shown))
+        if self.last.logged:
+            self.console.print(f"Logged to {self.program.log.path}")
+
+    def train_changed(self) -> None:
+        """Ask which hyperparameter to change and its value; train with the others at the baseline."""
+        config = ask_change(self.ask, self.program, self.baseline)
+        if config is None:
+            return
+        try:
+            self.program.check(config)
+        except UserError as e:
+            self.console.print(f"[red]{e}[/]")
+            return
+        self.train(config)
+
+    def show_graphs(self) -> None:
+        """Write the program's figures and present them."""
+        if self.last is None:
+            self.console.print(NOTHING_YET)
+            return
+        self.program.figures.present(self.program.graphs(self))
+
+    def show_log(self) -> None:
+        """Print the last runs of the log."""
+        runs = self.read_runs()
+        if runs.empty:
+            self.console.print(f"{self.program.log.path}: no runs yet.")
+            return
+        self.console.print(run_log_table(runs, self.program.log.columns,
+                                         f"{self.program.log.path} (last 20 of {len(runs)} runs)"))
+
+    def read_runs(self):
+        """The run log as a DataFrame, printing its warnings."""
+        runs, notes = self.recorder.read()
+        for note in notes:
+            self.warn(note)
+        return runs
+
+    def update_log(self, values: dict) -> None:
+        """Fill in values of the last run's log row, warning if the log cannot be rewritten."""
+        for note in self.recorder.update(values):
+            self.warn(note)
+
+    def warn(self, message: str) -> None:
+        warn(self.console, message)

@@ -1,0 +1,131 @@
+"""The label-budget study in the terminal: started from flags or from the menu, with its progress, its table and
+its plot."""
+
+from dataclasses import replace
+
+from common.data import dataset
+from common.errors import UserError
+from common.study.plan import ARM_NAMES, ARMS, StudyPlan, default_arms, parse_arms
+from common.study.runner import StudyData, check_plan, reusable, run_study
+from common.study.summary import summarize
+from common.ui.cli import DEFAULT_BUDGETS, DEFAULT_REPEATS, given_hyperparameters, label_budgets, label_list
+from common.ui.plotting import plot_label_study
+from common.ui.tables import label_study_table
+from models.config import ClassifierConfig, check_classifier
+
+ARM_DESCRIPTIONS = {
+    "pretrained": "the classifier on the autoencoder's encoder",
+    "scratch": "on random weights of the encoder's shape",
+    "self-training": "pretrained, augmented, self-trained on the rest of the training images",
+    "joint": "trained with the decoder reconstructing every training image",
+    "joint-w0": "the joint recipe without the reconstruction term",
+}
+
+
+class StudyScreens:
+    """The study's screens for one classifier program (its data, log, autoencoder and figures)."""
+
+    def __init__(self, program, console, ask):
+        self.program, self.console, self.ask = program, console, ask
+
+    def from_flags(self, args) -> int:
+        """--study labels: the study with the hyperparameters given (defaults for the rest), then exit; 130 when
+        Ctrl-C stopped it."""
+        config = ClassifierConfig(**given_hyperparameters(args, ClassifierConfig))
+        check_classifier(config)
+        outcome = self.run(StudyPlan(config, tuple(args.budgets), args.repeats, args.seed, args.arms), args.fresh)
+        return 130 if outcome.interrupted else 0
+
+    def from_menu(self, session) -> None:
+        """Menu: ask for the budgets, the repeats and the arms, then run the study with the baseline settings."""
+        plan = self.ask_plan(session.baseline, session.args.seed)
+        if plan is None:
+            return
+        found = len(reusable(session.read_runs(), plan, self.program.context()))
+        fresh = False
+        if found:
+            reuse = self.ask.confirm(f"{found} of {len(plan.runs())} runs are in the run log already. Reuse them?",
+                                     default=True)
+            if reuse is None:
+                return
+            fresh = not reuse
+        try:
+            self.run(plan, fresh)
+        except UserError as e:
+            self.console.print(f"[red]{e}[/]")
+
+    def ask_plan(self, baseline, seed: int) -> StudyPlan | None:
+        """The study's budgets, repeats and arms, asked for; None when the user backs out or answers wrongly."""
+        text = self.ask.ask_text("Numbers of labelled images, separated by commas (all = every label):",
+                                 DEFAULT_BUDGETS)
+        if not text:
+            return None
+        repeats = arms = None
+        try:
+            budgets = label_budgets(label_list(text), dataset.NUM_CLASSES, study=True)
+            repeats = self.ask.ask_int("Repeats of each budget and arm", DEFAULT_REPEATS, 1, 100)
+            if repeats is not None:
+                arms = self.ask.ask_text(f"Arms, separated by commas ({', '.join(ARMS)}):",
+                                         ",".join(default_arms(baseline)))
+            arms = parse_arms(arms) if arms else None
+        except (UserError, ValueError, TypeError) as e:
+            self.console.print(f"[red]{e}[/]")
+            return None
+        if arms is None:
+            return None
+        return StudyPlan(replace(baseline, labels=0, init="pretrained"), tuple(budgets), repeats, seed, arms)
+
+    def run(self, plan: StudyPlan, fresh: bool):
+        """Run the study, then show its table and plot (of the runs finished, when Ctrl-C stopped it)."""
+        from common.ui.progress import StudyProgress
+
+        program = self.program
+        check_plan(plan, program.train_y)
+        self.console.print(study_description(plan, len(program.test_y)))
+        data = StudyData((program.train_x, program.train_y), (program.val_x, program.val_y),
+                         (program.test_x, program.test_y))
+        outcome = run_study(plan, data, program.train_one, log=program.log, context=program.context(), fresh=fresh,
+                            reporter=StudyProgress(self.console))
+        if outcome.interrupted:
+            self.console.print("Stopped (Ctrl-C): the runs finished so far are logged; run the same study again to "
+                               "carry on.")
+        if outcome.rows.empty:
+            return outcome
+        summary = summarize(outcome.rows)
+        caption = (f"Test accuracy, mean ± standard deviation over {count(plan.repeats, 'repeat')}: "
+                   + "; ".join(f"{ARM_NAMES[a]}: {ARM_DESCRIPTIONS[a]}" for a in plan.arms)
+                   + ". After stage 1: a head trained on the frozen encoder. Wall time: every run of the arm.")
+        self.console.print(label_study_table(summary, f"Label-budget study ({len(program.test_y):,} test images)",
+                                             caption))
+        path = plot_label_study(summary, outcome.rows, program.figures.path("label_study"),
+                                f"Encoder of {program.source.path.name}: {', '.join(plan.arms)}")
+        self.console.print(f"Logged to {program.log.path}")
+        program.figures.present([path])
+        return outcome
+
+
+def study_description(plan: StudyPlan, test_images: int) -> str:
+    """The line that opens a study: budgets, repeats and seeds, arms, the shared settings."""
+    config = plan.config
+    seeds = f"seed {plan.seed}" if plan.repeats == 1 else f"seeds {plan.seed}-{plan.seed + plan.repeats - 1}"
+    text = (f"Label-budget study: {', '.join(budget(b) for b in plan.budgets)} labelled images, "
+            f"{count(plan.repeats, 'repeat')} ({seeds}); arms: {', '.join(ARM_NAMES[a] for a in plan.arms)}; "
+            f"{config.fc_units} units, {config.epochs} + {config.fine_tune_epochs} epochs, batch {config.batch_size}")
+    if "self-training" in plan.arms:
+        rounds = plan.config_of(next(p for p in plan.runs() if p.arm == "self-training")).self_training
+        text += (f", {rounds} self-training rounds (threshold {config.pseudo_threshold}, at most "
+                 f"{config.pseudo_cap} per class)")
+    if "joint" in plan.arms or "joint-w0" in plan.arms:
+        recipe = plan.joint_recipe()
+        text += (f", joint: W {recipe['reconstruction_weight']:g}, noise {recipe['noise']:g}, "
+                 f"{recipe['fine_tune_epochs']} epochs over every training image")
+    return text + f"; tested on {test_images} test images."
+
+
+def budget(labels: int) -> str:
+    return f"{labels:,}" if labels else "all"
+
+
+def count(n: int, thing: str) -> str:
+    """'1 repeat', '3 repeats'."""
+    return f"{n} {thing}{'' if n == 1 else 's'}"

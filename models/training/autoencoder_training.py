@@ -1,0 +1,56 @@
+"""Training the autoencoder: compiled with the config's optimizer, fit with every finished epoch kept, and timed
+for choosing how to compute."""
+
+from common.keras_setup import keras
+from models.autoencoder import build_autoencoder
+from models.config import AutoencoderConfig
+from models.training.batch_norm import Calibration
+from models.training.compute import FLOAT32, TIMED_STEPS, WARM_STEPS, Way, computing, time_steps
+from models.training.fit import fit
+from models.training.optimizers import make_optimizer, steps
+from models.training.run import TrainedRun
+
+LEARNING_RATE = 1e-3  # RMSprop's and Adam's default; SGD gets ten times more (models/training/optimizers.py)
+
+
+def new_autoencoder(config: AutoencoderConfig, image_shape=(28, 28, 1), steps: int = 1, xla: bool = False
+                    ) -> keras.Model:
+    """Build and compile an autoencoder: MSE loss, the config's optimizer and schedule (over `steps` steps), the
+    training step compiled with XLA when `xla`. Layers compute in Keras' global dtype policy (`computing`)."""
+    model = build_autoencoder(config, image_shape)
+    model.compile(optimizer=make_optimizer(config.optimizer, LEARNING_RATE, config.schedule, steps),
+                  loss=keras.losses.MeanSquaredError(), jit_compile=xla)
+    return model
+
+
+def train_autoencoder(config: AutoencoderConfig, train_x, val_x, *, seed: int, callbacks=(), way: Way = FLOAT32
+                      ) -> TrainedRun:
+    """Build, compile and fit an autoencoder seeded with `seed`, computing in `way`; return the run."""
+    keras.utils.set_random_seed(seed)
+    with computing(way):
+        model = new_autoencoder(config, image_shape=train_x.shape[1:],
+                                steps=steps(len(train_x), config.batch_size, config.epochs), xla=way.xla)
+    result = fit(model, train_x, None, validation_data=(val_x, None), epochs=config.epochs,
+                 batch_size=config.batch_size, callbacks=callbacks, seed=seed,
+                 calibration=Calibration(model, train_x, config.batch_size), patience=config.patience,
+                 plateau=config.schedule == "plateau")
+    run = TrainedRun(model=model)
+    run.add(result)
+    return run
+
+
+def way_timer(config: AutoencoderConfig, train_x, *, seed: int):
+    """A `time_way(way) -> Trial` for choosing how to compute (models/compute.py): a few training steps of a fresh
+    autoencoder, seeded as the run will be, on the first batches of `train_x`."""
+    size = config.batch_size
+    count = min(WARM_STEPS + TIMED_STEPS, len(train_x) // size)
+    batches = [(train_x[i * size:(i + 1) * size], train_x[i * size:(i + 1) * size]) for i in range(count)]
+    total = steps(len(train_x), size, config.epochs)
+
+    def time_way(way: Way):
+        keras.utils.set_random_seed(seed)
+        with computing(way):
+            model = new_autoencoder(config, image_shape=train_x.shape[1:], steps=total, xla=way.xla)
+        return time_steps(model, batches, way)
+
+    return time_way

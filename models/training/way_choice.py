@@ -1,0 +1,70 @@
+"""Choosing how a run computes (precision, XLA) on this machine: from the flags, from an earlier measurement kept
+in a small cache file (common/tracking/way_cache.py), or by timing the candidates before a run long enough to
+repay it. The cache key is the processor, the device, TensorFlow's version and the model's shape, so another model
+shape or another machine measures again.
+"""
+
+from common import phases
+from common.tracking.way_cache import WayCache
+
+MEASURE_MIN_STEPS = 1000  # runs of fewer training steps never pay for a measurement (about 30-60 s on 2 cores)
+PHASE = "choosing the way"  # the measurement's time, as common/phases.py counts it
+
+
+class WayChooser:
+    """The way each run computes in, for one program: `--xla` and `--precision` narrow the candidates; with
+    more than one left, the cache answers, or they are timed (runs of MEASURE_MIN_STEPS steps or more)."""
+
+    def __init__(self, xla: str, precision: str, placement, reporter=None, cache: WayCache | None = None):
+        self.xla, self.precision = xla, precision
+        self.placement, self.reporter = placement, reporter or QuietWays()
+        self.cache = cache or WayCache()
+
+    def candidates(self) -> list:
+        """The ways the flags and the device allow; UserError for a precision the device lacks."""
+        from models.training.compute import candidates, cpu_flags
+
+        return candidates(self.placement.kind, cpu_flags(), self.xla, self.precision)
+
+    def way(self, shape: dict, steps: int, time_way):
+        """The way to train a model of this `shape` (what the cache key says of it) for `steps` steps;
+        `time_way(way) -> Trial` times one candidate."""
+        from models.training.compute import Way, choose, run_trials
+
+        ways = self.candidates()
+        if len(ways) == 1:
+            return ways[0]
+        key = self.key(shape)
+        cached = self.cache.get(key)
+        if cached and cached.get("way") in [w.key() for w in ways]:
+            return Way.from_key(cached["way"])
+        if steps < MEASURE_MIN_STEPS:
+            return ways[0]  # float32 without XLA: nothing measured yet, and too short a run to measure for
+        self.reporter.timing(len(ways))
+        with phases.phase(PHASE):
+            trials = run_trials(ways, time_way)
+        chosen = choose(trials)
+        self.reporter.timed(trials, chosen, self.placement.device)
+        self.cache.put(key, {"way": chosen.key(), "images_per_second": {
+            t.way.key(): round(t.images_per_second, 1) for t in trials}, "loss": {
+            t.way.key(): t.loss for t in trials}})
+        return chosen
+
+    def key(self, shape: dict) -> str:
+        """The cache key: processor, device, TensorFlow's version and the model's shape."""
+        from common.keras_setup import tf
+        from models.training.compute import processor_name
+
+        parts = [processor_name(), self.placement.description, f"TensorFlow {tf.__version__}",
+                 *(f"{k}={v}" for k, v in sorted(shape.items()))]
+        return " | ".join(parts)
+
+
+class QuietWays:
+    """Says nothing of the ways timed: a WayChooser's reporter for callers without a screen."""
+
+    def timing(self, count: int) -> None:
+        pass
+
+    def timed(self, trials: list, chosen, device: str) -> None:
+        pass

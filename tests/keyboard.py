@@ -1,0 +1,51 @@
+"""A person at the keyboard, for driving whole menu flows in-process: each prompt gets the next answer of a script,
+typed as keys into a prompt_toolkit pipe (real questionary prompts, real key handling), and menu entries are
+picked by their label."""
+
+import questionary
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+from questionary.prompts.common import InquirerControl
+
+from common.ui import prompts
+from common.ui.prompts import Prompter
+
+ENTER, ESC, CTRL_U = "\r", "\x1b", "\x15"
+
+
+class Keyboard(Prompter):
+    """Answers prompts from `script`: for a menu, the start of the label to pick (or ESC); for a number or a text,
+    the keys to type (ENTER included). `asked` keeps every prompt's message, in order."""
+
+    def __init__(self, *script: str):
+        super().__init__()
+        self.script, self.asked = list(script), []
+
+    def _keys(self, message: str) -> str:
+        self.asked.append(message)
+        assert self.script, f"the script ran out of answers at {message!r}"
+        return self.script.pop(0)
+
+    def _typed(self, prompt, message: str, *args, **kwargs):
+        keys = self._keys(message)
+        with create_pipe_input() as pipe:
+            pipe.send_text(keys)
+            return prompt(message, *args, input=pipe, output=DummyOutput(), **kwargs)
+
+    def choose(self, message: str, choices: list, default=None):
+        wanted = self.script[0] if self.script else None
+        titles = [c.title if isinstance(c, questionary.Choice) else c for c in choices]
+        if wanted not in (None, ESC) and len(wanted) > 1:  # a label: type the entry's shortcut
+            matches = [i for i, title in enumerate(titles) if title.startswith(wanted)]
+            assert len(matches) == 1, f"{wanted!r} is not exactly one of {titles} ({message!r})"
+            self.script[0] = InquirerControl.SHORTCUT_KEYS[matches[0]] + ENTER
+        return self._typed(prompts.choose, message, choices, default)
+
+    def ask_int(self, label: str, default, low, high):
+        return self._typed(prompts.ask_int, label, default, low, high)
+
+    def ask_text(self, message: str, default: str = ""):
+        return self._typed(prompts.ask_text, message, default)
+
+    def confirm(self, message: str, default: bool = False):
+        return self._typed(prompts.confirm, message, default)

@@ -1,0 +1,77 @@
+"""The layering contract: every module imports only from its own layer or the layers below it (ARCHITECTURE.md).
+
+Imports inside functions (the lazy TensorFlow imports) count as much as those at the top of a file.
+"""
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LAYERS = [  # top first; a module belongs to the first layer with a prefix of its name
+    ("entry points", ("autoencoder", "classification")),
+    ("terminal UI", ("common.ui",)),
+    ("the study", ("common.study",)),
+    ("training machinery", ("models.training",)),
+    ("tracking", ("common.tracking",)),
+    ("networks", ("models.autoencoder", "models.encoder", "models.classifier", "models.joint",
+                  "models.augmentation", "models.evaluation", "models.precision")),
+    ("hyperparameters and data", ("models.config", "common.data")),
+    ("base", ("common.errors", "common.keras_setup", "common.phases")),
+]
+
+
+def layer_of(module: str) -> int | None:
+    for depth, (_, prefixes) in enumerate(LAYERS):
+        if any(module == p or module.startswith(p + ".") for p in prefixes):
+            return depth
+    return None
+
+
+def project_modules() -> dict[str, Path]:
+    found = {path.stem: ROOT / path for path in (Path("autoencoder.py"), Path("classification.py"))}
+    for package in ("common", "models"):
+        for path in (ROOT / package).rglob("*.py"):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            found[name] = path
+    return found
+
+
+def imports_of(path: Path, module: str) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            base = node.module
+            if node.level:  # relative: from the module's package
+                base = ".".join([*module.split(".")[:-node.level], node.module])
+            names.add(base)
+            names |= {f"{base}.{alias.name}" for alias in node.names}  # `from common.data import dataset`
+    return {n for n in names if n.split(".")[0] in ("common", "models", "autoencoder", "classification")}
+
+
+def test_every_project_module_has_a_layer():
+    assert [m for m in project_modules() if layer_of(m) is None and m not in ("common", "models")] == []
+
+
+def test_no_module_imports_from_a_layer_above_its_own():
+    modules = project_modules()
+    upward = set()
+    for module, path in modules.items():
+        mine = layer_of(module)
+        for name in imports_of(path, module):
+            imported = name
+            while imported not in modules and "." in imported:  # `from package import name`: the module
+                imported = imported.rsplit(".", 1)[0]
+            theirs = layer_of(imported)
+            if mine is not None and theirs is not None and theirs < mine:
+                upward.add(f"{module} ({LAYERS[mine][0]}) imports {imported} ({LAYERS[theirs][0]})")
+    assert sorted(upward) == []
+
+
+def test_the_layering_test_would_see_an_upward_import(tmp_path):
+    sample = tmp_path / "sample.py"
+    sample.write_text("def f():\n    from common.ui.prompts import ask_int\n")
+    assert "common.ui.prompts" in imports_of(sample, "models.training.fit")
+    assert layer_of("common.ui.prompts") < layer_of("models.training.fit")
