@@ -95,7 +95,7 @@ def test_classifier_scratch_joint_and_the_study_from_the_menu(mnist, saved_autoe
     study = ["Study", CTRL_U + "20,40" + ENTER, "1" + ENTER, CTRL_U + "pretrained,scratch" + ENTER]
     keyboard = Keyboard("Train again", "Encoder initialisation", "scratch",
                         "Train again", "Weight of the reconstruction loss", CTRL_U + "2" + ENTER,
-                        *study, *study, "y", "Exit", "y")
+                        "Train with the joint", *study, *study, "y", "Exit", "y")
     session, console = classifier_session(mnist, tmp_path, keyboard, "-model", saved_autoencoder, "--fc-units", 16,
                                           "--epochs", 1, "--fine-tune-epochs", 1, "--batch-size", 16,
                                           "--labels", "all")
@@ -104,8 +104,11 @@ def test_classifier_scratch_joint_and_the_study_from_the_menu(mnist, saved_autoe
     out = console.file.getvalue()
     assert "Reusing 4 of 4 runs" in out and out.count("Label-budget study (") == 2
     runs = pd.read_csv(tmp_path / "runs" / "classification_loss_values.csv")
-    assert runs["Init"].tolist()[:2] == ["pretrained", "scratch"] and len(runs) == 3 + 4
+    assert runs["Init"].tolist()[:2] == ["pretrained", "scratch"] and len(runs) == 4 + 4
     assert (runs.loc[2, "Joint"], runs.loc[2, "Reconstruction_Weight"]) == ("yes", 2)  # the weight asked for it
     assert runs.loc[2, "Reconstruction_Loss"] > 0
-    assert sorted(runs["Labels_Used"].tolist()[3:]) == [20, 20, 40, 40]
-    assert set(runs["Arm"].tolist()[3:]) == {"pretrained", "scratch"}
+    recipe = runs.loc[3]  # the baseline with the joint recipe
+    assert (recipe["Init"], recipe["Joint"], recipe["Augment"], recipe["Fc_units"]) == ("pretrained", "yes", "yes", 16)
+    assert (recipe["Consistency"], recipe["Noise"], recipe["Fine_Tune_Epochs"]) == (10, 0.3, 2)
+    assert sorted(runs["Labels_Used"].tolist()[4:]) == [20, 20, 40, 40]
+    assert set(runs["Arm"].tolist()[4:]) == {"pretrained", "scratch"}

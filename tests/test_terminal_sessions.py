@@ -104,13 +104,13 @@ def test_classifier_session_pick_train_change_predict_save_exit(mnist, saved_aut
     child.expect("Logged to")
     menu(child, 3)  # predict the test set
     child.expect("Test accuracy")
-    menu(child, 5)  # graphs
+    menu(child, 6)  # graphs
     child.expect("last_run_curves.png")
-    menu(child, 6)  # save
+    menu(child, 7)  # save
     child.expect("Save the classifier to")
     child.send(ENTER)
     child.expect("Saved the classifier")
-    menu(child, 8)  # exit
+    menu(child, 9)  # exit
     assert finish(child) == 0
     runs = pd.read_csv(tmp_path / "runs" / "classification_loss_values.csv")
     assert runs["Fc_units"].tolist() == [16, 32, 16]

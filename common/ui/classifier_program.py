@@ -8,6 +8,7 @@ from rich.console import Console
 
 from common.data import dataset
 from common.errors import UserError
+from common.study.plan import JOINT_RECIPE
 from common.tracking import schema
 from common.tracking.run_log import RunLog
 from common.ui.autoencoder_program import same_data
@@ -25,6 +26,7 @@ LOG_NAME = "classification_loss_values.csv"
 ENCODER_LABELS = {"encoder_layers": "Encoder layers", "encoder_filter_size": "Encoder filter size",
                   "encoder_filters": "Encoder filters in the first layer"}
 JOINT_SETTINGS = ("reconstruction_weight", "noise", "consistency")  # each asks for joint training when set
+JOINT_RECIPE_ENTRY = "Train with the joint recipe (the best measured with few labels)"
 SHAPE_FIELDS = ("fc_units", "batch_size", "augment", "optimizer", "joint")  # with the encoder: what a step costs
 
 
@@ -141,7 +143,19 @@ class ClassifierProgram:
     def menu_items(self, session) -> list:
         return [("Use another autoencoder", lambda: self.switch_autoencoder(session)),
                 ("Predict the test set", lambda: predict_test_set(session, self)),
+                (JOINT_RECIPE_ENTRY, lambda: self.train_joint_recipe(session)),
                 ("Study: test accuracy against the number of labels", lambda: self.study.from_menu(session))]
+
+    def train_joint_recipe(self, session) -> None:
+        """Menu: train once with the baseline hyperparameters and the study's joint recipe (JOINT_RECIPE: joint
+        training with noise, a consistency term and augmentation, measured in benchmarks/README.md)."""
+        config = replace(session.baseline, **JOINT_RECIPE)
+        try:
+            self.check(config)
+        except UserError as e:
+            self.console.print(f"[red]{e}[/]")
+            return
+        session.train(config)
 
     def switch_autoencoder(self, session) -> None:
         """Menu: load another autoencoder, then train with the baseline hyperparameters on its encoder."""
