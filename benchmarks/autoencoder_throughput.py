@@ -5,9 +5,9 @@ bfloat16 / float16 arithmetic, with or without XLA), and the way the programs ch
                                                 --filters 16 --batch-size 64] [--images 12000] [--repeat 2]
 
 For each way, a fresh model seeded alike trains a short warm-up epoch (tracing, XLA compiling), then `--repeat`
-timed epochs of `--images` images through the programs' own `fit` (models/training.py; no validation); the best
+timed epochs of `--images` images through the programs' own `fit` (models/training/fit.py; no validation); the best
 epoch counts. The classifier is timed in its second stage (the whole network, on a random encoder of the given
-shape). Then the programs' choice is made as they make it (models/compute.py: a few steps of each candidate), and
+shape). Then the programs' choice is made as they make it (models/training/compute.py: a few steps of each way), and
 its throughput here is given as a share of the best way's, on one line:
 `program's choice: <way>, <share> of the best`.
 """

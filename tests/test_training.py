@@ -93,7 +93,7 @@ class _Clock(keras.callbacks.Callback):
 
 
 def test_fit_with_validation_goes_on_at_once_after_each_epoch_and_returns_at_once():
-    """Keras' own pipelines waited up to a minute after epochs and fits for a tf.data thread (models/batches.py);
+    """Keras' own pipelines waited up to a minute after epochs and fits for a tf.data thread (training/batches.py);
     a few seconds of work per epoch were enough to see waits of several seconds."""
     images = dataset.to_model_input(dataset.load_images(dataset.TRAIN_IMAGES, 1500))
     keras.utils.set_random_seed(1)

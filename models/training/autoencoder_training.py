@@ -40,8 +40,8 @@ def train_autoencoder(config: AutoencoderConfig, train_x, val_x, *, seed: int, c
 
 
 def way_timer(config: AutoencoderConfig, train_x, *, seed: int):
-    """A `time_way(way) -> Trial` for choosing how to compute (models/compute.py): a few training steps of a fresh
-    autoencoder, seeded as the run will be, on the first batches of `train_x`."""
+    """A `time_way(way) -> Trial` for choosing how to compute (models/training/compute.py): a few training steps
+    of a fresh autoencoder, seeded as the run will be, on the first batches of `train_x`."""
     size = config.batch_size
     count = min(WARM_STEPS + TIMED_STEPS, len(train_x) // size)
     batches = [(train_x[i * size:(i + 1) * size], train_x[i * size:(i + 1) * size]) for i in range(count)]

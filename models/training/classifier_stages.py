@@ -171,7 +171,7 @@ def planned_steps(config: ClassifierConfig, labelled: int, unlabelled: int, imag
 
 
 def way_timer(make_encoder, config: ClassifierConfig, train, *, seed: int):
-    """A `time_way(way) -> Trial` for choosing how to compute (models/compute.py): a few stage-2 steps of a fresh
+    """A `time_way(way) -> Trial` for choosing how to compute (training/compute.py): a few stage-2 steps of a fresh
     classifier on `make_encoder(way)`, seeded as the run will be, on the labelled images (repeated when they are
     fewer than the steps)."""
     size = min(config.batch_size, len(train[0]))

@@ -1,5 +1,5 @@
 """Where training runs: the CPU, one GPU, or several GPUs with `tf.distribute.MirroredStrategy`, chosen from the
-devices TensorFlow sees, with no flag. How it computes there (precision, XLA) is models/compute.py's."""
+devices TensorFlow sees, with no flag. How it computes there (precision, XLA) is models/training/compute.py's."""
 
 import contextlib
 import os
