@@ -16,6 +16,7 @@ from common.study.runner import StudyData, reusable, run_study
 from common.study.summary import summarize
 from common.tracking.run_log import RunLog
 from common.tracking.schema import CLASSIFIER as LOG_COLUMNS
+from common.ui.study_screens import study_description
 from common.ui.tables import label_study_table
 from models.config import ClassifierConfig
 from models.training.run import TrainedRun
@@ -213,3 +214,12 @@ def test_arms_are_parsed_in_the_studys_order_and_unknown_ones_refused():
         parse_arms("joint,bogus")
     assert arm_of(pd.Series({"init": "pretrained", "self_training": 10})) == "self-training"  # logged before Arm
     assert arm_of(pd.Series({"arm": "unlabelled", "init": "pretrained"})) == "self-training"
+
+
+def test_the_study_says_which_joint_recipe_it_trains():
+    plan = StudyPlan(PLAN.config, (20,), 1, seed=7, arms=("pretrained", "joint"))
+    text = study_description(plan, 100)
+    assert "arms: pretrained, joint;" in text and "1 repeat (seed 7)" in text
+    assert "joint: W 1, noise 0.3, consistency 10, augmented, 2 epochs over every training image" in text
+    mine = StudyPlan(replace(PLAN.config, joint=True, noise=0.5), (20,), 1, seed=7, arms=("joint",))
+    assert "noise 0.5," in study_description(mine, 100)

@@ -117,7 +117,8 @@ def study_description(plan: StudyPlan, test_images: int) -> str:
                  f"{config.pseudo_cap} per class)")
     if "joint" in plan.arms or "joint-w0" in plan.arms:
         recipe = plan.joint_recipe()
-        text += (f", joint: W {recipe['reconstruction_weight']:g}, noise {recipe['noise']:g}, "
+        text += (f", joint: W {recipe['reconstruction_weight']:g}, noise {recipe['noise']:g}, consistency "
+                 f"{recipe['consistency']:g}{', augmented' if recipe.get('augment') else ''}, "
                  f"{recipe['fine_tune_epochs']} epochs over every training image")
     return text + f"; tested on {test_images} test images."
 

@@ -134,8 +134,8 @@ class WayReport:
         self.console = console
 
     def timing(self, count: int) -> None:
-        self.console.print(f"Timing {count} ways of computing a training step on this machine (once for this "
-                           f"model's shape; later runs reuse the choice)...")
+        self.console.print(f"Timing the ways of computing a training step on this machine (up to {count}; once "
+                           f"for this model's shape, later runs reuse the choice)...")
 
     def timed(self, trials: list, chosen, device: str) -> None:
         table = Table(title="Ways of computing, timed on this machine")
