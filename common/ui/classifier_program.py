@@ -149,13 +149,7 @@ class ClassifierProgram:
     def train_joint_recipe(self, session) -> None:
         """Menu: train once with the baseline hyperparameters and the study's joint recipe (JOINT_RECIPE: joint
         training with noise, a consistency term and augmentation, measured in benchmarks/README.md)."""
-        config = replace(session.baseline, **JOINT_RECIPE)
-        try:
-            self.check(config)
-        except UserError as e:
-            self.console.print(f"[red]{e}[/]")
-            return
-        session.train(config)
+        session.train_checked(replace(session.baseline, **JOINT_RECIPE))
 
     def switch_autoencoder(self, session) -> None:
         """Menu: load another autoencoder, then train with the baseline hyperparameters on its encoder."""

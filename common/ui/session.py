@@ -107,8 +107,11 @@ class Session:
     def train_changed(self) -> None:
         """Ask which hyperparameter to change and its value; train with the others at the baseline."""
         config = ask_change(self.ask, self.program, self.baseline)
-        if config is None:
-            return
+        if config is not None:
+            self.train_checked(config)
+
+    def train_checked(self, config) -> None:
+        """Train `config` if the program accepts it; otherwise say why and stay in the menu."""
         try:
             self.program.check(config)
         except UserError as e:

@@ -171,9 +171,9 @@ def planned_steps(config: ClassifierConfig, labelled: int, unlabelled: int, imag
 
 
 def way_timer(make_encoder, config: ClassifierConfig, train, *, seed: int):
-    """A `time_way(way) -> Trial` for choosing how to compute (training/compute.py): a few stage-2 steps of a fresh
-    classifier on `make_encoder(way)`, seeded as the run will be, on the labelled images (repeated when they are
-    fewer than the steps)."""
+    """A `time_way(way) -> Trial` for choosing how to compute (models/training/compute.py): a few stage-2 steps
+    of a fresh classifier on `make_encoder(way)`, seeded as the run will be, on the labelled images (repeated
+    when they are fewer than the steps)."""
     size = min(config.batch_size, len(train[0]))
     count = WARM_STEPS + TIMED_STEPS
     order = np.resize(np.arange(len(train[0])), count * size)
