@@ -19,6 +19,14 @@ RECONSTRUCTIONS = 10  # validation images shown in the reconstruction grid
 SHAPE_FIELDS = ("layers", "filter_size", "filters", "batch_size", "optimizer")  # what a step's cost depends on
 
 
+def training_environment(args, console: Console) -> TrainingEnvironment:
+    """The devices, way of computing and TensorBoard folder the flags ask for, checked (both programs)."""
+    environment = TrainingEnvironment(args.xla, args.precision, Path(args.out) / "tensorboard"
+                                      if args.tensorboard else None, WayReport(console))
+    environment.check()
+    return environment
+
+
 class AutoencoderProgram:
     """What the session needs of the autoencoder program: its data, how to train and draw a run."""
 
@@ -29,9 +37,7 @@ class AutoencoderProgram:
         self.args, self.console = args, console
         self.log = RunLog(Path(args.out) / LOG_NAME, schema.AUTOENCODER)
         self.figures = Figures(args.out, self.model_name, console, show=not args.no_show)
-        self.environment = TrainingEnvironment(args.xla, args.precision, Path(args.out) / "tensorboard"
-                                               if args.tensorboard else None, WayReport(console))
-        self.environment.check()
+        self.environment = training_environment(args, console)
         self.dataset = Path(args.dataset).resolve()
         images = dataset.load_images(args.dataset, args.limit)
         self.count, self.image_shape = images.shape[0], images.shape[1:]

@@ -11,16 +11,15 @@ from common.errors import UserError
 from common.study.plan import JOINT_RECIPE
 from common.tracking import schema
 from common.tracking.run_log import RunLog
-from common.ui.autoencoder_program import same_data
+from common.ui.autoencoder_program import same_data, training_environment
 from common.ui.autoencoder_source import AutoencoderSource
 from common.ui.figures import Figures
 from common.ui.plotting import plot_history
 from common.ui.prompts import Prompter
 from common.ui.study_screens import StudyScreens
-from common.ui.tables import WayReport, self_training_table
+from common.ui.tables import self_training_table
 from common.ui.test_report import predict_test_set
 from models.config import ClassifierConfig, check_classifier
-from models.training.environment import TrainingEnvironment
 
 LOG_NAME = "classification_loss_values.csv"
 ENCODER_LABELS = {"encoder_layers": "Encoder layers", "encoder_filter_size": "Encoder filter size",
@@ -41,9 +40,7 @@ class ClassifierProgram:
         self.args, self.console = args, console
         self.log = RunLog(Path(args.out) / LOG_NAME, schema.CLASSIFIER)
         self.figures = Figures(args.out, self.model_name, console, show=not args.no_show)
-        self.environment = TrainingEnvironment(args.xla, args.precision, Path(args.out) / "tensorboard"
-                                               if args.tensorboard else None, WayReport(console))
-        self.environment.check()
+        self.environment = training_environment(args, console)
         self._load_data(args)
         self.source = AutoencoderSource(args.out, self.image_shape, args.dataset, console, ask)
         self.study = StudyScreens(self, console, ask)
