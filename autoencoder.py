@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Train, compare and save mirrored convolutional autoencoders on MNIST-style IDX images."""
+"""Train, compare and save mirrored convolutional autoencoders on images: MNIST by default, or your own."""
 
 import sys
 
@@ -12,7 +12,8 @@ from models.config import AutoencoderConfig
 def parse(argv):
     parser = Parser(prog="autoencoder.py", description=__doc__)
     parser.add_argument("-d", "--dataset", metavar="PATH", default=str(TRAIN_IMAGES),
-                        help="IDX images file, raw or .gz (default: the bundled MNIST training images)")
+                        help="images: an IDX file (raw or .gz), a .npy array, an .npz in Keras' convention (its "
+                             "x_train) or a folder of PNG/JPEG files (default: the bundled MNIST training images)")
     add_hyperparameter_flags(parser, AutoencoderConfig)
     add_run_flags(parser)
     return parser.parse_args(argv)

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Train a digit classifier on the encoder of a saved autoencoder, in two stages, and predict the test set."""
+"""Train a classifier on the encoder of a saved autoencoder, in two stages, and predict the test set."""
 
 import sys
 
-from common.data.dataset import NUM_CLASSES, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS
+from common.data.dataset import TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS, carries_labels
 from common.ui.cli import Parser, add_hyperparameter_flags, add_labels_flags, add_run_flags, resolve_labels_flags
 from common.ui.main import guarded
 from models.config import ClassifierConfig
@@ -11,21 +11,36 @@ from models.config import ClassifierConfig
 
 def parse(argv):
     parser = Parser(prog="classification.py", description=__doc__)
-    data = parser.add_argument_group("data (default: the bundled MNIST)")
-    data.add_argument("-d", "--dataset", metavar="PATH", default=str(TRAIN_IMAGES), help="training images (IDX)")
-    data.add_argument("-dl", "--dataset-labels", metavar="PATH", default=str(TRAIN_LABELS),
-                      help="training labels (IDX)")
-    data.add_argument("-t", "--test", metavar="PATH", default=str(TEST_IMAGES), help="test images (IDX)")
-    data.add_argument("-tl", "--test-labels", metavar="PATH", default=str(TEST_LABELS), help="test labels (IDX)")
+    data = parser.add_argument_group("data (default: the bundled MNIST); IDX (raw or .gz), .npy, .npz in Keras' "
+                                     "convention, or a folder with one sub-folder of images per class")
+    data.add_argument("-d", "--dataset", metavar="PATH", help="training images (an .npz or a folder: with labels)")
+    data.add_argument("-dl", "--dataset-labels", metavar="PATH", help="training labels (IDX or .npy)")
+    data.add_argument("-t", "--test", metavar="PATH", help="test images (default with an .npz: its x_test)")
+    data.add_argument("-tl", "--test-labels", metavar="PATH", help="test labels (IDX or .npy)")
     parser.add_argument("-model", "--model", metavar="PATH",
                         help="autoencoder saved by autoencoder.py (.h5 or .keras); asked for when not given")
     add_labels_flags(parser, add_hyperparameter_flags(parser, ClassifierConfig, skip=("labels",)))
     add_run_flags(parser)
     args = parser.parse_args(argv)
-    resolve_labels_flags(parser, args, NUM_CLASSES)
+    resolve_labels_flags(parser, args)
+    resolve_data_flags(parser, args)
     if (args.reconstruction_weight or args.noise or args.consistency) and args.joint is None:
         args.joint = True  # a reconstruction weight, noise or consistency asks for joint training
     return args
+
+
+def resolve_data_flags(parser: Parser, args) -> None:
+    """The bundled MNIST for what is not given (all four files when -d is not); a labels file required beside
+    images that carry none (IDX, .npy)."""
+    if args.dataset is None:
+        args.dataset, args.dataset_labels = str(TRAIN_IMAGES), args.dataset_labels or str(TRAIN_LABELS)
+        args.test, args.test_labels = args.test or str(TEST_IMAGES), args.test_labels or str(TEST_LABELS)
+    for images, labels, flags in ((args.dataset, args.dataset_labels, "-d/-dl"), (args.test, args.test_labels,
+                                                                                 "-t/-tl")):
+        if images and not labels and not carries_labels(images):
+            parser.error(f"{flags}: {images} holds images only: give their labels file too (IDX or .npy)")
+    if args.test_labels and not args.test:
+        parser.error("-tl goes with -t (the test images)")
 
 
 def main(argv=None) -> int:

@@ -1,10 +1,9 @@
 """The mirrored convolutional autoencoder, built with the functional API from an AutoencoderConfig."""
 
 from common.keras_setup import keras, layers
-from models.config import AutoencoderConfig, block_filters
+from models.config import POOLED_BLOCKS, AutoencoderConfig, block_filters
 
 CODE_LAYER = "code"  # the encoder's last layer: cut here to keep the encoder
-POOLED_BLOCKS = 2  # max-pooling after the first two encoder blocks, up-sampling after the last two decoder blocks
 
 
 def build_autoencoder(config: AutoencoderConfig, image_shape=(28, 28, 1)) -> keras.Model:

@@ -1,7 +1,7 @@
-"""A digit classifier on an encoder: a fully connected head with a softmax output, augmentation in front when asked
+"""A classifier on an encoder: a fully connected head with a softmax output, augmentation in front when asked
 for (models/training/classifier_stages.py trains it in two stages)."""
 
-from common.data.dataset import NUM_CLASSES
+from common.data.dataset import MNIST_CLASSES
 from common.keras_setup import keras, layers
 from models.augmentation import augmentation
 from models.config import ClassifierConfig
@@ -9,13 +9,14 @@ from models.config import ClassifierConfig
 DROPOUT = 0.2  # dropout rate before the softmax layer (0.5 learned too slowly in short runs: benchmarks/README.md)
 
 
-def build_classifier(encoder, config: ClassifierConfig):
-    """Return (classifier, head): the head maps encoder features to class probabilities and shares its layers."""
+def build_classifier(encoder, config: ClassifierConfig, classes: int = MNIST_CLASSES):
+    """Return (classifier, head): the head maps encoder features to the probabilities of `classes` classes and
+    shares its layers."""
     features = keras.Input(shape=encoder.output_shape[1:], name="features")
     x = layers.Flatten(name="head_flatten")(features)
     x = layers.Dense(config.fc_units, activation="relu", name="head_dense")(x)
     x = layers.Dropout(DROPOUT, name="head_dropout")(x)
-    outputs = layers.Dense(NUM_CLASSES, activation="softmax", dtype="float32", name="prediction")(x)
+    outputs = layers.Dense(classes, activation="softmax", dtype="float32", name="prediction")(x)
     head = keras.Model(features, outputs, name="head")
     images = keras.Input(shape=encoder.input_shape[1:], name="image")
     seen = augmentation()(images) if config.augment else images  # changed in training only

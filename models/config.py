@@ -10,6 +10,8 @@ from common.errors import UserError
 
 INITS = ("pretrained", "scratch")  # a classifier's initial encoder weights: the autoencoder's, or random ones
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
+POOLED_BLOCKS = 2  # max-pooling after the first two encoder blocks, up-sampling after the last two decoder blocks
+SIDE_MULTIPLE = 2 ** POOLED_BLOCKS  # what the images' sides must be multiples of
 SCHEDULES = ("constant", "cosine", "plateau")  # the learning rate: fixed, cosine decay to 0, halved on plateaus
 
 
@@ -124,12 +126,14 @@ def check_classifier(config: ClassifierConfig) -> None:
                         "training: add --joint (or choose joint training from the menu first)")
 
 
-def check_autoencoder(config: AutoencoderConfig, image_shape: tuple[int, int], train_count: int) -> None:
-    """Reject a configuration that cannot be built or trained on these images, saying why."""
+def check_autoencoder(config: AutoencoderConfig, image_shape: tuple[int, ...], train_count: int) -> None:
+    """Reject a configuration that cannot be built or trained on these images ((rows, columns) or (rows, columns,
+    channels)), saying why."""
     check_ranges(config)
-    rows, cols = image_shape
-    if rows % 4 or cols % 4:
-        raise UserError(f"images are {rows}x{cols}: both sides must be divisible by 4 for the two poolings")
+    rows, cols = image_shape[:2]
+    if rows % SIDE_MULTIPLE or cols % SIDE_MULTIPLE:
+        raise UserError(f"images are {rows}x{cols}: both sides must be divisible by {SIDE_MULTIPLE} for the "
+                        f"{POOLED_BLOCKS} poolings")
     smallest = min(rows, cols) // 4
     if config.filter_size > smallest:
         raise UserError(f"filter size {config.filter_size} is larger than the {rows // 4}x{cols // 4} "
@@ -147,10 +151,10 @@ def block_filters(config: AutoencoderConfig) -> list[int]:
     return [config.filters * 2 ** i for i in range(config.layers)]
 
 
-def training_memory(config: AutoencoderConfig, image_shape: tuple[int, int]) -> int:
+def training_memory(config: AutoencoderConfig, image_shape: tuple[int, ...]) -> int:
     """Rough bytes needed to train: weights with gradients and optimizer state, plus a batch's activations."""
-    rows, cols = image_shape
-    weights, values, channels = 0, 0, 1
+    rows, cols = image_shape[:2]
+    weights, values, channels = 0, 0, image_shape[2] if len(image_shape) > 2 else 1
     for i, f in enumerate(block_filters(config)):
         weights += config.filter_size ** 2 * channels * f + 4 * f  # kernel, bias, normalisation
         values += 2 * rows * cols * f  # convolution and normalisation outputs of one image

@@ -69,11 +69,11 @@ def decoder_view(autoencoder, source="the model") -> keras.Model:
 
 
 def check_input(model, image_shape, source="the model", images="the images") -> None:
-    """Raise UserError when the model does not take images of this (rows, cols) shape."""
-    expected = tuple(model.input_shape[1:])
-    if expected[:2] != tuple(image_shape) or len(expected) != 3 or expected[2] != 1:
-        raise UserError(f"{source}: expects inputs of {_shape(expected)} but {images} are "
-                        f"{image_shape[0]}x{image_shape[1]}x1")
+    """Raise UserError when the model does not take images of this shape: (rows, columns, channels), or (rows,
+    columns) for grey ones."""
+    expected, given = tuple(model.input_shape[1:]), (*image_shape[:2], image_shape[2] if len(image_shape) > 2 else 1)
+    if expected != given:
+        raise UserError(f"{source}: expects inputs of {_shape(expected)} but {images} are {_shape(given)}")
 
 
 def describe(encoder) -> EncoderShape:

@@ -73,7 +73,7 @@ def _files(folder, mnist):
 
 @pytest.mark.parametrize("change, fragments", [
     ({"-dl": "short-labels"}, ["short-labels: holds 10 labels but", "holds 300 images"]),
-    ({"-dl": "bad-labels"}, ["bad-labels: labels must be 0-9, found 11"]),
+    ({"-dl": "bad-labels"}, ["bad-labels: holds one class only (11); a classifier needs two or more"]),
     ({"-model": "fake.h5"}, ["fake.h5: not a Keras model file"]),
     ({"-model": "wide.h5"}, ["wide.h5: expects inputs of 32x32x1 but the images in"]),
     ({"-model": "clf.h5"}, ["clf.h5: not an autoencoder"]),
@@ -133,7 +133,8 @@ def test_init_scratch_is_logged(mnist, saved_autoencoder, tmp_path):
 
 
 @pytest.mark.parametrize("args, fragments", [
-    (["--study", "labels", "--labels", "0"], ["--labels 0: at least 10 labelled images are needed"]),
+    (["--study", "labels", "--labels", "0"], ["--labels 0: at least one labelled image per class is needed, or "
+                                              "'all' for every label"]),
     (["--study", "labels", "--labels", "5"], ["--labels 5: at least 10 labelled images are needed, one per class"]),
     (["--study", "labels", "--labels", "abc"], ["argument --labels: 'abc': expected numbers of labelled images"]),
     (["--study", "labels", "--repeats", "0"], ["argument --repeats: '0': must be from 1 to 100"]),

@@ -53,16 +53,28 @@ def test_labels_and_images_of_different_counts(mnist, tmp_path):
         dataset.load_labelled(mnist["train_images"], tmp_path / "labels")
 
 
-def test_labels_outside_0_to_9(tmp_path):
+def test_any_whole_number_labels_become_classes_in_sorted_order(tmp_path):
+    write_idx(tmp_path / "images", np.zeros((4, 28, 28), dtype=np.uint8))
+    write_idx(tmp_path / "labels", np.array([12, 1, 3, 12], dtype=np.uint8))
+    train, test = dataset.load_classification((tmp_path / "images", tmp_path / "labels"),
+                                              (tmp_path / "images", tmp_path / "labels"))
+    assert train.classes.values == (1, 3, 12) and train.classes.names == ("1", "3", "12")
+    assert train.labels.tolist() == [2, 0, 1, 2] and test.labels.tolist() == [2, 0, 1, 2]
+
+
+def test_a_test_label_the_training_labels_lack_is_refused(tmp_path):
     write_idx(tmp_path / "images", np.zeros((3, 28, 28), dtype=np.uint8))
-    write_idx(tmp_path / "labels", np.array([1, 12, 3], dtype=np.uint8))
-    with pytest.raises(DataError, match="labels must be 0-9, found 12"):
-        dataset.load_labelled(tmp_path / "images", tmp_path / "labels")
+    write_idx(tmp_path / "labels", np.array([1, 2, 3], dtype=np.uint8))
+    write_idx(tmp_path / "test-labels", np.array([1, 7, 3], dtype=np.uint8))
+    with pytest.raises(DataError, match="test-labels: holds labels the training labels do not: 7 "
+                                        r"\(the model knows 3 classes: 1, 2, 3\)"):
+        dataset.load_classification((tmp_path / "images", tmp_path / "labels"),
+                                    (tmp_path / "images", tmp_path / "test-labels"))
 
 
 def test_limit_keeps_the_first_images(mnist):
     images, labels = dataset.load_labelled(mnist["train_images"], mnist["train_labels"], limit=20)
-    assert images.shape == (20, 28, 28) and labels.tolist()[:5] == [5, 0, 4, 1, 9]
+    assert images.shape == (20, 28, 28, 1) and labels.tolist()[:5] == [5, 0, 4, 1, 9]
 
 
 def test_images_without_pixels_are_refused(tmp_path):

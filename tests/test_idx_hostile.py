@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from common.data import dataset
-from common.data.idx import DEFLATE_MAX_RATIO, IMAGES_MAGIC, LABELS_MAGIC, read_idx, write_idx
+from common.data.idx import DEFLATE_MAX_RATIO, IMAGES_MAGIC, LABELS_MAGIC, read_idx, read_images, write_idx
 from common.errors import DataError
 
 IMAGES = dataset.TRAIN_IMAGES
@@ -22,7 +22,7 @@ SLACK = 2 << 20  # read chunks and bookkeeping besides the data itself
 def real_files(tmp_path_factory):
     """20 real images and their labels, as raw IDX bytes."""
     folder = tmp_path_factory.mktemp("idx")
-    write_idx(folder / "images", dataset.load_images(IMAGES, 20))
+    write_idx(folder / "images", read_images(IMAGES)[:20])
     write_idx(folder / "labels", dataset.load_labelled(dataset.TRAIN_IMAGES, dataset.TRAIN_LABELS, 20)[1])
     return {IMAGES_MAGIC: (folder / "images").read_bytes(), LABELS_MAGIC: (folder / "labels").read_bytes()}
 

@@ -1,11 +1,15 @@
-"""The bundled MNIST, and turning IDX arrays into model inputs, splits and labelled subsets."""
+"""The bundled MNIST; loading images and labels from any format the programs read; turning them into model
+inputs, splits and labelled subsets."""
 
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from common.data.arrays import as_images, as_labels, read_npy, read_npz
+from common.data.classes import Classes, names_file_beside
 from common.data.idx import read_images, read_labels
+from common.data.image_folder import is_image_folder, read_folder
 from common.errors import DataError, UserError
 
 MNIST_DIR = Path(__file__).resolve().parents[2] / "data" / "mnist"
@@ -13,7 +17,7 @@ TRAIN_IMAGES = MNIST_DIR / "train-images-idx3-ubyte.gz"
 TRAIN_LABELS = MNIST_DIR / "train-labels-idx1-ubyte.gz"
 TEST_IMAGES = MNIST_DIR / "t10k-images-idx3-ubyte.gz"
 TEST_LABELS = MNIST_DIR / "t10k-labels-idx1-ubyte.gz"
-NUM_CLASSES = 10
+MNIST_CLASSES = 10  # the bundled set's classes; any other set's come from its labels (common/data/classes.py)
 
 
 @dataclass(frozen=True)
@@ -23,37 +27,162 @@ class Split:
     val: np.ndarray
 
 
+@dataclass(frozen=True)
+class Labelled:
+    """Images and their class numbers, and the classes those number."""
+    images: np.ndarray  # uint8 (count, rows, columns, channels)
+    labels: np.ndarray  # class numbers 0 .. K-1
+    classes: Classes
+
+
 def load_images(path, limit: int | None = None) -> np.ndarray:
-    """Read an images file, keep the first `limit` images, and check there is something to train on."""
-    images = read_images(path)
+    """The images of an IDX file, a .npy array, an .npz archive (`x_train`) or a folder of image files, the first
+    `limit` of them, as uint8 (count, rows, columns, channels); checked that there is something to train on."""
+    path = Path(path)
+    if is_image_folder(path):
+        images = read_folder(path, limit).images
+    elif path.suffix == ".npz":
+        images = as_images(read_npz(path)["x_train"], f"{path} (x_train)")
+    elif path.suffix == ".npy":
+        images = as_images(read_npy(path), str(path))
+    else:
+        images = with_channels(read_images(path), path)
     _check_images(images, path)
     return images[:limit] if limit else images
 
 
-def load_labelled(images_path, labels_path, limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Read an images file and its labels file, checking they match and the labels are digits 0-9."""
-    images, labels = read_images(images_path), read_labels(labels_path)
-    if images.shape[0] != labels.shape[0]:
-        raise DataError(f"{labels_path}: holds {labels.shape[0]} labels but {images_path} "
-                        f"holds {images.shape[0]} images")
-    _check_images(images, images_path)
-    if labels.max() >= NUM_CLASSES:
-        bad = np.unique(labels[labels >= NUM_CLASSES])
-        raise DataError(f"{labels_path}: labels must be 0-9, found {', '.join(map(str, bad[:5]))}")
+def carries_labels(path) -> bool:
+    """Whether a training or test path holds its own labels: a folder (of class sub-folders) or an .npz archive."""
+    return Path(path).suffix == ".npz" or is_image_folder(path)
+
+
+def load_labelled(images_path, labels_path=None, limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Images and their labels as the files write them (numbers, or a folder's class names), the first `limit`:
+    from an images file and its labels file (IDX or .npy), an .npz archive (`x_train`, `y_train`), or a folder with
+    one sub-folder per class."""
+    path = Path(images_path)
+    if carries_labels(path):
+        if labels_path is not None:
+            raise DataError(f"{labels_path}: the labels of {path} are in it: leave out the separate labels file")
+        images, labels = _own_labels(path, "x_train", "y_train", limit)
+    else:
+        if labels_path is None:
+            raise DataError(f"{path}: holds images without labels; give their labels file too")
+        images = load_images(path)
+        labels = _read_labels(Path(labels_path))
+        _check_counts(images, labels, path, labels_path)
+    _check_images(images, path)
     return (images[:limit], labels[:limit]) if limit else (images, labels)
+
+
+def load_test_part(path, limit: int | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    """An .npz archive's test images and labels (`x_test`, `y_test`), or None when the path is no such archive."""
+    path = Path(path)
+    if path.suffix != ".npz" or is_image_folder(path):
+        return None
+    return _own_labels(path, "x_test", "y_test", limit)
+
+
+def load_classification(train: tuple, test: tuple | None, limit: int | None = None) -> tuple[Labelled, Labelled]:
+    """The training and test sets of the classifier, each given as (images path, labels path or None), labelled
+    with the classes of the training labels (named by a `classes.txt` beside them). `test` None: the test part of
+    the training .npz. DataError for a test set of another image shape or with labels the training set lacks."""
+    images, raw = load_labelled(*train, limit=None)
+    names = names_file_beside(train[1] if train[1] is not None else train[0])
+    classes = Classes.of(raw, names)
+    if len(classes) < 2:
+        raise DataError(f"{train[1] or train[0]}: holds one class only ({classes.values[0]}); a classifier needs two "
+                        f"or more")
+    if test is None:
+        found = load_test_part(train[0], limit)
+        if found is None:
+            raise DataError(f"{train[0]}: holds no test set; give the test images and labels (-t, -tl)")
+        test_images, test_raw, test_name = *found, f"{train[0]} (y_test)"
+    else:
+        test_images, test_raw = load_labelled(*test, limit=limit)
+        test_name = str(test[1] if test[1] is not None else test[0])
+    if test_images.shape[1:] != images.shape[1:]:
+        raise DataError(f"{test[0] if test else train[0]}: test images are {describe_shape(test_images)} but the "
+                        f"training images in {train[0]} are {describe_shape(images)}")
+    train_set = Labelled(images[:limit] if limit else images,
+                         classes.indices(raw[:limit] if limit else raw, str(train[1] or train[0])), classes)
+    return train_set, Labelled(test_images, classes.indices(test_raw, test_name), classes)
+
+
+def fit_sides(images: np.ndarray, multiple: int, pad: bool, where) -> np.ndarray:
+    """The images when both sides are multiples of `multiple` (what the network's poolings need); padded with zeros
+    to the next multiples (centred) when `pad`; else a DataError that says what is needed and offers the padding."""
+    rows, cols = images.shape[1:3]
+    to_rows, to_cols = -(-rows // multiple) * multiple, -(-cols // multiple) * multiple
+    if (rows, cols) == (to_rows, to_cols):
+        return images
+    if not pad:
+        raise DataError(f"{where}: images are {rows}x{cols}; the network's poolings need sides divisible by "
+                        f"{multiple}: --pad pads them with black to {to_rows}x{to_cols}")
+    top, left = (to_rows - rows) // 2, (to_cols - cols) // 2
+    return np.pad(images, ((0, 0), (top, to_rows - rows - top), (left, to_cols - cols - left), (0, 0)))
+
+
+def describe_shape(images: np.ndarray, padded: np.ndarray | None = None) -> str:
+    """'28x28' for grey images, '32x32x3' for colour ones; '30x30 padded to 32x32' with the padded images."""
+    rows, cols, channels = images.shape[1:4]
+    text = f"{rows}x{cols}" + (f"x{channels}" if channels != 1 else "")
+    if padded is not None and padded.shape[1:3] != images.shape[1:3]:
+        text += f" padded to {padded.shape[1]}x{padded.shape[2]}"
+    return text
+
+
+def with_channels(images: np.ndarray, path) -> np.ndarray:
+    """IDX images with a channel axis (a 3-dimensional file's one channel); DataError for other than 1 or 3."""
+    if images.ndim == 3:
+        return images[..., np.newaxis]
+    if images.shape[-1] not in (1, 3):
+        raise DataError(f"{path}: holds images of {images.shape[-1]} channels; expected 1 (grey) or 3 (colour)")
+    return images
+
+
+def _own_labels(path: Path, x: str, y: str, limit: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Images and labels from one source: a folder of class sub-folders, or an .npz archive's arrays `x`, `y`."""
+    if is_image_folder(path):
+        found = read_folder(path, limit)
+        if found.labels is None:
+            raise DataError(f"{path}: holds images but no class sub-folders; put each class's images in a "
+                            f"sub-folder named after it")
+        return found.images, found.labels
+    arrays = read_npz(path)
+    if x not in arrays or y not in arrays:
+        missing = " and ".join(k for k in (x, y) if k not in arrays)
+        raise DataError(f"{path}: holds no {missing}" + ("; give the test images and labels (-t, -tl)"
+                                                            if x == "x_test" else "; the classifier needs labels"))
+    images, labels = as_images(arrays[x], f"{path} ({x})"), as_labels(arrays[y], f"{path} ({y})")
+    _check_counts(images, labels, f"{path} ({x})", f"{path} ({y})")
+    return (images[:limit], labels[:limit]) if limit else (images, labels)
+
+
+def _read_labels(path: Path) -> np.ndarray:
+    if path.suffix == ".npy":
+        return as_labels(read_npy(path), str(path))
+    return read_labels(path).astype(np.int64)
+
+
+def _check_counts(images: np.ndarray, labels: np.ndarray, images_name, labels_name) -> None:
+    if images.shape[0] != labels.shape[0]:
+        raise DataError(f"{labels_name}: holds {labels.shape[0]} labels but {images_name} "
+                        f"holds {images.shape[0]} images")
 
 
 def _check_images(images: np.ndarray, path) -> None:
     """DataError for a file with nothing to train on: no images, or images with no pixels."""
     if images.shape[0] == 0:
         raise DataError(f"{path}: holds no images")
-    if 0 in images.shape[1:]:
+    if 0 in images.shape[1:3]:
         raise DataError(f"{path}: holds images of {images.shape[1]}x{images.shape[2]} pixels: nothing to learn from")
 
 
 def to_model_input(images: np.ndarray) -> np.ndarray:
-    """Scale uint8 images to float32 in [0, 1] with a trailing channel axis."""
-    return (images.astype(np.float32) / 255.0)[..., np.newaxis]
+    """Scale uint8 images to float32 in [0, 1], with a trailing channel axis (added to 3-dimensional arrays)."""
+    pixels = images.astype(np.float32) / 255.0
+    return pixels[..., np.newaxis] if pixels.ndim == 3 else pixels
 
 
 def split(count: int, val_split: float, seed: int) -> Split:
@@ -66,16 +195,17 @@ def split(count: int, val_split: float, seed: int) -> Split:
 
 
 def balanced_subset(labels: np.ndarray, count: int, seed: int) -> np.ndarray:
-    """Pick `count` indices with the classes as equal as the data allows, seeded."""
-    if count < NUM_CLASSES:
-        raise UserError(f"--labels {count}: need at least {NUM_CLASSES}, one per class")
+    """Pick `count` indices with the classes (0 .. the largest label) as equal as the data allows, seeded."""
+    classes = int(labels.max()) + 1
+    if count < classes:
+        raise UserError(f"--labels {count}: need at least {classes}, one per class")
     if count > labels.shape[0]:
         raise UserError(f"--labels {count}: only {labels.shape[0]} labelled training images are available")
     rng = np.random.default_rng(seed)
-    pools = [rng.permutation(np.flatnonzero(labels == c)) for c in range(NUM_CLASSES)]
-    taken = [0] * NUM_CLASSES
+    pools = [rng.permutation(np.flatnonzero(labels == c)) for c in range(classes)]
+    taken = [0] * classes
     for _ in range(count):  # round-robin over the classes that still have images
-        c = min((c for c in range(NUM_CLASSES) if taken[c] < len(pools[c])), key=lambda c: taken[c])
+        c = min((c for c in range(classes) if taken[c] < len(pools[c])), key=lambda c: taken[c])
         taken[c] += 1
     return np.sort(np.concatenate([pool[:n] for pool, n in zip(pools, taken)]))
 

@@ -13,8 +13,9 @@ import numpy as np
 from common.errors import DataError
 
 IMAGES_MAGIC = 0x00000803  # unsigned bytes, 3 dimensions: count, rows, columns
+CHANNEL_IMAGES_MAGIC = 0x00000804  # unsigned bytes, 4 dimensions: count, rows, columns, channels (colour)
 LABELS_MAGIC = 0x00000801  # unsigned bytes, 1 dimension: count
-_KIND = {IMAGES_MAGIC: "images", LABELS_MAGIC: "labels"}
+_KIND = {IMAGES_MAGIC: "images", CHANNEL_IMAGES_MAGIC: "images", LABELS_MAGIC: "labels"}
 _UBYTE = 0x08
 _GZIP_MAGIC = b"\x1f\x8b"
 _CHUNK = 1 << 20  # bytes per read
@@ -22,8 +23,9 @@ DEFLATE_MAX_RATIO = 1032  # deflate expands data at most about 1032 times: the m
 
 
 def read_images(path) -> np.ndarray:
-    """Return the images of an IDX images file as a uint8 array (count, rows, columns)."""
-    return read_idx(path, IMAGES_MAGIC)
+    """Return the images of an IDX images file as a uint8 array: (count, rows, columns), or (count, rows, columns,
+    channels) for a 4-dimensional file."""
+    return read_idx(path, IMAGES_MAGIC, also=CHANNEL_IMAGES_MAGIC)
 
 
 def read_labels(path) -> np.ndarray:
@@ -31,19 +33,20 @@ def read_labels(path) -> np.ndarray:
     return read_idx(path, LABELS_MAGIC)
 
 
-def read_idx(path, expected_magic: int) -> np.ndarray:
+def read_idx(path, expected_magic: int, also: int | None = None) -> np.ndarray:
     """Read an IDX file, checking its magic number, dimensions and length against the header.
 
     No buffer is made larger than the file can hold: a raw file's size must match its header exactly before the
     data is read; a gzip file's promise must be within what deflate can expand its size to and agree with the size
     its trailer records, or its data is read in chunks and only kept if it is all there. The data is then read
-    straight into the array it is returned in, so loading needs little more memory than the result.
+    straight into the array it is returned in, so loading needs little more memory than the result. A file with
+    the magic number `also` is taken too (4-dimensional images where 3-dimensional ones are expected).
     """
     path = Path(path)
     try:
         packed, size = _inspect(path)
         with gzip.open(path, "rb") if packed else open(path, "rb") as f:
-            return _read(f, path, expected_magic, _Source(packed, size, _gzip_size(path) if packed else None))
+            return _read(f, path, expected_magic, _Source(packed, size, _gzip_size(path) if packed else None), also)
     except (OSError, EOFError, zlib.error) as e:
         if isinstance(e, OSError) and not isinstance(e, gzip.BadGzipFile) and e.strerror:
             raise DataError(f"{path}: cannot be read ({e.strerror})") from None
@@ -66,14 +69,14 @@ class _Source:
         return total == self.size if not self.packed else self.trailer == total % 2 ** 32
 
 
-def _read(f, path: Path, expected_magic: int, source: _Source) -> np.ndarray:
+def _read(f, path: Path, expected_magic: int, source: _Source, also: int | None = None) -> np.ndarray:
     """Parse an open IDX stream."""
     what = _KIND[expected_magic]
     start = f.read(4)
     if len(start) < 4 or start[0:2] != b"\x00\x00":
         raise DataError(f"{path}: not an IDX file (expected an IDX {what} file, magic 0x{expected_magic:08X})")
     magic = int.from_bytes(start, "big")
-    if magic != expected_magic:
+    if magic not in (expected_magic, also):
         found = f"an IDX {_KIND[magic]} file" if magic in _KIND else f"an IDX file with magic 0x{magic:08X}"
         raise DataError(f"{path}: is {found}, expected IDX {what} (magic 0x{expected_magic:08X})")
     ndim = start[3]
@@ -103,7 +106,8 @@ def _read(f, path: Path, expected_magic: int, source: _Source) -> np.ndarray:
 
 
 def write_idx(path, array: np.ndarray) -> None:
-    """Write a uint8 array (1-D labels or 3-D images) as an IDX file, gzip-compressed if the name ends in .gz."""
+    """Write a uint8 array (1-D labels, 3-D images or 4-D images with channels) as an IDX file, gzip-compressed if
+    the name ends in .gz."""
     array = np.ascontiguousarray(array, dtype=np.uint8)
     header = bytes([0, 0, _UBYTE, array.ndim]) + b"".join(d.to_bytes(4, "big") for d in array.shape)
     payload = header + array.tobytes()
@@ -181,6 +185,8 @@ def _shape(dims) -> str:
     """Describe IDX dimensions in words, e.g. '60000 images of 28x28'."""
     if len(dims) == 3:
         return f"{dims[0]} images of {dims[1]}x{dims[2]}"
+    if len(dims) == 4:
+        return f"{dims[0]} images of {dims[1]}x{dims[2]}x{dims[3]}"
     if len(dims) == 1:
         return f"{dims[0]} labels"
     return "x".join(map(str, dims)) + " values"

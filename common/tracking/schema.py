@@ -23,6 +23,7 @@ RUN = {c.key: c for c in [  # what every run records, in both logs
     Column("train_time", "Train_Time"), Column("loss", "Loss"), Column("val_loss", "Val_Loss"),
     Column("timestamp", "Timestamp", numeric=False, in_table=False),
     Column("dataset", "Dataset", numeric=False, in_table=False), Column("images", "Images"),
+    Column("image_shape", "Image_Shape", numeric=False, in_table=False),  # rows x columns x channels, padded
     Column("seed", "Seed", in_table=False), Column("model_path", "Model_Path", numeric=False, in_table=False),
     Column("val_split", "Val_Split", in_table=False), Column("epochs_done", "Epochs_Done"),
     Column("interrupted", "Interrupted", numeric=False), Column("run_id", "Run_ID", numeric=False, in_table=False),
@@ -40,7 +41,7 @@ _AE = hyperparameter_columns(AutoencoderConfig)
 AUTOENCODER = _columns(  # loss_values.csv: the original assignment's columns first
     _AE, "layers", "filter_size", "filters", "epochs", "batch_size", "train_time", "loss", "val_loss",
     "optimizer", "schedule", "patience", "best_epoch", "device", "compute", "timestamp", "dataset", "images", "seed",
-    "model_path", "val_split", "epochs_done", "interrupted", "run_id",
+    "image_shape", "model_path", "val_split", "epochs_done", "interrupted", "run_id",
     extra={"best_epoch": Column("best_epoch", "Best_Epoch")})
 
 _CLASSIFIER_EXTRA = {c.key: c for c in [
@@ -66,6 +67,6 @@ CLASSIFIER = _columns(  # classification_loss_values.csv: the original assignmen
     "pseudo_threshold", "pseudo_cap", "round_epochs", "pseudo_labels", "pseudo_accuracy", "rounds", "joint",
     "reconstruction_weight", "noise", "consistency", "reconstruction_loss", "arm", "optimizer", "schedule", "patience",
     "test_accuracy", "test_loss", "stage1_test_accuracy", "encoder_filter_size", "encoder_filters", "autoencoder",
-    "autoencoder_sha256", "seed", "timestamp", "dataset", "images", "val_split", "epochs_done", "split_seed",
-    "test_dataset", "test_images", "stage1_time", "stage2_time", "wall_time", "device", "compute", "interrupted",
-    "model_path", "run_id", extra=_CLASSIFIER_EXTRA)
+    "autoencoder_sha256", "seed", "timestamp", "dataset", "images", "image_shape", "val_split", "epochs_done",
+    "split_seed", "test_dataset", "test_images", "stage1_time", "stage2_time", "wall_time", "device", "compute",
+    "interrupted", "model_path", "run_id", extra=_CLASSIFIER_EXTRA)

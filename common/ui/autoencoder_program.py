@@ -11,7 +11,7 @@ from common.tracking.run_log import RunLog
 from common.ui.figures import Figures
 from common.ui.plotting import plot_history, plot_reconstructions
 from common.ui.tables import WayReport
-from models.config import AutoencoderConfig, check_autoencoder
+from models.config import SIDE_MULTIPLE, AutoencoderConfig, check_autoencoder
 from models.training.environment import TrainingEnvironment
 
 LOG_NAME = "loss_values.csv"
@@ -39,12 +39,13 @@ class AutoencoderProgram:
         self.figures = Figures(args.out, self.model_name, console, show=not args.no_show)
         self.environment = training_environment(args, console)
         self.dataset = Path(args.dataset).resolve()
-        images = dataset.load_images(args.dataset, args.limit)
+        loaded = dataset.load_images(args.dataset, args.limit)
+        images = dataset.fit_sides(loaded, SIDE_MULTIPLE, args.pad, args.dataset)
         self.count, self.image_shape = images.shape[0], images.shape[1:]
         part = dataset.split(self.count, args.val_split, args.seed)
         pixels = dataset.to_model_input(images)
         self.train_x, self.val_x = pixels[part.train], pixels[part.val]
-        console.print(f"Loaded {self.count} images of {self.image_shape[0]}x{self.image_shape[1]} from "
+        console.print(f"Loaded {self.count} images of {dataset.describe_shape(loaded, images)} from "
                       f"{args.dataset}: {len(self.train_x)} for training, {len(self.val_x)} for validation")
 
     def start(self, can_ask: bool) -> bool:
@@ -66,7 +67,7 @@ class AutoencoderProgram:
         callbacks = env.callbacks_for(lambda stage="": [RichProgress(self.console)], run_id, config)()
         scaled = env.scaled(config)
         with env.scope():
-            shape = {"program": "autoencoder", "images": "x".join(map(str, self.train_x.shape[1:])),
+            shape = {"program": "autoencoder", "images": image_shape(self.train_x),
                      **{k: v for k, v in asdict(scaled).items() if k in SHAPE_FIELDS}}
             way = env.way(shape, steps(len(self.train_x), scaled.batch_size, scaled.epochs),
                           way_timer(scaled, self.train_x, seed=self.args.seed))
@@ -82,8 +83,9 @@ class AutoencoderProgram:
 
     def context(self) -> dict:
         """Where a run came from, for its log row: the data, the seed and the devices."""
-        return {"dataset": str(self.dataset), "images": self.count, "seed": self.args.seed,
-                "val_split": self.args.val_split, "device": self.environment.placement().description}
+        return {"dataset": str(self.dataset), "images": self.count, "image_shape": image_shape(self.train_x),
+                "seed": self.args.seed, "val_split": self.args.val_split,
+                "device": self.environment.placement().description}
 
     def menu_items(self, session) -> list:
         return []
@@ -104,6 +106,11 @@ class AutoencoderProgram:
         paths.append(plot_reconstructions(originals, predict(last.run.model, originals),
                                           self.figures.path("reconstructions")))
         return paths
+
+
+def image_shape(pixels) -> str:
+    """The shape of the images a model takes, as logs and sidecars record it: '28x28x1'."""
+    return "x".join(map(str, pixels.shape[1:]))
 
 
 def same_data(runs, program):

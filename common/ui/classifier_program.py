@@ -11,15 +11,16 @@ from common.errors import UserError
 from common.study.plan import JOINT_RECIPE
 from common.tracking import schema
 from common.tracking.run_log import RunLog
-from common.ui.autoencoder_program import same_data, training_environment
+from common.ui.autoencoder_program import image_shape, same_data, training_environment
 from common.ui.autoencoder_source import AutoencoderSource
+from common.ui.cli import check_budgets
 from common.ui.figures import Figures
 from common.ui.plotting import plot_history
 from common.ui.prompts import Prompter
 from common.ui.study_screens import StudyScreens
 from common.ui.tables import self_training_table
 from common.ui.test_report import predict_test_set
-from models.config import ClassifierConfig, check_classifier
+from models.config import SIDE_MULTIPLE, ClassifierConfig, check_classifier
 
 LOG_NAME = "classification_loss_values.csv"
 ENCODER_LABELS = {"encoder_layers": "Encoder layers", "encoder_filter_size": "Encoder filter size",
@@ -47,19 +48,21 @@ class ClassifierProgram:
         self.baseline_encoder = {}  # encoder columns of the first autoencoder: the graphs' baseline
 
     def _load_data(self, args) -> None:
-        images, labels = dataset.load_labelled(args.dataset, args.dataset_labels, args.limit)
-        test_images, self.test_y = dataset.load_labelled(args.test, args.test_labels, args.limit)
-        if test_images.shape[1:] != images.shape[1:]:
-            raise UserError(f"{args.test}: test images are {_side(test_images)} but the training images in "
-                            f"{args.dataset} are {_side(images)}")
+        test = (args.test, args.test_labels) if args.test else None
+        train, tested = dataset.load_classification((args.dataset, args.dataset_labels), test, args.limit)
+        images = dataset.fit_sides(train.images, SIDE_MULTIPLE, args.pad, args.dataset)
+        test_images = dataset.fit_sides(tested.images, SIDE_MULTIPLE, args.pad, args.test or args.dataset)
+        self.classes = train.classes
+        check_budgets([args.labels or 0, *(args.budgets or [])], len(self.classes), bool(args.study))
         self.dataset, self.count, self.image_shape = Path(args.dataset).resolve(), images.shape[0], images.shape[1:]
         part = dataset.split(self.count, args.val_split, args.seed)
         pixels = dataset.to_model_input(images)
-        self.train_x, self.train_y = pixels[part.train], labels[part.train]
-        self.val_x, self.val_y = pixels[part.val], labels[part.val]
-        self.test_x = dataset.to_model_input(test_images)
-        self.console.print(f"Loaded {self.count} labelled images from {args.dataset}: {len(self.train_x)} for "
-                           f"training, {len(self.val_x)} for validation; {len(self.test_x)} test images")
+        self.train_x, self.train_y = pixels[part.train], train.labels[part.train]
+        self.val_x, self.val_y = pixels[part.val], train.labels[part.val]
+        self.test_x, self.test_y = dataset.to_model_input(test_images), tested.labels
+        self.console.print(f"Loaded {self.count} labelled images of {dataset.describe_shape(train.images, images)} "
+                           f"from {args.dataset} ({self.classes.describe()}): {len(self.train_x)} for training, "
+                           f"{len(self.val_x)} for validation; {len(self.test_x)} test images")
 
     def start(self, can_ask: bool) -> bool:
         """Choose and load the autoencoder (asking when it may); False when the user backs out."""
@@ -70,8 +73,8 @@ class ClassifierProgram:
 
     def check(self, config: ClassifierConfig) -> None:
         check_classifier(config)
-        if config.labels and not dataset.NUM_CLASSES <= config.labels <= len(self.train_y):
-            raise UserError(f"labelled images must be 0 (all) or from {dataset.NUM_CLASSES} to "
+        if config.labels and not len(self.classes) <= config.labels <= len(self.train_y):
+            raise UserError(f"labelled images must be 0 (all) or from {len(self.classes)} to "
                             f"{len(self.train_y)}, got {config.labels}")
         used = config.labels or len(self.train_y)
         if config.batch_size > used:
@@ -105,7 +108,7 @@ class ClassifierProgram:
         unlabelled = None
         if config.self_training:
             unlabelled = dataset.unlabelled_part(self.train_x, self.train_y, config.labels, seed)
-        env, source = self.environment, self.source
+        env, source, classes = self.environment, self.source, len(self.classes)
         scaled = env.scaled(config)
 
         def parts(way):  # the encoder and decoder of one copy of the autoencoder, computing in the way's precision
@@ -113,15 +116,15 @@ class ClassifierProgram:
             return encoder_view(copy, str(source.path)), decoder_view(copy, str(source.path))
 
         with env.scope():
-            shape = {"program": "classifier", "images": "x".join(map(str, self.train_x.shape[1:])),
+            shape = {"program": "classifier", "images": image_shape(self.train_x),
                      **source.encoder, **{k: v for k, v in asdict(scaled).items() if k in SHAPE_FIELDS}}
             steps = planned_steps(scaled, len(train[1]), 0 if unlabelled is None else len(unlabelled[1]),
-                                  len(self.train_x))
-            way = env.way(shape, steps, way_timer(lambda w: parts(w)[0], scaled, train, seed=seed))
+                                  len(self.train_x), classes)
+            way = env.way(shape, steps, way_timer(lambda w: parts(w)[0], scaled, train, seed=seed, classes=classes))
             encoder, decoder = parts(way)
             run = train_classifier(encoder, scaled, train, (self.val_x, self.val_y), seed=seed, way=way,
                                    unlabelled=unlabelled, decoder=decoder, images=self.train_x,
-                                   after_stage_1=after_stage_1,
+                                   after_stage_1=after_stage_1, classes=classes,
                                    callbacks_for=env.callbacks_for(callbacks_for, run_id, config))
         run.compute = env.describe(way)
         return run
@@ -132,10 +135,17 @@ class ClassifierProgram:
 
     def context(self) -> dict:
         """Where a run came from, for its log row: the data and split, the autoencoder, the test set, the device."""
-        return {"dataset": str(self.dataset), "images": self.count, "seed": self.args.seed,
+        return {"dataset": str(self.dataset), "images": self.count, "image_shape": image_shape(self.train_x),
+                "classes": self.classes.record(), "seed": self.args.seed,
                 "val_split": self.args.val_split, "device": self.environment.placement().description,
                 **self.source.context(), "split_seed": self.args.seed,
-                "test_dataset": str(Path(self.args.test).resolve()), "test_images": len(self.test_y)}
+                "test_dataset": self._test_source(), "test_images": len(self.test_y)}
+
+    def _test_source(self) -> str:
+        """The test set's file or folder; an .npz archive's test part is named after it."""
+        if self.args.test:
+            return str(Path(self.args.test).resolve())
+        return f"{self.dataset} (x_test)"
 
     def menu_items(self, session) -> list:
         return [("Use another autoencoder", lambda: self.switch_autoencoder(session)),
@@ -168,10 +178,6 @@ class ClassifierProgram:
         paths.append(plot_history(run.history, self.figures.path("last_run_curves"), "Last run",
                                   stage_boundary=run.stage_boundary))
         return paths
-
-
-def _side(images) -> str:
-    return f"{images.shape[1]}x{images.shape[2]}"
 
 
 def main(args) -> int:

@@ -67,20 +67,31 @@ def label_budgets(items: list[str], classes: int, study: bool) -> list[int]:
     budgets = []
     for item in items:
         value = 0 if item == ALL_LABELS else int(item)
-        every = item == ALL_LABELS or (value == 0 and not study)  # a single run's 0 has always meant all
-        if not every and value < classes:
-            alternative = f"'{ALL_LABELS}'" if study else f"0 or '{ALL_LABELS}'"
-            raise UserError(f"--labels {item}: at least {classes} labelled images are needed, one per class, "
-                            f"or {alternative} for every label")
+        if value == 0 and item != ALL_LABELS and study:
+            raise UserError(f"--labels {item}: at least one labelled image per class is needed, or '{ALL_LABELS}' "
+                            f"for every label")
         if value not in budgets:
             budgets.append(value)
+    check_budgets(budgets, classes, study)
     return sorted(budgets, key=lambda b: b or float("inf"))
+
+
+def check_budgets(budgets: list[int], classes: int, study: bool) -> None:
+    """UserError for a label budget (0: all) below one image per class: known once the labels are read."""
+    for value in budgets:
+        if value and value < classes:
+            alternative = f"'{ALL_LABELS}'" if study else f"0 or '{ALL_LABELS}'"
+            raise UserError(f"--labels {value}: at least {classes} labelled images are needed, one per class, "
+                            f"or {alternative} for every label")
 
 
 def add_run_flags(parser: Parser, default_out: str = "runs") -> None:
     """Flags about the data and the run rather than the network."""
     parser.add_argument("--limit", metavar="N", type=_int_in(1, 10**9),
-                        help="use only the first N images of each file")
+                        help="use only the first N images of each file (of a folder: from its classes in turn)")
+    parser.add_argument("--pad", action="store_true",
+                        help="pad images whose sides are not multiples of 4 (what the two poolings need) with black "
+                             "to the next multiples, centred")
     parser.add_argument("--val-split", metavar="F", type=_fraction, default=0.2,
                         help="fraction of the training file held out for validation, seeded (default 0.2)")
     parser.add_argument("--seed", metavar="N", type=_int_in(0, 2**31 - 1), default=1,
@@ -122,9 +133,9 @@ def add_labels_flags(parser: Parser, group) -> None:
     study.add_argument("--fresh", action="store_true", help="train every run of the study again")
 
 
-def resolve_labels_flags(parser: Parser, args, classes: int) -> None:
+def resolve_labels_flags(parser: Parser, args) -> None:
     """Check the study flags go together and turn --labels into `args.labels` (a single run's budget, or None) and
-    `args.budgets` (a study's)."""
+    `args.budgets` (a study's); their check against the number of classes waits for the labels (`check_budgets`)."""
     if not args.study:
         for name in ("repeats", "fresh", "arms"):
             if getattr(args, name):
@@ -133,7 +144,7 @@ def resolve_labels_flags(parser: Parser, args, classes: int) -> None:
         parser.error("--init does not go with --study labels: the study trains both encoders")
     items = args.labels or (label_list(DEFAULT_BUDGETS) if args.study else None)
     try:
-        budgets = label_budgets(items, classes, study=bool(args.study)) if items else None
+        budgets = label_budgets(items, 1, study=bool(args.study)) if items else None
     except UserError as e:
         parser.error(str(e))
     args.budgets = budgets if args.study else None

@@ -73,7 +73,7 @@ def plot_reconstructions(originals: np.ndarray, reconstructions: np.ndarray, pat
     for i in range(count):
         for row, (images, name) in enumerate(((originals, "original"), (reconstructions, "reconstructed"))):
             ax = fig.add_subplot(2, count, row * count + i + 1)
-            ax.imshow(np.squeeze(images[i]), cmap="gray", vmin=0, vmax=1)
+            _show_image(ax, images[i])
             ax.set_axis_off()
             if i == 0:
                 ax.set_title(name, fontsize=8, loc="left")
@@ -87,15 +87,25 @@ def plot_image_grid(images: np.ndarray, captions: list[str], path, title: str, c
     fig.suptitle(title)
     for i, (image, caption) in enumerate(zip(images, captions)):
         ax = fig.add_subplot(rows, columns, i + 1)
-        ax.imshow(np.squeeze(image), cmap="gray")
+        _show_image(ax, image)
         ax.set_title(caption, fontsize=8)
         ax.set_axis_off()
     return _save(fig, path)
 
 
-def plot_confusion(confusion: np.ndarray, path, title: str) -> Path:
-    """The confusion matrix with counts: rows are true classes, columns predicted ones."""
-    fig = Figure(figsize=(6, 5.5), layout="constrained")
+def _show_image(ax, image: np.ndarray) -> None:
+    """One image in [0, 1]: grey with one channel, in colour with three."""
+    if image.ndim == 3 and image.shape[-1] == 3:
+        ax.imshow(np.clip(image, 0, 1))
+    else:
+        ax.imshow(np.squeeze(image), cmap="gray", vmin=0, vmax=1)
+
+
+def plot_confusion(confusion: np.ndarray, path, title: str, names: list[str] | None = None) -> Path:
+    """The confusion matrix with counts: rows are true classes, columns predicted ones, each named by `names`
+    (by number when not given); larger for many classes."""
+    side = max(6, 0.35 * confusion.shape[0] + 2)
+    fig = Figure(figsize=(side, side - 0.5), layout="constrained")
     ax = fig.add_subplot()
     image = ax.imshow(confusion, cmap="Blues")
     fig.colorbar(image, ax=ax)
@@ -103,8 +113,9 @@ def plot_confusion(confusion: np.ndarray, path, title: str) -> Path:
     for (t, p), count in np.ndenumerate(confusion):
         ax.text(p, t, str(count), ha="center", va="center", fontsize=7,
                 color="white" if count > threshold else "black")
-    ax.set_xticks(range(confusion.shape[1]))
-    ax.set_yticks(range(confusion.shape[0]))
+    names = list(names) if names is not None else [str(c) for c in range(confusion.shape[0])]
+    ax.set_xticks(range(confusion.shape[1]), names, rotation=90 if max(map(len, names)) > 2 else 0)
+    ax.set_yticks(range(confusion.shape[0]), names)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(title)

@@ -3,7 +3,6 @@ its plot."""
 
 from dataclasses import replace
 
-from common.data import dataset
 from common.errors import UserError
 from common.study.plan import ARM_NAMES, ARMS, StudyPlan, default_arms, parse_arms
 from common.study.runner import StudyData, check_plan, reusable, run_study
@@ -62,7 +61,7 @@ class StudyScreens:
             return None
         repeats = arms = None
         try:
-            budgets = label_budgets(label_list(text), dataset.NUM_CLASSES, study=True)
+            budgets = label_budgets(label_list(text), len(self.program.classes), study=True)
             repeats = self.ask.ask_int("Repeats of each budget and arm", DEFAULT_REPEATS, 1, 100)
             if repeats is not None:
                 arms = self.ask.ask_text(f"Arms, separated by commas ({', '.join(ARMS)}):",

@@ -33,14 +33,17 @@ def run_log_table(runs: pd.DataFrame, columns, title: str, last: int = 20) -> Ta
     return table
 
 
-def classification_report(per_class: list[dict], accuracy: float, loss: float, correct: int, wrong: int) -> Table:
-    """Precision, recall, F1 and support per class, with the overall figures as a caption."""
+def classification_report(per_class: list[dict], accuracy: float, loss: float, correct: int, wrong: int,
+                          names: list[str] | None = None) -> Table:
+    """Precision, recall, F1 and support per class (named by `names`, else by number), with the overall figures
+    as a caption."""
     table = Table(title="Test set: per-class report",
                   caption=f"accuracy {accuracy:.4f}   loss {loss:.4f}   correct {correct}   wrong {wrong}")
     for name in ("class", "precision", "recall", "F1", "support"):
         table.add_column(name, justify="right")
     for row in per_class:
-        table.add_row(str(row["label"]), f"{row['precision']:.4f}", f"{row['recall']:.4f}", f"{row['f1']:.4f}",
+        table.add_row(names[row["label"]] if names else str(row["label"]), f"{row['precision']:.4f}",
+                      f"{row['recall']:.4f}", f"{row['f1']:.4f}",
                       str(row["support"]))
     return table
 

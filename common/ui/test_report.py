@@ -20,17 +20,18 @@ def predict_test_set(session, program) -> None:
         console.print(NOTHING_YET)
         return
     result = evaluate(predict_probabilities(last.run.model, program.test_x), program.test_y)
+    names = list(program.classes.names)
     console.print(classification_report(result.per_class(), result.accuracy, result.loss, result.correct,
-                                        result.wrong))
+                                        result.wrong, names))
     console.print(f"Test accuracy: {result.accuracy:.4f} ({result.correct} correct, {result.wrong} wrong of "
                   f"{result.true.size})")
     session.update_log({"test_accuracy": result.accuracy, "test_loss": result.loss})
     paths = [plot_confusion(result.confusion, program.figures.path("confusion_matrix"),
-                            f"Test set confusion matrix (accuracy {result.accuracy:.4f})")]
+                            f"Test set confusion matrix (accuracy {result.accuracy:.4f})", names)]
     for name, chosen in (("correct", np.flatnonzero(result.predicted == result.true)[:GRID]),
                          ("wrong", np.flatnonzero(result.predicted != result.true)[:GRID])):
         if chosen.size:
-            captions = [f"pred {result.predicted[i]} / true {result.true[i]}" for i in chosen]
+            captions = [f"pred {names[result.predicted[i]]} / true {names[result.true[i]]}" for i in chosen]
             paths.append(plot_image_grid(program.test_x[chosen], captions, program.figures.path(f"{name}_predictions"),
                                          f"{name.capitalize()} predictions ({chosen.size} shown)"))
     program.figures.present(paths)

@@ -7,7 +7,7 @@ import numpy as np
 
 from common import phases
 from common.keras_setup import keras
-from models.classifier import NUM_CLASSES, build_classifier
+from models.classifier import MNIST_CLASSES, build_classifier
 from models.config import ClassifierConfig
 from models.joint import JointClassifier
 from models.training.batch_norm import Calibration, calibrate
@@ -28,9 +28,9 @@ FEATURE_CHUNK = 1024  # images per encoder call when caching features
 
 def train_classifier(encoder, config: ClassifierConfig, train, val, *, seed: int, unlabelled=None,
                      cache_features=True, callbacks_for=lambda stage: (), way: Way = FLOAT32, decoder=None,
-                     images=None, after_stage_1=None) -> TrainedRun:
+                     images=None, after_stage_1=None, classes: int = MNIST_CLASSES) -> TrainedRun:
     """Train a classifier on `encoder` in two stages, then self-train; `train` and `val` are (images, labels),
-    `unlabelled` is (images, true labels or None) for self-training.
+    `unlabelled` is (images, true labels or None) for self-training; labels are class numbers below `classes`.
 
     First the encoder's batch-normalisation statistics are estimated on the training images, the same for a
     pretrained encoder and a random one. Stage 1 trains the head on the frozen encoder (on features computed once,
@@ -44,7 +44,7 @@ def train_classifier(encoder, config: ClassifierConfig, train, val, *, seed: int
     values for the run's log row (the study's test accuracy after stage 1)."""
     keras.utils.set_random_seed(seed)
     with computing(way):
-        classifier, head = build_classifier(encoder, config)
+        classifier, head = build_classifier(encoder, config, classes)
     run = TrainedRun(model=classifier, compute=way.describe())  # the caller knows the device: it may say more
     calibrate(encoder, train[0], config.batch_size)  # statistics of this encoder on the images it will see
     encoder.trainable = False
@@ -156,7 +156,7 @@ def predict_probabilities(model, images) -> np.ndarray:
 
 
 def planned_steps(config: ClassifierConfig, labelled: int, unlabelled: int, images: int,
-                  classes: int = NUM_CLASSES) -> int:
+                  classes: int = MNIST_CLASSES) -> int:
     """Training steps through the whole network a run will take (stage 2, stage 1 when augmented, and the
     self-training rounds with the most pseudo-labels the caps allow; joint training's stage 2 passes over all
     `images` of the training split): what a measurement of ways must repay."""
@@ -170,7 +170,7 @@ def planned_steps(config: ClassifierConfig, labelled: int, unlabelled: int, imag
     return total
 
 
-def way_timer(make_encoder, config: ClassifierConfig, train, *, seed: int):
+def way_timer(make_encoder, config: ClassifierConfig, train, *, seed: int, classes: int = MNIST_CLASSES):
     """A `time_way(way) -> Trial` for choosing how to compute (models/training/compute.py): a few stage-2 steps
     of a fresh classifier on `make_encoder(way)`, seeded as the run will be, on the labelled images (repeated
     when they are fewer than the steps)."""
@@ -184,7 +184,7 @@ def way_timer(make_encoder, config: ClassifierConfig, train, *, seed: int):
         keras.utils.set_random_seed(seed)
         encoder = make_encoder(way)
         with computing(way):
-            classifier, _ = build_classifier(encoder, config)
+            classifier, _ = build_classifier(encoder, config, classes)
         compile_classifier(classifier, config, FINE_TUNE_LEARNING_RATE, len(train[0]), config.fine_tune_epochs,
                            way.xla)
         return time_steps(classifier, batches, way)
