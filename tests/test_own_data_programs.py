@@ -138,3 +138,16 @@ def test_bad_sets_give_one_line_and_a_non_zero_exit(mnist, saved_autoencoder, tm
     done = in_process("classification.py", *args, "--no-menu", *CLASSIFIER, cwd=tmp_path)
     assert_one_line_error(done, *fragments)
     assert not (tmp_path / "runs" / "classification_loss_values.csv").exists()
+
+
+def test_only_autoencoders_of_the_images_shape_are_offered(tmp_path):
+    from rich.console import Console
+
+    from common.ui.autoencoder_source import AutoencoderSource
+
+    for name, shape in (("grey.h5", "28x28x1"), ("colour.h5", "32x32x3"), ("older.h5", None)):
+        (tmp_path / name).write_bytes(b"model")
+        sidecar = {"kind": "autoencoder"} | ({"image_shape": shape} if shape else {})
+        (tmp_path / f"{name}.json").write_text(json.dumps(sidecar))
+    source = AutoencoderSource(tmp_path, (32, 32, 3), "colour.npz", Console(), ask=None)
+    assert sorted(p.name for p in source.saved()) == ["colour.h5", "older.h5"]  # an older sidecar does not say

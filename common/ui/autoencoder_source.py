@@ -40,11 +40,14 @@ class AutoencoderSource:
                            f"{shape.filter_size}, {shape.filters} filters in the first layer")
 
     def saved(self) -> list[Path]:
-        """Model files under the folder that are not classifiers, newest first."""
+        """Model files under the folder that are autoencoders of images of this shape (as far as their sidecars
+        say), newest first."""
         from models.training.persistence import MODEL_SUFFIXES, read_metadata
 
+        shape = "x".join(map(str, (*self.image_shape[:2], self.image_shape[2] if len(self.image_shape) > 2 else 1)))
         found = [p for p in self.folder.rglob("*") if p.suffix in MODEL_SUFFIXES and not p.name.startswith(".")
-                 and read_metadata(p).get("kind", "autoencoder") == "autoencoder"]
+                 and read_metadata(p).get("kind", "autoencoder") == "autoencoder"
+                 and read_metadata(p).get("image_shape", shape) == shape]
         return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
 
     def choose_at_start(self, given: str | None, can_ask: bool) -> bool:

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullLocator
 
 from common.errors import UserError
 from common.tracking.files import replace_atomically
@@ -177,6 +178,9 @@ def plot_label_study(summary: pd.DataFrame, runs: pd.DataFrame, path, title: str
         mine = runs[[a == arm for a in arm_of_run]]
         ax.scatter(mine["labels_used"], mine["test_accuracy"], color=bars[0].get_color(), alpha=0.3, s=12)
     ax.set_xscale("log")
+    budgets = sorted(int(b) for b in summary["labels_used"].unique())
+    ax.set_xticks(budgets, [f"{b:,}" for b in budgets])  # the budgets themselves, not powers of ten
+    ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xlabel("labelled training images")
     ax.set_ylabel("test accuracy")
     ax.set_title(title)

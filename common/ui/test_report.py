@@ -8,6 +8,7 @@ from common.ui.saving import NOTHING_YET
 from common.ui.tables import classification_report
 
 GRID = 24  # images in each grid of correct and wrong predictions
+SHORT_NAME = 3  # characters: class names up to this long fit "pred A / true B" on one line under a picture
 
 
 def predict_test_set(session, program) -> None:
@@ -31,7 +32,8 @@ def predict_test_set(session, program) -> None:
     for name, chosen in (("correct", np.flatnonzero(result.predicted == result.true)[:GRID]),
                          ("wrong", np.flatnonzero(result.predicted != result.true)[:GRID])):
         if chosen.size:
-            captions = [f"pred {names[result.predicted[i]]} / true {names[result.true[i]]}" for i in chosen]
+            joint = " / " if max(map(len, names)) <= SHORT_NAME else "\n"  # long names: one line each
+            captions = [f"pred {names[result.predicted[i]]}{joint}true {names[result.true[i]]}" for i in chosen]
             paths.append(plot_image_grid(program.test_x[chosen], captions, program.figures.path(f"{name}_predictions"),
                                          f"{name.capitalize()} predictions ({chosen.size} shown)"))
     program.figures.present(paths)
