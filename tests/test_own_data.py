@@ -165,3 +165,13 @@ def test_a_test_set_of_another_shape_and_an_npz_without_labels(mnist_slice, tmp_
     np.savez(tmp_path / "unlabelled.npz", x_train=images)
     with pytest.raises(DataError, match="unlabelled.npz: holds no y_train; the classifier needs labels"):
         dataset.load_labelled(tmp_path / "unlabelled.npz")
+
+
+def test_an_npz_given_as_the_test_set_gives_its_test_part(mnist_slice, tmp_path):
+    images, labels = mnist_slice
+    np.savez(tmp_path / "all.npz", x_train=images[:40], y_train=labels[:40], x_test=images[40:], y_test=labels[40:])
+    np.savez(tmp_path / "only.npz", x_train=images[:30], y_train=labels[:30])
+    _, test = dataset.load_classification((tmp_path / "all.npz", None), (tmp_path / "all.npz", None))
+    assert np.array_equal(test.images[..., 0], images[40:])
+    _, test = dataset.load_classification((tmp_path / "all.npz", None), (tmp_path / "only.npz", None))
+    assert np.array_equal(test.images[..., 0], images[:30])
