@@ -21,9 +21,9 @@ def read_npy(path) -> np.ndarray:
         raise DataError(f"{path}: not a readable .npy array ({_reason(e)})") from None
 
 
-def read_npz(path) -> dict[str, np.ndarray]:
-    """The arrays of a Keras-style `.npz` by name (`x_train` always, the other three when present); DataError
-    when it is no archive, holds no `x_train`, or holds Python objects."""
+def read_npz(path, wanted: tuple[str, ...] = NPZ_KEYS) -> dict[str, np.ndarray]:
+    """The `wanted` arrays of a Keras-style `.npz` that it holds, by name (only those are read); DataError when it
+    is no archive, holds no `x_train`, or holds Python objects."""
     path = Path(path)
     _check_file(path)
     try:
@@ -35,7 +35,7 @@ def read_npz(path) -> dict[str, np.ndarray]:
                 found = ", ".join(archive.files[:6]) or "nothing"
                 raise DataError(f"{path}: holds no x_train (found {found}); expected Keras' names: "
                                 f"{', '.join(NPZ_KEYS)}")
-            return {key: archive[key] for key in NPZ_KEYS if key in archive.files}
+            return {key: archive[key] for key in wanted if key in archive.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
         raise DataError(f"{path}: not a readable .npz archive ({_reason(e)})") from None
 

@@ -42,7 +42,7 @@ def load_images(path, limit: int | None = None) -> np.ndarray:
     if is_image_folder(path):
         images = read_folder(path, limit).images
     elif path.suffix == ".npz":
-        images = as_images(read_npz(path)["x_train"], f"{path} (x_train)")
+        images = as_images(read_npz(path, ("x_train",))["x_train"], f"{path} (x_train)")
     elif path.suffix == ".npy":
         images = as_images(read_npy(path), str(path))
     else:
@@ -162,7 +162,7 @@ def _own_labels(path: Path, x: str, y: str, limit: int | None) -> tuple[np.ndarr
             raise DataError(f"{path}: holds images but no class sub-folders; put each class's images in a "
                             f"sub-folder named after it")
         return found.images, found.labels
-    arrays = read_npz(path)
+    arrays = read_npz(path, (x, y))
     if x not in arrays or y not in arrays:
         missing = " and ".join(k for k in (x, y) if k not in arrays)
         raise DataError(f"{path}: holds no {missing}" + ("; give the test images and labels (-t, -tl)"
