@@ -7,3 +7,10 @@ class UserError(Exception):
 
 class DataError(UserError):
     """A data file that cannot be read or does not hold what it should."""
+
+
+def first_line(error: Exception, limit: int = 120) -> str:
+    """An exception's message cut to its first line and `limit` characters (its type when it has none): what a
+    one-line error can quote of a library's reason."""
+    text = str(error).strip().splitlines()
+    return text[0][:limit] if text else type(error).__name__

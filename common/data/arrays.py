@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.errors import DataError
+from common.errors import DataError, first_line
 
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 
@@ -18,7 +18,7 @@ def read_npy(path) -> np.ndarray:
     try:
         return np.load(path, allow_pickle=False)
     except (OSError, ValueError, EOFError) as e:
-        raise DataError(f"{path}: not a readable .npy array ({_reason(e)})") from None
+        raise DataError(f"{path}: not a readable .npy array ({first_line(e)})") from None
 
 
 def read_npz(path, wanted: tuple[str, ...] = NPZ_KEYS) -> dict[str, np.ndarray]:
@@ -37,7 +37,20 @@ def read_npz(path, wanted: tuple[str, ...] = NPZ_KEYS) -> dict[str, np.ndarray]:
                                 f"{', '.join(NPZ_KEYS)}")
             return {key: archive[key] for key in wanted if key in archive.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
-        raise DataError(f"{path}: not a readable .npz archive ({_reason(e)})") from None
+        raise DataError(f"{path}: not a readable .npz archive ({first_line(e)})") from None
+
+
+def npz_names(path) -> set[str]:
+    """The names of the arrays an `.npz` archive holds, read from its index (empty for what is no archive:
+    `read_npz` says what is wrong with it)."""
+    path = Path(path)
+    if path.suffix != ".npz" or not path.is_file():
+        return set()
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return set(archive.files)
+    except (OSError, ValueError, EOFError, AttributeError, TypeError, zipfile.BadZipFile):
+        return set()
 
 
 def as_images(array: np.ndarray, where: str) -> np.ndarray:
@@ -85,7 +98,3 @@ def _check_file(path: Path) -> None:
 def _dims(shape) -> str:
     return "x".join(map(str, shape)) if shape else "a single value"
 
-
-def _reason(error: Exception) -> str:
-    text = str(error).strip().splitlines()
-    return text[0][:120] if text else type(error).__name__

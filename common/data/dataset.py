@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.data.arrays import as_images, as_labels, read_npy, read_npz
+from common.data.arrays import as_images, as_labels, npz_names, read_npy, read_npz
 from common.data.classes import Classes, names_file_beside
 from common.data.idx import read_images, read_labels
 from common.data.image_folder import is_image_folder, read_folder
@@ -99,8 +99,8 @@ def load_classification(train: tuple, test: tuple | None, limit: int | None = No
             raise DataError(f"{train[0]}: holds no test set; give the test images and labels (-t, -tl)")
         test_images, test_raw, test_name = *found, f"{train[0]} (y_test)"
     else:  # an .npz's test part when it has one (its x_train and y_train otherwise)
-        found = load_test_part(test[0], limit) if test[1] is None and _has_test_part(test[0]) else None
-        test_images, test_raw = found if found is not None else load_labelled(*test, limit=limit)
+        own = test[1] is None and {"x_test", "y_test"} <= npz_names(test[0])
+        test_images, test_raw = load_test_part(test[0], limit) if own else load_labelled(*test, limit=limit)
         test_name = str(test[1] if test[1] is not None else test[0])
     if test_images.shape[1:] != images.shape[1:]:
         raise DataError(f"{test[0] if test else train[0]}: test images are {describe_shape(test_images)} but the "
@@ -140,18 +140,6 @@ def with_channels(images: np.ndarray, path) -> np.ndarray:
     if images.shape[-1] not in (1, 3):
         raise DataError(f"{path}: holds images of {images.shape[-1]} channels; expected 1 (grey) or 3 (colour)")
     return images
-
-
-def _has_test_part(path) -> bool:
-    """Whether a path is an .npz archive with `x_test` and `y_test` (read from its index, not its arrays)."""
-    path = Path(path)
-    if path.suffix != ".npz" or not path.is_file():
-        return False
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            return {"x_test", "y_test"} <= set(archive.files)
-    except (OSError, ValueError, EOFError, AttributeError, TypeError):
-        return False  # load_labelled says what is wrong with it
 
 
 def _own_labels(path: Path, x: str, y: str, limit: int | None) -> tuple[np.ndarray, np.ndarray]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.errors import DataError
+from common.errors import DataError, first_line
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 GREY_MODES = ("1", "L", "LA", "I", "I;16", "I;16B", "F")  # Pillow's modes of grey images: decoded as one channel
@@ -145,13 +145,9 @@ def _decode(file: str) -> np.ndarray:
                 return np.asarray(image.convert("RGB"), dtype=np.uint8)
             return grey[..., np.newaxis]
     except (OSError, SyntaxError, ValueError) as e:
-        raise DataError(f"{file}: not a readable image ({_reason(e)})") from None
+        raise DataError(f"{file}: not a readable image ({first_line(e)})") from None
 
 
 def _name(file: str) -> str:
     return os.path.basename(file)
 
-
-def _reason(error: Exception) -> str:
-    text = str(error).strip().splitlines()
-    return text[0][:120] if text else type(error).__name__

@@ -44,10 +44,10 @@ class AutoencoderSource:
         say), newest first."""
         from models.training.persistence import MODEL_SUFFIXES, read_metadata
 
-        shape = "x".join(map(str, (*self.image_shape[:2], self.image_shape[2] if len(self.image_shape) > 2 else 1)))
-        found = [p for p in self.folder.rglob("*") if p.suffix in MODEL_SUFFIXES and not p.name.startswith(".")
-                 and read_metadata(p).get("kind", "autoencoder") == "autoencoder"
-                 and read_metadata(p).get("image_shape", shape) == shape]
+        shape = "x".join(map(str, self.image_shape))  # as sidecars record it: rows x columns x channels
+        files = [p for p in self.folder.rglob("*") if p.suffix in MODEL_SUFFIXES and not p.name.startswith(".")]
+        found = [p for p, sidecar in ((p, read_metadata(p)) for p in files)
+                 if sidecar.get("kind", "autoencoder") == "autoencoder" and sidecar.get("image_shape", shape) == shape]
         return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
 
     def choose_at_start(self, given: str | None, can_ask: bool) -> bool:

@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 from common import phases
-from common.errors import UserError
+from common.errors import UserError, first_line
 from common.keras_setup import keras
 from common.tracking.files import replace_atomically, write_text_atomically
 from models.precision import in_float32
@@ -45,7 +45,7 @@ def load_model(path):
     try:
         return keras.models.load_model(path, compile=False, safe_mode=True)
     except Exception as e:  # noqa: BLE001  (Keras raises many kinds for a file that is not one of its models)
-        reason = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
+        reason = first_line(e, 160)
         if "arbitrary code execution" in reason:
             raise UserError(f"{path}: refused: the model holds Python code (a Lambda layer), which is never run "
                             f"from a file") from None
