@@ -74,6 +74,9 @@ def main():
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--images", type=int, default=12000, help="training images in each timed epoch")
     parser.add_argument("--repeat", type=int, default=2, help="timed epochs per way (the best counts)")
+    parser.add_argument("--run-steps", type=int, default=2250,
+                        help="the steps of the run the choice is made for, which bound how long two close ways are "
+                             "timed on (default: the default autoencoder run, 48,000 images, batch 64, 3 epochs)")
     args = parser.parse_args()
     config = AutoencoderConfig(layers=args.layers, filter_size=args.filter_size, filters=args.filters, epochs=1,
                                batch_size=args.batch_size)
@@ -97,9 +100,13 @@ def main():
                                                              init="scratch", seed=1, policy=way.policy),
                                  ClassifierConfig(batch_size=config.batch_size), (x, y), seed=1)
     start = time.perf_counter()
-    chosen = choose(run_trials(ways, timer))
+    chosen = choose(run_trials(ways, timer, args.run_steps))
     seconds = time.perf_counter() - start
     best = max(rates.values())
+    for way, candidate in timer.made.items():
+        print(f"{way.describe(placement.device):>24}: building {candidate.built_seconds:.1f} s, first steps "
+              f"(tracing, compiling) {candidate.warm_seconds:.1f} s, timed {candidate.timed_seconds:.1f} s, "
+              f"{candidate.rate:.0f} images/s")
     print(f"program's choice: {chosen.describe(placement.device)}, {rates[chosen] / best:.2f} of the best "
           f"(its timing took {seconds:.0f} s)")
 

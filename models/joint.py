@@ -63,6 +63,10 @@ class JointClassifier(keras.Model):
         progress = ops.minimum(ops.cast(self.optimizer.iterations, "float32") / self.ramp_steps, 1.0)
         return ops.exp(-5.0 * ops.square(1.0 - progress))
 
+    def optimized_variables(self) -> list:
+        """What the optimizer updates: the decoder too only when its reconstruction counts (W > 0)."""
+        return self.trainable_variables if self.weight else self.classifier.trainable_variables
+
     def train_step(self, data):
         (x, y), images = data
         with tf.GradientTape() as tape:
@@ -74,7 +78,7 @@ class JointClassifier(keras.Model):
             consistent = self.consistency_loss(images) if self.consistency else zero
             total = loss + self.weight * reconstruction + self.consistency * self.ramp() * consistent
             scaled = self.optimizer.scale_loss(total)
-        variables = self.trainable_variables if self.weight else self.classifier.trainable_variables
+        variables = self.optimized_variables()
         self.optimizer.apply(tape.gradient(scaled, variables), variables)
         self._loss_tracker.update_state(loss, sample_weight=ops.shape(x)[0])  # the classification loss, as logged
         self.reconstruction_tracker.update_state(reconstruction)

@@ -10,7 +10,21 @@ from rich.console import Console
 from common.errors import UserError
 from common.tracking.way_cache import WayCache
 from common.ui.tables import WayReport
-from models.training.compute import Trial, Way, candidates, choose, cpu_flags, run_trials
+from models.training.compute import (
+    BUDGET_SHARE,
+    CLOSE,
+    MAX_SECONDS,
+    MIN_SECONDS,
+    WARM_STEPS,
+    Candidate,
+    Trial,
+    Way,
+    candidates,
+    choose,
+    cpu_flags,
+    run_trials,
+    time_in_turns,
+)
 from models.training.devices import Placement
 from models.training.way_choice import MEASURE_MIN_STEPS, WayChooser
 
@@ -19,16 +33,38 @@ GPU = Placement("gpu", 1, "GPU (NVIDIA H100)")
 SHAPE = {"program": "autoencoder", "layers": 4, "filters": 16, "batch_size": 64}
 
 
-def faked(rates: dict[str, float], losses: dict[str, float] | None = None):
-    """A time_way that reports the given images per second (and losses) per way, and remembers what it timed."""
-    timed = []
+class FakeCandidate(Candidate):
+    """A way that trains at a given rate on a fake clock (`clock`: seconds so far, shared by the ways of one
+    timing), optionally on a machine that slows down as time passes (`slowing`: per second)."""
 
-    def time_way(way):
-        timed.append(way)
-        return Trial(way, rates[way.key()], (losses or {}).get(way.key(), 0.05))
+    def __init__(self, way, rate, loss, clock, slowing=0.0):
+        self.way, self.model, self.true_rate, self.clock, self.slowing = way, None, rate, clock, slowing
+        self.images_per_step, self.steps, self.loss, self.step_seconds = 64.0, 0, loss, 64.0 / rate
+        self.timed_images, self.timed_seconds, self.cost = 0, 0.0, 0.0
 
-    time_way.timed = timed
-    return time_way
+    def warm(self):
+        self.steps = max(self.steps, WARM_STEPS)
+
+    def run(self, count):
+        seconds = count * self.step_seconds * (1 + self.slowing * self.clock[0])
+        self.clock[0] += seconds
+        self.steps, self.timed_images, self.timed_seconds = (self.steps + count, self.timed_images + 64 * count,
+                                                             self.timed_seconds + seconds)
+        self.cost += seconds
+
+
+def faked(rates: dict[str, float], losses: dict[str, float] | None = None, slowing: float = 0.0):
+    """A start(way) whose candidates train at the given images per second (and losses) per way; it remembers the
+    ways it started (`started`) and the candidates (`made`)."""
+    clock, started, made = [0.0], [], {}
+
+    def start(way):
+        started.append(way)
+        made[way.key()] = FakeCandidate(way, rates[way.key()], (losses or {}).get(way.key(), 0.05), clock, slowing)
+        return made[way.key()]
+
+    start.timed, start.made = started, made
+    return start
 
 
 def test_the_fastest_way_wins():
@@ -47,10 +83,46 @@ def test_a_way_that_changes_the_loss_by_more_than_two_percent_is_dropped():
 def test_reduced_precision_is_timed_only_with_the_xla_setting_that_won_in_float32():
     ways = candidates("cpu", {"avx512_bf16"})
     assert set(ways) == {Way("float32", False), Way("float32", True), Way("bfloat16", False), Way("bfloat16", True)}
-    time_way = faked({"float32": 200, "float32+xla": 150, "bfloat16": 260, "bfloat16+xla": 999})
-    trials = run_trials(ways, time_way)
+    start = faked({"float32": 200, "float32+xla": 150, "bfloat16": 260, "bfloat16+xla": 999})
+    trials = run_trials(ways, start)
     assert [t.way for t in trials] == [Way("float32", False), Way("float32", True), Way("bfloat16", False)]
+    assert start.timed == [t.way for t in trials]  # bfloat16 with XLA never built
     assert choose(trials) == Way("bfloat16", False)
+    assert [round(t.images_per_second) for t in trials] == [200, 150, 260]
+    xla_wins = faked({"float32": 200, "float32+xla": 250, "bfloat16": 150, "bfloat16+xla": 300})
+    trials = run_trials(ways, xla_wins)
+    assert xla_wins.timed == [Way("float32", False), Way("float32", True), Way("bfloat16", False),
+                              Way("bfloat16", True)]
+    assert choose(trials) == Way("bfloat16", True)
+    assert [round(t.images_per_second) for t in trials] == [200, 250, 150, 300]
+    assert xla_wins.made["bfloat16+xla"].timed_seconds == pytest.approx(xla_wins.made["float32+xla"].timed_seconds,
+                                                                        rel=0.3)  # timed beside each other
+
+
+def test_ways_timed_in_turns_are_not_favoured_by_a_machine_that_slows_down_meanwhile():
+    rates = {"float32": 300, "float32+xla": 300}
+    ways = [Way("float32", False), Way("float32", True)]
+    trials = run_trials(ways, faked(rates, slowing=0.2))  # 20% slower every second
+    first, second = (t.images_per_second for t in trials)
+    assert abs(first - second) / max(first, second) < 0.10, (first, second)
+    one_after_another = faked(rates, slowing=0.2)  # the same timing, one way after the other, for comparison
+    alone = [time_in_turns([one_after_another(w)])[0].images_per_second for w in ways]
+    assert abs(alone[0] - alone[1]) / max(alone) > 0.3, alone
+
+
+def test_two_close_ways_are_timed_on_within_the_measurement_s_share_of_the_run_and_distant_ones_are_not():
+    ways = [Way("float32", False), Way("float32", True)]
+    close = faked({"float32": 300, "float32+xla": 300 * (1 - CLOSE / 2)})
+    run_trials(ways, close, steps=100_000)
+    assert all(c.timed_seconds >= MAX_SECONDS for c in close.made.values())
+    short_run = faked({"float32": 300, "float32+xla": 300 * (1 - CLOSE / 2)})
+    run_trials(ways, short_run, steps=1000)  # 1000 steps of 64 at 300/s: 213 s, 5% of which is 10.7 s
+    assert all(MIN_SECONDS + 1 < c.timed_seconds < MAX_SECONDS for c in short_run.made.values())
+    assert sum(c.cost for c in short_run.made.values()) == pytest.approx(BUDGET_SHARE * 1000 * 64 / 300, abs=0.8)
+    distant, without_run = faked({"float32": 300, "float32+xla": 200}), faked({"float32": 300, "float32+xla": 200})
+    run_trials(ways, distant, steps=100_000)
+    run_trials(ways, without_run, steps=0)
+    assert [c.timed_seconds for c in distant.made.values()] == [c.timed_seconds for c in without_run.made.values()]
 
 
 def test_candidates_follow_the_device_and_the_flags():
@@ -125,10 +197,10 @@ def test_timing_real_steps_gives_a_rate_and_the_same_loss_for_the_same_way(mnist
     from models.config import AutoencoderConfig
     from models.training.autoencoder_training import way_timer
 
-    time_way = way_timer(AutoencoderConfig(layers=2, filters=4, batch_size=16), mnist_pixels, seed=1)
-    first, again = time_way(Way()), time_way(Way())
+    start = way_timer(AutoencoderConfig(layers=2, filters=4, batch_size=16), mnist_pixels, seed=1)
+    first, again = time_in_turns([start(Way()), start(Way())])
     assert first.images_per_second > 0 and np.isfinite(first.loss)
-    assert first.loss == pytest.approx(again.loss, rel=1e-5)  # seeded: the same start, the same batches
+    assert first.loss == again.loss  # seeded: the same start, the same batches
     assert choose([first, Trial(Way("bfloat16"), first.images_per_second * 2, first.loss * 1.5)]) == Way()
 
 
@@ -137,3 +209,30 @@ def mnist_pixels():
     from common.data import dataset
 
     return dataset.to_model_input(dataset.load_images(dataset.TRAIN_IMAGES, 400))
+
+
+def test_the_chosen_way_s_timed_model_trains_exactly_as_a_new_one_without_tracing_again(mnist_pixels):
+    from models.config import AutoencoderConfig
+    from models.training.autoencoder_training import train_autoencoder, way_timer
+
+    config = AutoencoderConfig(layers=2, filters=4, batch_size=16, epochs=1)
+    train, val = mnist_pixels[:320], mnist_pixels[320:]
+    fresh = train_autoencoder(config, train, val, seed=2)
+    timed, traced = way_timer(config, train, seed=2), []
+    build = timed.build
+
+    def counted(way):  # each trace of the training step calls train_step once in Python
+        model = build(way)
+        step = model.train_step
+        model.train_step = lambda data: traced.append(way) or step(data)
+        return model
+
+    timed.build = counted
+    time_in_turns([timed(Way())])
+    model = timed.model_for(Way())
+    again = train_autoencoder(config, train, val, seed=2, model=model)
+    assert traced == [Way()]  # traced for the timing, and not again for the run
+    assert again.model is model and timed.made == {}
+    for ours, theirs in zip(again.model.get_weights(), fresh.model.get_weights()):
+        np.testing.assert_array_equal(ours, theirs)
+    assert timed.model_for(Way("float32", True)) is None  # a way not timed: the run builds its own

@@ -69,10 +69,10 @@ class AutoencoderProgram:
         with env.scope():
             shape = {"program": "autoencoder", "images": image_shape(self.train_x),
                      **{k: v for k, v in asdict(scaled).items() if k in SHAPE_FIELDS}}
-            way = env.way(shape, steps(len(self.train_x), scaled.batch_size, scaled.epochs),
-                          way_timer(scaled, self.train_x, seed=self.args.seed))
+            timed = way_timer(scaled, self.train_x, seed=self.args.seed)
+            way = env.way(shape, steps(len(self.train_x), scaled.batch_size, scaled.epochs), timed)
             run = train_autoencoder(scaled, self.train_x, self.val_x, seed=self.args.seed, callbacks=callbacks,
-                                    way=way)
+                                    way=way, model=timed.model_for(way))
         run.compute = env.describe(way)
         return run
 

@@ -5,7 +5,8 @@ from common.keras_setup import keras
 from models.autoencoder import build_autoencoder
 from models.config import AutoencoderConfig
 from models.training.batch_norm import Calibration
-from models.training.compute import FLOAT32, TIMED_STEPS, WARM_STEPS, Way, computing, time_steps
+from models.training.batches import batches
+from models.training.compute import FLOAT32, LOSS_STEPS, Candidates, Way, computing
 from models.training.fit import fit
 from models.training.optimizers import make_optimizer, steps
 from models.training.run import TrainedRun
@@ -23,13 +24,15 @@ def new_autoencoder(config: AutoencoderConfig, image_shape=(28, 28, 1), steps: i
     return model
 
 
-def train_autoencoder(config: AutoencoderConfig, train_x, val_x, *, seed: int, callbacks=(), way: Way = FLOAT32
-                      ) -> TrainedRun:
-    """Build, compile and fit an autoencoder seeded with `seed`, computing in `way`; return the run."""
+def train_autoencoder(config: AutoencoderConfig, train_x, val_x, *, seed: int, callbacks=(), way: Way = FLOAT32,
+                      model: keras.Model | None = None) -> TrainedRun:
+    """Build, compile and fit an autoencoder seeded with `seed`, computing in `way`; return the run. `model`: one
+    built and compiled so already (the timing's, `way_timer`), which trains exactly as a new one would."""
     keras.utils.set_random_seed(seed)
-    with computing(way):
-        model = new_autoencoder(config, image_shape=train_x.shape[1:],
-                                steps=steps(len(train_x), config.batch_size, config.epochs), xla=way.xla)
+    if model is None:
+        with computing(way):
+            model = new_autoencoder(config, image_shape=train_x.shape[1:],
+                                    steps=steps(len(train_x), config.batch_size, config.epochs), xla=way.xla)
     result = fit(model, train_x, None, validation_data=(val_x, None), epochs=config.epochs,
                  batch_size=config.batch_size, callbacks=callbacks, seed=seed,
                  calibration=Calibration(model, train_x, config.batch_size), patience=config.patience,
@@ -39,18 +42,17 @@ def train_autoencoder(config: AutoencoderConfig, train_x, val_x, *, seed: int, c
     return run
 
 
-def way_timer(config: AutoencoderConfig, train_x, *, seed: int):
-    """A `time_way(way) -> Trial` for choosing how to compute (models/training/compute.py): a few training steps
-    of a fresh autoencoder, seeded as the run will be, on the first batches of `train_x`."""
+def way_timer(config: AutoencoderConfig, train_x, *, seed: int) -> Candidates:
+    """The candidates for choosing how to compute (models/training/compute.py): fresh autoencoders, seeded and
+    compiled as the run's will be, trained step by step on the first batches of `train_x`. The chosen one can be
+    the run's model (`Candidates.model_for`), its training step already traced."""
     size = config.batch_size
-    count = min(WARM_STEPS + TIMED_STEPS, len(train_x) // size)
-    batches = [(train_x[i * size:(i + 1) * size], train_x[i * size:(i + 1) * size]) for i in range(count)]
+    count = max(1, min(LOSS_STEPS, len(train_x) // size))
     total = steps(len(train_x), size, config.epochs)
 
-    def time_way(way: Way):
+    def build(way: Way):
         keras.utils.set_random_seed(seed)
         with computing(way):
-            model = new_autoencoder(config, image_shape=train_x.shape[1:], steps=total, xla=way.xla)
-        return time_steps(model, batches, way)
+            return new_autoencoder(config, image_shape=train_x.shape[1:], steps=total, xla=way.xla)
 
-    return time_way
+    return Candidates(build, lambda: batches(train_x[:count * size], None, size, seed=seed), size)

@@ -12,7 +12,7 @@ from models.config import ClassifierConfig
 from models.joint import JointClassifier
 from models.training.batch_norm import Calibration, calibrate
 from models.training.batches import PREDICT_BATCH, batches, predict
-from models.training.compute import FLOAT32, TIMED_STEPS, WARM_STEPS, Way, computing, time_steps
+from models.training.compute import FLOAT32, LOSS_STEPS, Candidates, Way, computing
 from models.training.fit import FitResult, fit
 from models.training.joint_batches import joint_batches
 from models.training.optimizers import make_optimizer, steps
@@ -170,23 +170,21 @@ def planned_steps(config: ClassifierConfig, labelled: int, unlabelled: int, imag
     return total
 
 
-def way_timer(make_encoder, config: ClassifierConfig, train, *, seed: int, classes: int = MNIST_CLASSES):
-    """A `time_way(way) -> Trial` for choosing how to compute (models/training/compute.py): a few stage-2 steps
-    of a fresh classifier on `make_encoder(way)`, seeded as the run will be, on the labelled images (repeated
-    when they are fewer than the steps)."""
+def way_timer(make_encoder, config: ClassifierConfig, train, *, seed: int, classes: int = MNIST_CLASSES
+              ) -> Candidates:
+    """The candidates for choosing how to compute (models/training/compute.py): fresh classifiers on
+    `make_encoder(way)`, seeded as the run's will be, trained step by step as in stage 2 on the labelled images
+    (repeated when they are fewer than the batches)."""
     size = min(config.batch_size, len(train[0]))
-    count = WARM_STEPS + TIMED_STEPS
-    order = np.resize(np.arange(len(train[0])), count * size)
-    batches = [(train[0][order[i * size:(i + 1) * size]], train[1][order[i * size:(i + 1) * size]])
-               for i in range(count)]
+    rows = np.resize(np.arange(len(train[0])), LOSS_STEPS * size)
 
-    def time_way(way: Way):
+    def build(way: Way):
         keras.utils.set_random_seed(seed)
         encoder = make_encoder(way)
         with computing(way):
             classifier, _ = build_classifier(encoder, config, classes)
         compile_classifier(classifier, config, FINE_TUNE_LEARNING_RATE, len(train[0]), config.fine_tune_epochs,
                            way.xla)
-        return time_steps(classifier, batches, way)
+        return classifier
 
-    return time_way
+    return Candidates(build, lambda: batches(train[0][rows], train[1][rows], size, seed=seed), size)

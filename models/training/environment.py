@@ -34,9 +34,10 @@ class TrainingEnvironment:
         """UserError for a precision this machine cannot compute in, before anything is trained."""
         self.ways().candidates()
 
-    def way(self, shape: dict, steps: int, time_way):
-        """The way to train a model of this `shape` for `steps` steps (timed with `time_way` if need be)."""
-        return self.ways().way(shape, steps, time_way)
+    def way(self, shape: dict, steps: int, start):
+        """The way to train a model of this `shape` for `steps` steps (its candidates made by `start` and timed,
+        if need be)."""
+        return self.ways().way(shape, steps, start)
 
     def describe(self, way) -> str:
         """'CPU, bfloat16, no XLA': for the summary and the log."""

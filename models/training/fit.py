@@ -12,7 +12,7 @@ from common import phases
 from common.keras_setup import keras, tf
 from models.training.batch_norm import Calibration
 from models.training.batches import PREDICT_BATCH, batches
-from models.training.optimizers import MIN_RATE, PLATEAU_EPOCHS, PLATEAU_FACTOR
+from models.training.optimizers import MIN_RATE, PLATEAU_EPOCHS, PLATEAU_FACTOR, build_optimizer
 
 STEPS, VALIDATION = "training steps", "validation"  # the phases of an epoch
 
@@ -136,6 +136,7 @@ def fit(model, x, y, *, validation_data, epochs: int, batch_size: int | None, ca
         seed = int(np.random.randint(2**31 - 1)) if seed is None else seed
         x, y = batches(x, y, batch_size, seed=seed), None
         validation_data = batches(*validation_data, PREDICT_BATCH)
+    build_optimizer(model)
     result = FitResult()
     watcher = _StopWhenAsked()
     extra, stopper = _stopping_callbacks(patience, plateau)

@@ -26,9 +26,9 @@ class WayChooser:
 
         return candidates(self.placement.kind, cpu_flags(), self.xla, self.precision)
 
-    def way(self, shape: dict, steps: int, time_way):
+    def way(self, shape: dict, steps: int, start):
         """The way to train a model of this `shape` (what the cache key says of it) for `steps` steps;
-        `time_way(way) -> Trial` times one candidate."""
+        `start(way) -> Candidate` makes one candidate to time (models/training/compute.py)."""
         from models.training.compute import Way, choose, run_trials
 
         ways = self.candidates()
@@ -42,7 +42,7 @@ class WayChooser:
             return ways[0]  # float32 without XLA: nothing measured yet, and too short a run to measure for
         self.reporter.timing(len(ways))
         with phases.phase(PHASE):
-            trials = run_trials(ways, time_way)
+            trials = run_trials(ways, start, steps)
         chosen = choose(trials)
         self.reporter.timed(trials, chosen, self.placement.device)
         self.cache.put(key, {"way": chosen.key(), "images_per_second": {
