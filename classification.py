@@ -19,7 +19,7 @@ def parse(argv):
     data.add_argument("-tl", "--test-labels", metavar="PATH", help="test labels (IDX or .npy)")
     parser.add_argument("-model", "--model", metavar="PATH",
                         help="autoencoder saved by autoencoder.py (.h5 or .keras); asked for when not given")
-    add_labels_flags(parser, add_hyperparameter_flags(parser, ClassifierConfig, skip=("labels",)))
+    add_labels_flags(parser, add_hyperparameter_flags(parser, ClassifierConfig, skip=("label_budget",)))
     add_run_flags(parser)
     args = parser.parse_args(argv)
     resolve_labels_flags(parser, args)

@@ -3,13 +3,15 @@ bfloat16 / float16 arithmetic, with or without XLA), and the way the programs ch
 
     python benchmarks/autoencoder_throughput.py [--program autoencoder|classifier] [--layers 4 --filter-size 3
                                                 --filters 16 --batch-size 64] [--images 12000] [--repeat 2]
+                                                [--run-steps 2250] [--trial-only]
 
 For each way, a fresh model seeded alike trains a short warm-up epoch (tracing, XLA compiling), then `--repeat`
 timed epochs of `--images` images through the programs' own `fit` (models/training/fit.py; no validation); the best
 epoch counts. The classifier is timed in its second stage (the whole network, on a random encoder of the given
 shape). Then the programs' choice is made as they make it (models/training/compute.py: a few steps of each way), and
 its throughput here is given as a share of the best way's, on one line:
-`program's choice: <way>, <share> of the best`.
+`program's choice: <way>, <share> of the best`; before it, what each way timed cost (building, the first steps,
+the timed steps). `--trial-only` skips the epochs and gives only the programs' timing.
 """
 
 import argparse
@@ -30,9 +32,10 @@ from models.training.autoencoder_training import new_autoencoder
 from models.training.autoencoder_training import way_timer as autoencoder_timer
 from models.training.classifier_stages import FINE_TUNE_LEARNING_RATE, compile_classifier
 from models.training.classifier_stages import way_timer as classifier_timer
-from models.training.compute import candidates, choose, computing, cpu_flags, processor_name, run_trials
+from models.training.compute import candidates, choose, computing, cpu_flags, processor_name
 from models.training.devices import detect
 from models.training.fit import fit
+from models.training.way_trials import run_trials
 
 
 def make_model(program: str, config, way, images: int):
@@ -77,6 +80,8 @@ def main():
     parser.add_argument("--run-steps", type=int, default=2250,
                         help="the steps of the run the choice is made for, which bound how long two close ways are "
                              "timed on (default: the default autoencoder run, 48,000 images, batch 64, 3 epochs)")
+    parser.add_argument("--trial-only", action="store_true",
+                        help="only the programs' own timing of the ways, with what each way cost (no epochs)")
     args = parser.parse_args()
     config = AutoencoderConfig(layers=args.layers, filter_size=args.filter_size, filters=args.filters, epochs=1,
                                batch_size=args.batch_size)
@@ -89,7 +94,7 @@ def main():
     print(f"program: {args.program}; config: {config}; {len(x)} images per epoch")
     print(f"processor: {processor_name()}; devices: {', '.join(devices)}; {placement.description}")
     rates = {}
-    for way in ways:
+    for way in [] if args.trial_only else ways:
         rates[way] = images_per_second(args.program, config, way, x, y, args.repeat)
         print(f"{way.describe(placement.device):>24}: {rates[way]:7.0f} images/s  "
               f"({rates[way] / rates[ways[0]]:.2f} x float32 without XLA)", flush=True)
@@ -102,11 +107,14 @@ def main():
     start = time.perf_counter()
     chosen = choose(run_trials(ways, timer, args.run_steps))
     seconds = time.perf_counter() - start
-    best = max(rates.values())
     for way, candidate in timer.made.items():
         print(f"{way.describe(placement.device):>24}: building {candidate.built_seconds:.1f} s, first steps "
               f"(tracing, compiling) {candidate.warm_seconds:.1f} s, timed {candidate.timed_seconds:.1f} s, "
               f"{candidate.rate:.0f} images/s")
+    if args.trial_only:
+        print(f"program's choice: {chosen.describe(placement.device)} (its timing took {seconds:.0f} s)")
+        return
+    best = max(rates.values())
     print(f"program's choice: {chosen.describe(placement.device)}, {rates[chosen] / best:.2f} of the best "
           f"(its timing took {seconds:.0f} s)")
 

@@ -92,7 +92,8 @@ class ClassifierConfig:
     fine_tune_epochs: int = hyperparameter(5, 0, 1000, "Epochs of stage 2 (whole network)",
                                            "Fine_Tune_Epochs")  # encoder unfrozen, lower learning rate
     batch_size: int = hyperparameter(64, 1, 4096, "Batch size", "Batch_Size")  # images per gradient step
-    labels: int = hyperparameter(0, 0, 10**7, "Labelled training images (0 = all)", "Labels")  # balanced, seeded
+    label_budget: int = hyperparameter(0, 0, 10**7, "Labelled training images (0 = all)",
+                                       "Labels")  # how many, balanced and seeded; flag --labels
     init: str = choice("pretrained", INITS, "Encoder initialisation", "Init")  # autoencoder's weights or random
     augment: bool = switch("Augment the labelled images (shifts, rotations, zoom)",
                            "Augment")  # random changes, in training only

@@ -10,23 +10,19 @@ from rich.console import Console
 from common.errors import UserError
 from common.tracking.way_cache import WayCache
 from common.ui.tables import WayReport
-from models.training.compute import (
+from models.training.compute import Trial, Way, candidates, choose, cpu_flags
+from models.training.devices import Placement
+from models.training.way_choice import MEASURE_MIN_STEPS, WayChooser
+from models.training.way_trials import (
     BUDGET_SHARE,
     CLOSE,
     MAX_SECONDS,
     MIN_SECONDS,
     WARM_STEPS,
     Candidate,
-    Trial,
-    Way,
-    candidates,
-    choose,
-    cpu_flags,
     run_trials,
     time_in_turns,
 )
-from models.training.devices import Placement
-from models.training.way_choice import MEASURE_MIN_STEPS, WayChooser
 
 CPU = Placement("cpu", 1, "CPU (2 cores)")
 GPU = Placement("gpu", 1, "GPU (NVIDIA H100)")
@@ -161,6 +157,7 @@ def test_the_measured_choice_is_cached_reused_and_ignored_for_another_shape(tmp_
     first = faked({"float32": 100, "float32+xla": 130})
     assert ways.way(SHAPE, MEASURE_MIN_STEPS, first) == Way("float32", True)
     assert len(first.timed) == 2 and "Ways of computing" in console.file.getvalue()
+    assert "timed in" in console.file.getvalue() and "remembered for later runs" in console.file.getvalue()
     again = faked({"float32": 100, "float32+xla": 130})
     assert ways.way(SHAPE, MEASURE_MIN_STEPS, again) == Way("float32", True)
     assert again.timed == []  # from the cache: nothing timed on the second run

@@ -50,8 +50,8 @@ def test_the_decoder_is_the_autoencoders_own_and_rebuilds_its_output(saved_autoe
 def test_w_0_trains_exactly_as_the_plain_classifier(saved_autoencoder, data):
     train = dataset.labelled_part(*data[0], 40, seed=1)
     runs = []
-    for config in (ClassifierConfig(**SMALL, labels=40), ClassifierConfig(**SMALL, labels=40, reconstruction_weight=0.0,
-                                                                          noise=0.0)):
+    for config in (ClassifierConfig(**SMALL, label_budget=40),
+                   ClassifierConfig(**SMALL, label_budget=40, reconstruction_weight=0.0, noise=0.0)):
         encoder, decoder = parts(saved_autoencoder)
         before = weights(decoder)
         run = train_classifier(encoder, config, train, data[1], seed=3, decoder=decoder, images=data[0][0])
@@ -68,8 +68,8 @@ def test_w_above_0_trains_encoder_and_decoder_and_lowers_the_reconstruction_loss
     sample = data[0][0][:96]
     before_loss = batch_statistics_loss(autoencoder, sample, 16)
     before_encoder, before_decoder = weights(encoder), weights(decoder)
-    config = ClassifierConfig(**{**SMALL, "fine_tune_epochs": 2}, labels=40, joint=True, reconstruction_weight=5.0,
-                              noise=0.1)
+    config = ClassifierConfig(**{**SMALL, "fine_tune_epochs": 2}, label_budget=40, joint=True,
+                              reconstruction_weight=5.0, noise=0.1)
     run = train_classifier(encoder, config, train, data[1], seed=3, decoder=decoder, images=data[0][0])
     assert not same(weights(encoder), before_encoder) and not same(weights(decoder), before_decoder)
     assert batch_statistics_loss(autoencoder, sample, 16) < before_loss  # small steps: 48 of them at 5e-5

@@ -45,7 +45,8 @@ class RecordingTrainer:
         self.stop_at = stop_at
 
     def __call__(self, config, train, seed, callbacks_for, run_id, after_stage_1=None):
-        self.calls.append((config.labels, config.init, seed, np.sort(train[0].reshape(len(train[0]), -1).sum(1))))
+        pixels = np.sort(train[0].reshape(len(train[0]), -1).sum(1))
+        self.calls.append((config.label_budget, config.init, seed, pixels))
         inputs = keras.Input((28, 28, 1))
         model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(inputs)))
         interrupted = len(self.calls) == self.stop_at
@@ -63,10 +64,10 @@ class RecordingTrainer:
 def test_the_plan_pairs_both_arms_on_each_seed():
     runs = PLAN.runs()
     assert len(runs) == 2 * 2 * 2
-    assert [(r.labels, r.repeat, r.seed, r.arm) for r in runs[:4]] == [
+    assert [(r.label_budget, r.repeat, r.seed, r.arm) for r in runs[:4]] == [
         (20, 1, 7, "pretrained"), (20, 1, 7, "scratch"), (20, 2, 8, "pretrained"), (20, 2, 8, "scratch")]
     assert PLAN.config_of(runs[1]) == ClassifierConfig(fc_units=8, epochs=1, fine_tune_epochs=1, batch_size=10,
-                                                       labels=20, init="scratch")
+                                                       label_budget=20, init="scratch")
 
 
 def test_both_arms_get_the_same_balanced_subset_and_seeds_change_it(data, tmp_path):
@@ -121,12 +122,12 @@ def _rows():
     """Three seeds at 100 labels and two at all of them, with accuracies whose aggregates are easy to check."""
     lines = []
     for seed, (pretrained, scratch) in zip((1, 2, 3), ((0.8, 0.7), (0.9, 0.7), (1.0, 0.7))):
-        lines += [dict(labels=100, labels_used=100, seed=seed, init="pretrained", test_accuracy=pretrained,
+        lines += [dict(label_budget=100, labels_used=100, seed=seed, init="pretrained", test_accuracy=pretrained,
                        wall_time=10.0),
-                  dict(labels=100, labels_used=100, seed=seed, init="scratch", test_accuracy=scratch,
+                  dict(label_budget=100, labels_used=100, seed=seed, init="scratch", test_accuracy=scratch,
                        wall_time=5.0)]
     for seed, (pretrained, scratch) in zip((1, 2), ((0.99, 0.98), (0.97, 0.98))):
-        lines += [dict(labels=0, labels_used=48000, seed=seed, init=init, test_accuracy=value, wall_time=100.0)
+        lines += [dict(label_budget=0, labels_used=48000, seed=seed, init=init, test_accuracy=value, wall_time=100.0)
                   for init, value in (("pretrained", pretrained), ("scratch", scratch))]
     return pd.DataFrame(lines)
 

@@ -60,8 +60,8 @@ def test_each_round_trains_on_the_labelled_images_and_unlabelled_ones_only(saved
         return real_fit(model, x, y, **kwargs)
 
     monkeypatch.setattr(self_training, "fit", recording_fit)
-    config = ClassifierConfig(fc_units=16, epochs=1, fine_tune_epochs=1, batch_size=16, labels=40, self_training=2,
-                              pseudo_threshold=0.5, pseudo_cap=5)
+    config = ClassifierConfig(fc_units=16, epochs=1, fine_tune_epochs=1, batch_size=16, label_budget=40,
+                              self_training=2, pseudo_threshold=0.5, pseudo_cap=5)
     run = train_classifier(extract_encoder(load_model(saved_autoencoder)), config, small["train"],
                            small["val"], seed=1, unlabelled=small["unlabelled"])
     assert [r.number for r in run.rounds] == [1, 2] and len(seen) == 2

@@ -44,7 +44,7 @@ def parse_arms(text: str) -> tuple[str, ...]:
 @dataclass(frozen=True)
 class PlannedRun:
     """One run of the study."""
-    labels: int  # labelled training images, 0 for all of them
+    label_budget: int  # labelled training images, 0 for all of them
     repeat: int  # 1, 2, ...
     seed: int  # seeds the labelled subset, the initial weights and the batch order; every arm shares it
     arm: str  # one of ARMS
@@ -53,7 +53,7 @@ class PlannedRun:
 @dataclass(frozen=True)
 class StudyPlan:
     """What the study trains: every budget, every repeat, every arm, with the same hyperparameters otherwise."""
-    config: ClassifierConfig  # shared by every run; each arm sets `labels`, `init`, self-training and joint training
+    config: ClassifierConfig  # shared by every run; each arm sets the budget, init, self-training, joint training
     budgets: tuple[int, ...]  # labelled images per run, 0 for all, ascending with 0 last
     repeats: int  # runs per budget and arm
     seed: int  # the first repeat's seed; repeat r uses seed + r - 1
@@ -65,15 +65,15 @@ class StudyPlan:
 
     def runs(self) -> list[PlannedRun]:
         """Budget by budget, repeat by repeat, the arms together, so a stopped study leaves complete sets."""
-        return [PlannedRun(labels, repeat, self.seed + repeat - 1, arm)
-                for labels in self.budgets for repeat in range(1, self.repeats + 1) for arm in self.arms]
+        return [PlannedRun(budget, repeat, self.seed + repeat - 1, arm)
+                for budget in self.budgets for repeat in range(1, self.repeats + 1) for arm in self.arms]
 
     def config_of(self, planned: PlannedRun) -> ClassifierConfig:
         """The arm's configuration: pretrained and scratch as the plan says (augmented if it says so), without
         self-training or joint training; self-training pretrained, augmented, with the plan's rounds (or
         DEFAULT_ROUNDS); joint with the joint recipe, and joint-w0 the same with no reconstruction term."""
         plain = {"joint": False, "reconstruction_weight": 0.0, "noise": 0.0, "consistency": 0.0}
-        base = replace(self.config, labels=planned.labels, init="pretrained", self_training=0, **plain)
+        base = replace(self.config, label_budget=planned.label_budget, init="pretrained", self_training=0, **plain)
         if planned.arm == "scratch":
             return replace(base, init="scratch")
         if planned.arm == "self-training":

@@ -112,7 +112,7 @@ def train_and_test(plan: StudyPlan, planned: PlannedRun, data: StudyData, train_
 
     start = time.perf_counter()
     config = plan.config_of(planned)
-    train = dataset.labelled_part(*data.train, planned.labels, planned.seed)
+    train = dataset.labelled_part(*data.train, planned.label_budget, planned.seed)
     run_id = new_run_id()
     run = train_one(config, train, planned.seed, reporter.callbacks_for(planned), run_id,
                     lambda model: {"stage1_test_accuracy": tested(model)["test_accuracy"]})
@@ -154,7 +154,7 @@ def run_cost(plan: StudyPlan, planned: PlannedRun, data: StudyData) -> float:
     then for each self-training round a pass over the unlabelled images and its training, then the test set."""
     config = plan.config_of(planned)
     split = len(data.train[1])
-    train = planned.labels or split
+    train = planned.label_budget or split
     val, test, epochs = len(data.val[1]), len(data.test[1]), config.fine_tune_epochs
     stage1 = (3 * train + val) * config.epochs if config.augment else train + val
     stage2 = epochs * (3 * train + 9 * split + val) if config.joint else epochs * (3 * train + val)

@@ -24,7 +24,7 @@ def summarize(rows: pd.DataFrame) -> pd.DataFrame:
     rows = rows.assign(arm=[arm_of(row) for _, row in rows.iterrows()])
     present = [arm for arm in ARMS if (rows["arm"] == arm).any()]
     lines = []
-    for labels, runs in rows.groupby("labels", sort=False):
+    for labels, runs in rows.groupby("label_budget", sort=False):
         line = {"labels": int(labels), "labels_used": int(runs["labels_used"].max()),
                 "wall_time": float(runs["wall_time"].sum())}
         by_arm = {}

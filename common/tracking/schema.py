@@ -63,7 +63,7 @@ _CLASSIFIER_EXTRA = {c.key: c for c in [
 _CL = hyperparameter_columns(ClassifierConfig, hidden=("pseudo_threshold", "pseudo_cap", "round_epochs"))
 CLASSIFIER = _columns(  # classification_loss_values.csv: the original assignment's columns first
     _CL, "encoder_layers", "fc_units", "epochs", "batch_size", "train_time", "loss", "val_loss", "accuracy",
-    "val_accuracy", "fine_tune_epochs", "labels", "labels_used", "init", "augment", "self_training",
+    "val_accuracy", "fine_tune_epochs", "label_budget", "labels_used", "init", "augment", "self_training",
     "pseudo_threshold", "pseudo_cap", "round_epochs", "pseudo_labels", "pseudo_accuracy", "rounds", "joint",
     "reconstruction_weight", "noise", "consistency", "reconstruction_loss", "arm", "optimizer", "schedule", "patience",
     "test_accuracy", "test_loss", "stage1_test_accuracy", "encoder_filter_size", "encoder_filters", "autoencoder",

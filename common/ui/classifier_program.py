@@ -53,7 +53,7 @@ class ClassifierProgram:
         images = dataset.fit_sides(train.images, SIDE_MULTIPLE, args.pad, args.dataset)
         test_images = dataset.fit_sides(tested.images, SIDE_MULTIPLE, args.pad, args.test or args.dataset)
         self.classes = train.classes
-        check_budgets([args.labels or 0, *(args.budgets or [])], len(self.classes), bool(args.study))
+        check_budgets([args.label_budget or 0, *(args.budgets or [])], len(self.classes), bool(args.study))
         self.dataset, self.count, self.image_shape = Path(args.dataset).resolve(), images.shape[0], images.shape[1:]
         part = dataset.split(self.count, args.val_split, args.seed)
         pixels = dataset.to_model_input(images)
@@ -73,10 +73,10 @@ class ClassifierProgram:
 
     def check(self, config: ClassifierConfig) -> None:
         check_classifier(config)
-        if config.labels and not len(self.classes) <= config.labels <= len(self.train_y):
+        if config.label_budget and not len(self.classes) <= config.label_budget <= len(self.train_y):
             raise UserError(f"labelled images must be 0 (all) or from {len(self.classes)} to "
-                            f"{len(self.train_y)}, got {config.labels}")
-        used = config.labels or len(self.train_y)
+                            f"{len(self.train_y)}, got {config.label_budget}")
+        used = config.label_budget or len(self.train_y)
         if config.batch_size > used:
             raise UserError(f"batch size {config.batch_size} is larger than the {used} labelled training images")
 
@@ -90,7 +90,7 @@ class ClassifierProgram:
         """Train one classifier on the labelled part of the training split; its TrainedRun."""
         from common.ui.progress import RichProgress
 
-        train = dataset.labelled_part(self.train_x, self.train_y, config.labels, self.args.seed)
+        train = dataset.labelled_part(self.train_x, self.train_y, config.label_budget, self.args.seed)
         run = self.train_one(config, train, self.args.seed, lambda stage: [RichProgress(self.console, stage)],
                              run_id)
         if run.rounds:
@@ -99,7 +99,7 @@ class ClassifierProgram:
         return run
 
     def train_one(self, config, train, seed: int, callbacks_for, run_id: str, after_stage_1=None):
-        """Train one classifier on `train`, the labelled part for `config.labels` and `seed`: on the current
+        """Train one classifier on `train`, the labelled part for `config.label_budget` and `seed`: on the current
         autoencoder's encoder, or on random weights of its shape (`config.init`); jointly with its decoder, and
         self-training on the rest of the training split, when the config asks. Returns its TrainedRun."""
         from models.encoder import copy_autoencoder, decoder_view, encoder_view
@@ -107,7 +107,7 @@ class ClassifierProgram:
 
         unlabelled = None
         if config.self_training:
-            unlabelled = dataset.unlabelled_part(self.train_x, self.train_y, config.labels, seed)
+            unlabelled = dataset.unlabelled_part(self.train_x, self.train_y, config.label_budget, seed)
         env, source, classes = self.environment, self.source, len(self.classes)
         scaled = env.scaled(config)
 
@@ -173,7 +173,7 @@ class ClassifierProgram:
         panels = [[("loss", "loss"), ("val_loss", "val_loss")], [("accuracy", "accuracy"),
                                                                 ("val_accuracy", "val_accuracy")]]
         paths = self.figures.effects(same_data(session.read_runs(), self), labels, baseline, panels,
-                                     x_of=lambda name: "labels_used" if name == "labels" else name)
+                                     x_of=lambda name: "labels_used" if name == "label_budget" else name)
         run = session.last.run
         paths.append(plot_history(run.history, self.figures.path("last_run_curves"), "Last run",
                                   stage_boundary=run.stage_boundary))

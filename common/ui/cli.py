@@ -44,9 +44,12 @@ def add_hyperparameter_flags(parser: Parser, config_type, skip=()):
     return group
 
 
+FLAGS = {"label_budget": "--labels"}  # fields whose flag is not their name's
+
+
 def flag(name: str) -> str:
-    """The command-line flag of a field: `fine_tune_epochs` -> `--fine-tune-epochs`."""
-    return f"--{name.replace('_', '-')}"
+    """The command-line flag of a field: `fine_tune_epochs` -> `--fine-tune-epochs`; `label_budget` -> `--labels`."""
+    return FLAGS.get(name, f"--{name.replace('_', '-')}")
 
 
 def label_list(text: str) -> list[str]:
@@ -134,7 +137,7 @@ def add_labels_flags(parser: Parser, group) -> None:
 
 
 def resolve_labels_flags(parser: Parser, args) -> None:
-    """Check the study flags go together and turn --labels into `args.labels` (a single run's budget, or None) and
+    """Check the study flags go together and turn --labels into `args.label_budget` (a single run's, or None) and
     `args.budgets` (a study's); their check against the number of classes waits for the labels (`check_budgets`)."""
     if not args.study:
         for name in ("repeats", "fresh", "arms"):
@@ -148,7 +151,7 @@ def resolve_labels_flags(parser: Parser, args) -> None:
     except UserError as e:
         parser.error(str(e))
     args.budgets = budgets if args.study else None
-    args.labels = budgets[0] if budgets and not args.study else None
+    args.label_budget = budgets[0] if budgets and not args.study else None
     args.repeats = args.repeats or DEFAULT_REPEATS
     if args.arms is not None:
         from common.study.plan import parse_arms

@@ -154,7 +154,7 @@ class StudyProgress:
 
 
 def _describe(planned) -> str:
-    labels = f"{planned.labels} labels" if planned.labels else "all labels"
+    labels = f"{planned.label_budget} labels" if planned.label_budget else "all labels"
     return f"{labels}, repeat {planned.repeat}, {planned.arm}"
 
 

@@ -72,7 +72,7 @@ class StudyScreens:
             return None
         if arms is None:
             return None
-        return StudyPlan(replace(baseline, labels=0, init="pretrained"), tuple(budgets), repeats, seed, arms)
+        return StudyPlan(replace(baseline, label_budget=0, init="pretrained"), tuple(budgets), repeats, seed, arms)
 
     def run(self, plan: StudyPlan, fresh: bool):
         """Run the study, then show its table and plot (of the runs finished, when Ctrl-C stopped it)."""

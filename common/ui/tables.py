@@ -140,8 +140,9 @@ class WayReport:
         self.console.print(f"Timing the ways of computing a training step on this machine (up to {count}; once "
                            f"for this model's shape, later runs reuse the choice)...")
 
-    def timed(self, trials: list, chosen, device: str) -> None:
-        table = Table(title="Ways of computing, timed on this machine")
+    def timed(self, trials: list, chosen, device: str, seconds: float | None = None) -> None:
+        caption = f"timed in {seconds:.0f} s; remembered for later runs of this shape" if seconds else None
+        table = Table(title="Ways of computing, timed on this machine", caption=caption)
         for name in ("way", "images/s", "loss", ""):
             table.add_column(name, justify="left" if name == "way" else "right")
         for t in trials:

@@ -6,10 +6,11 @@ from models.autoencoder import build_autoencoder
 from models.config import AutoencoderConfig
 from models.training.batch_norm import Calibration
 from models.training.batches import batches
-from models.training.compute import FLOAT32, LOSS_STEPS, Candidates, Way, computing
+from models.training.compute import FLOAT32, Way, computing
 from models.training.fit import fit
 from models.training.optimizers import make_optimizer, steps
 from models.training.run import TrainedRun
+from models.training.way_trials import LOSS_STEPS, Candidates
 
 LEARNING_RATE = 1e-3  # RMSprop's and Adam's default; SGD gets ten times more (models/training/optimizers.py)
 

@@ -12,12 +12,13 @@ from models.config import ClassifierConfig
 from models.joint import JointClassifier
 from models.training.batch_norm import Calibration, calibrate
 from models.training.batches import PREDICT_BATCH, batches, predict
-from models.training.compute import FLOAT32, LOSS_STEPS, Candidates, Way, computing
+from models.training.compute import FLOAT32, Way, computing
 from models.training.fit import FitResult, fit
 from models.training.joint_batches import joint_batches
 from models.training.optimizers import make_optimizer, steps
 from models.training.run import TrainedRun
 from models.training.self_training import self_train
+from models.training.way_trials import LOSS_STEPS, Candidates
 
 HEAD_LEARNING_RATE = 2e-3  # stage 1: the head alone, for batches of FULL_RATE_BATCH images or more
 FINE_TUNE_LEARNING_RATE = 2e-4  # stage 2: a tenth, so a pretrained encoder is adjusted, not overwritten

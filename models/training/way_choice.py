@@ -4,6 +4,8 @@ repay it. The cache key is the processor, the device, TensorFlow's version and t
 shape or another machine measures again.
 """
 
+import time
+
 from common import phases
 from common.tracking.way_cache import WayCache
 
@@ -29,7 +31,8 @@ class WayChooser:
     def way(self, shape: dict, steps: int, start):
         """The way to train a model of this `shape` (what the cache key says of it) for `steps` steps;
         `start(way) -> Candidate` makes one candidate to time (models/training/compute.py)."""
-        from models.training.compute import Way, choose, run_trials
+        from models.training.compute import Way, choose
+        from models.training.way_trials import run_trials
 
         ways = self.candidates()
         if len(ways) == 1:
@@ -41,10 +44,11 @@ class WayChooser:
         if steps < MEASURE_MIN_STEPS:
             return ways[0]  # float32 without XLA: nothing measured yet, and too short a run to measure for
         self.reporter.timing(len(ways))
+        started = time.perf_counter()
         with phases.phase(PHASE):
             trials = run_trials(ways, start, steps)
         chosen = choose(trials)
-        self.reporter.timed(trials, chosen, self.placement.device)
+        self.reporter.timed(trials, chosen, self.placement.device, time.perf_counter() - started)
         self.cache.put(key, {"way": chosen.key(), "images_per_second": {
             t.way.key(): round(t.images_per_second, 1) for t in trials}, "loss": {
             t.way.key(): t.loss for t in trials}})
@@ -66,5 +70,5 @@ class QuietWays:
     def timing(self, count: int) -> None:
         pass
 
-    def timed(self, trials: list, chosen, device: str) -> None:
+    def timed(self, trials: list, chosen, device: str, seconds: float | None = None) -> None:
         pass
