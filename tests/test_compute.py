@@ -91,6 +91,9 @@ def test_reduced_precision_is_timed_only_with_the_xla_setting_that_won_in_float3
                               Way("bfloat16", True)]
     assert choose(trials) == Way("bfloat16", True)
     assert [round(t.images_per_second) for t in trials] == [200, 250, 150, 300]
+    only_bfloat16 = candidates("cpu", {"avx512_bf16"}, precision="bfloat16")  # XLA still tried, in bfloat16
+    both = faked({"bfloat16": 200, "bfloat16+xla": 250})
+    assert choose(run_trials(only_bfloat16, both)) == Way("bfloat16", True) and len(both.timed) == 2
     assert xla_wins.made["bfloat16+xla"].timed_seconds == pytest.approx(xla_wins.made["float32+xla"].timed_seconds,
                                                                         rel=0.3)  # timed beside each other
 

@@ -30,7 +30,7 @@ class WayChooser:
 
     def way(self, shape: dict, steps: int, start):
         """The way to train a model of this `shape` (what the cache key says of it) for `steps` steps;
-        `start(way) -> Candidate` makes one candidate to time (models/training/compute.py)."""
+        `start(way) -> Candidate` makes one candidate to time (models/training/way_trials.py)."""
         from models.training.compute import Way, choose
         from models.training.way_trials import run_trials
 

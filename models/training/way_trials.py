@@ -18,15 +18,17 @@ MAX_SECONDS = 8.0  # ... and this many seconds of steps per way
 
 def run_trials(ways: list[Way], start, steps: int = 0) -> list[Trial]:
     """Time the `ways` with `start(way) -> Candidate` (a model built and compiled in that way, see `Candidate`),
-    side by side: first every way without XLA and float32 with XLA; then, only if XLA made float32 faster, the
-    other precisions with XLA, beside the fastest so far, which goes on (XLA helped or hurt alike in every
-    precision measured, and each XLA way costs seconds of compiling). `steps`: the run's training steps, which
-    bound how long two close ways are timed on (`time_in_turns`)."""
-    first = [w for w in ways if not w.xla or w.precision == "float32"]
-    made = [start(w) for w in first]
+    side by side: first every way without XLA and the first way's precision (float32, unless the flags chose
+    another) with XLA; then, only if XLA made that precision faster, the other precisions with XLA, beside the
+    fastest so far, which goes on (XLA helped or hurt alike in every precision measured, and each XLA way costs
+    seconds of compiling). `steps`: the run's training steps, which bound how long two close ways are timed on
+    (`time_in_turns`)."""
+    reference = ways[0].precision
+    made = [start(w) for w in ways if not w.xla or w.precision == reference]
     trials = {t.way: t for t in time_in_turns(made, steps)}
     rate = {t.way: t.images_per_second for t in trials.values()}
-    xla_helps = Way("float32", True) in rate and rate[Way("float32", True)] > rate.get(Way("float32", False), 0.0)
+    with_xla, without = Way(reference, True), Way(reference, False)
+    xla_helps = with_xla in rate and rate[with_xla] > rate.get(without, 0.0)
     rest = [w for w in ways if w not in trials and xla_helps]
     if rest:
         fastest = max(made, key=lambda c: c.rate)
