@@ -6,6 +6,7 @@ import sys
 from common.data.dataset import TRAIN_IMAGES
 from common.ui.cli import Parser, add_hyperparameter_flags, add_run_flags
 from common.ui.main import guarded
+from common.ui.plan_flags import add_plan_flags, resolve_plan_flags
 from models.config import AutoencoderConfig
 
 
@@ -15,8 +16,11 @@ def parse(argv):
                         help="images: an IDX file (raw or .gz), a .npy array, an .npz in Keras' convention (its "
                              "x_train) or a folder of PNG/JPEG files (default: the bundled MNIST training images)")
     add_hyperparameter_flags(parser, AutoencoderConfig)
+    add_plan_flags(parser)
     add_run_flags(parser)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    resolve_plan_flags(parser, args, AutoencoderConfig)
+    return args
 
 
 def main(argv=None) -> int:

@@ -6,6 +6,7 @@ import sys
 from common.data.dataset import TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS, carries_labels
 from common.ui.cli import Parser, add_hyperparameter_flags, add_labels_flags, add_run_flags, resolve_labels_flags
 from common.ui.main import guarded
+from common.ui.plan_flags import add_plan_flags, resolve_plan_flags
 from models.config import ClassifierConfig
 
 
@@ -20,9 +21,11 @@ def parse(argv):
     parser.add_argument("-model", "--model", metavar="PATH",
                         help="autoencoder saved by autoencoder.py (.h5 or .keras); asked for when not given")
     add_labels_flags(parser, add_hyperparameter_flags(parser, ClassifierConfig, skip=("label_budget",)))
+    add_plan_flags(parser, ", or the label-budget study")
     add_run_flags(parser)
     args = parser.parse_args(argv)
     resolve_labels_flags(parser, args)
+    resolve_plan_flags(parser, args, ClassifierConfig)
     resolve_data_flags(parser, args)
     if (args.reconstruction_weight or args.noise or args.consistency) and args.joint is None:
         args.joint = True  # a reconstruction weight, noise or consistency asks for joint training

@@ -142,17 +142,20 @@ def test_init_scratch_is_logged(mnist, saved_autoencoder, tmp_path):
     (["--study", "labels", "--labels", "20", "--batch-size", "32"], ["batch size 32 is larger than the smallest"]),
     (["--study", "labels", "--init", "scratch"], ["--init does not go with --study labels"]),
     (["--labels", "100,1000"], ["--labels 100,1000: give one number"]),
-    (["--repeats", "2"], ["--repeats goes with --study labels"]),
+    (["--repeats", "2"], ["--repeats goes with --sweep or --study labels"]),
     (["--study", "labels", "--arms", "joint,bogus"], ["--arms joint,bogus: bogus is not an arm"]),
     (["--arms", "joint"], ["--arms goes with --study labels"]),
     (["--reconstruction-weight", "-1"], ["argument --reconstruction-weight: '-1': must be from 0.0 to 1000.0"]),
     (["--noise", "2"], ["argument --noise: '2': must be from 0.0 to 1.0"]),
     (["--no-menu", "--precision", "float16"], ["--precision float16 (--mixed-precision) needs a GPU"]),
+    (["--sweep", "labels=5,20", "--batch-size", "5"], ["labelled images must be 0 (all) or from 10 to 240, got 5"]),
+    (["--sweep", "batch-size=10,64", "--labels", "20"], ["batch size 64 is larger than the smallest budget (20"]),
+    (["--sweep", "noise=0.1,0.2"], ["settings of joint training: add --joint"]),
 ])
 def test_bad_study_arguments_stop_before_training(mnist, saved_autoencoder, tmp_path, in_process, args, fragments):
     done = in_process("classification.py", *data_flags(mnist), "-model", saved_autoencoder, *args, cwd=tmp_path)
     assert_one_line_error(done, *fragments)
-    assert "Label-budget study:" not in done.stdout and "epoch 1/" not in done.stdout
+    assert "Label-budget study:" not in done.stdout and "Sweep of" not in done.stdout and "epoch 1/" not in done.stdout
     assert not (tmp_path / "runs" / "classification_loss_values.csv").exists()
 
 

@@ -11,9 +11,10 @@ from rich.console import Console
 from common.data import dataset
 from common.errors import UserError
 from common.keras_setup import keras
-from common.study.plan import JOINT_RECIPE, StudyPlan, arm_of, parse_arms
-from common.study.runner import StudyData, reusable, run_study
+from common.study.plan import JOINT_RECIPE, arm_of, label_study, parse_arms
+from common.study.runner import reusable, run_study
 from common.study.summary import summarize
+from common.study.trials import StudyData
 from common.tracking.run_log import RunLog
 from common.tracking.schema import CLASSIFIER as LOG_COLUMNS
 from common.ui.study_screens import study_description
@@ -24,7 +25,7 @@ from models.training.run import TrainedRun
 CONTEXT = {"autoencoder": "ae.h5", "autoencoder_sha256": "abc123", "dataset": "/data/train.gz", "images": 300,
            "val_split": 0.2, "split_seed": 1, "test_dataset": "/data/test.gz", "test_images": 100,
            "encoder_layers": 2, "encoder_filter_size": 3, "encoder_filters": 4}
-PLAN = StudyPlan(ClassifierConfig(fc_units=8, epochs=1, fine_tune_epochs=1, batch_size=10), (20, 0), 2, seed=7)
+PLAN = label_study(ClassifierConfig(fc_units=8, epochs=1, fine_tune_epochs=1, batch_size=10), (20, 0), 2, seed=7)
 
 
 @pytest.fixture(scope="module")
@@ -109,9 +110,9 @@ def test_other_settings_or_another_autoencoder_are_not_reused_and_fresh_trains_a
     logged, _ = log.read()
     assert len(reusable(logged, PLAN, CONTEXT)) == 8
     assert reusable(logged, PLAN, {**CONTEXT, "autoencoder_sha256": "other"}) == {}
-    wider = StudyPlan(ClassifierConfig(fc_units=16, epochs=1, fine_tune_epochs=1, batch_size=10), (20, 0), 2, 7)
+    wider = label_study(ClassifierConfig(fc_units=16, epochs=1, fine_tune_epochs=1, batch_size=10), (20, 0), 2, 7)
     assert reusable(logged, wider, CONTEXT) == {}
-    more = StudyPlan(PLAN.config, (20, 0), 3, seed=7)  # a third repeat: only it is missing
+    more = label_study(PLAN.config, (20, 0), 3, seed=7)  # a third repeat: only it is missing
     assert len(reusable(logged, more, CONTEXT)) == 8
     fresh = RecordingTrainer()
     run_study(PLAN, data, fresh, log=log, context=CONTEXT, fresh=True)
@@ -165,7 +166,7 @@ def test_the_table_shows_each_budget_and_arm_with_its_spread_even_at_80_columns(
 
 def test_self_training_adds_a_third_arm_on_the_same_seeds(data, tmp_path):
     config = ClassifierConfig(fc_units=8, epochs=1, fine_tune_epochs=1, batch_size=10, self_training=2)
-    plan = StudyPlan(config, (20,), 2, seed=7)
+    plan = label_study(config, (20,), 2, seed=7)
     assert plan.arms == ("pretrained", "scratch", "self-training")
     arms = {planned.arm: plan.config_of(planned) for planned in plan.runs()[:3]}
     assert (arms["pretrained"].self_training, arms["scratch"].self_training) == (0, 0)
@@ -187,13 +188,13 @@ def log_rows(folder):
 
 
 def test_the_joint_arms_differ_only_in_the_reconstruction_weight_and_resume(data, tmp_path):
-    plan = StudyPlan(PLAN.config, (20,), 2, seed=7, arms=("joint", "joint-w0"))
+    plan = label_study(PLAN.config, (20,), 2, seed=7, arms=("joint", "joint-w0"))
     joint, ablation = (plan.config_of(p) for p in plan.runs()[:2])
     assert joint.joint is True and joint.reconstruction_weight == JOINT_RECIPE["reconstruction_weight"] > 0
     assert joint.noise == JOINT_RECIPE["noise"] and joint.fine_tune_epochs == JOINT_RECIPE["fine_tune_epochs"]
     assert joint.consistency == JOINT_RECIPE["consistency"] > 0 and joint.augment is JOINT_RECIPE["augment"]
     assert ablation == replace(joint, reconstruction_weight=0.0)
-    mine = StudyPlan(replace(PLAN.config, noise=0.5), (20,), 1, seed=7, arms=("joint",))
+    mine = label_study(replace(PLAN.config, noise=0.5), (20,), 1, seed=7, arms=("joint",))
     assert mine.config_of(mine.runs()[0]).noise == 0.5  # a setting of the study's own wins over the recipe
     log = RunLog(tmp_path / "log.csv", LOG_COLUMNS)
     stopped = run_study(plan, data, RecordingTrainer(stop_at=2), log=log, context=CONTEXT)
@@ -218,9 +219,9 @@ def test_arms_are_parsed_in_the_studys_order_and_unknown_ones_refused():
 
 
 def test_the_study_says_which_joint_recipe_it_trains():
-    plan = StudyPlan(PLAN.config, (20,), 1, seed=7, arms=("pretrained", "joint"))
+    plan = label_study(PLAN.config, (20,), 1, seed=7, arms=("pretrained", "joint"))
     text = study_description(plan, 100)
     assert "arms: pretrained, joint;" in text and "1 repeat (seed 7)" in text
     assert "joint: W 1, noise 0.3, consistency 10, augmented, 2 epochs over every training image" in text
-    mine = StudyPlan(replace(PLAN.config, joint=True, noise=0.5), (20,), 1, seed=7, arms=("joint",))
+    mine = label_study(replace(PLAN.config, joint=True, noise=0.5), (20,), 1, seed=7, arms=("joint",))
     assert "noise 0.5," in study_description(mine, 100)

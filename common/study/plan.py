@@ -1,4 +1,6 @@
-"""The label-budget study: does the autoencoder help when few labels are available, and how?
+"""The plans of the label-budget study and of sweeps: which runs to train, each with its configuration and seed.
+
+The label-budget study asks: does the autoencoder help when few labels are available, and how?
 
 For each number of labelled images and each repeat, the same balanced, seeded subset is trained on by every arm:
 the classifier on the autoencoder's encoder (pretrained), on an encoder of the same shape with random weights
@@ -10,7 +12,8 @@ knows before any fine-tuning) and at the end. Every run is appended to the run l
 the log with the same settings are reused, so an interrupted study carries on where it stopped.
 """
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
+from itertools import product
 
 from common.errors import UserError
 from models.config import ClassifierConfig
@@ -43,52 +46,85 @@ def parse_arms(text: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class PlannedRun:
-    """One run of the study."""
-    label_budget: int  # labelled training images, 0 for all of them
+    """One run of a plan."""
+    values: tuple[tuple[str, object], ...]  # the swept hyperparameters' values, (field, value), in the plan's order
     repeat: int  # 1, 2, ...
-    seed: int  # seeds the labelled subset, the initial weights and the batch order; every arm shares it
-    arm: str  # one of ARMS
+    seed: int  # seeds the initial weights and the batch order (and a study's labelled subset); shared by every arm
+    arm: str = ""  # a study's arm, one of ARMS; "" in a sweep: the configuration as it is
+
+    @property
+    def label_budget(self) -> int | None:
+        """The labelled images a study's run is given (0 for all); None where the plan does not sweep them."""
+        return dict(self.values).get("label_budget")
 
 
 @dataclass(frozen=True)
-class StudyPlan:
-    """What the study trains: every budget, every repeat, every arm, with the same hyperparameters otherwise."""
-    config: ClassifierConfig  # shared by every run; each arm sets the budget, init, self-training, joint training
-    budgets: tuple[int, ...]  # labelled images per run, 0 for all, ascending with 0 last
-    repeats: int  # runs per budget and arm
+class Plan:
+    """What a study or a sweep trains: every combination of the swept values, every repeat with its own seed, every
+    arm, with the same hyperparameters otherwise. The label-budget study sweeps `label_budget` with its arms; a
+    sweep of the menu or of `--sweep` has the one arm "" (the configuration as it is)."""
+    config: object  # shared by every run; each run sets its swept values (and a study's arm its own settings)
+    axes: tuple[tuple[str, tuple], ...]  # (field, its values) per swept hyperparameter; several make a grid
+    repeats: int  # runs per combination and arm
     seed: int  # the first repeat's seed; repeat r uses seed + r - 1
-    arms: tuple[str, ...] = field(default=())  # the arms, in ARMS order; () for `default_arms(config)`
-
-    def __post_init__(self):
-        if not self.arms:
-            object.__setattr__(self, "arms", default_arms(self.config))
+    arms: tuple[str, ...] = ("",)  # a study's arms, in ARMS order; ("",) in a sweep
 
     def runs(self) -> list[PlannedRun]:
-        """Budget by budget, repeat by repeat, the arms together, so a stopped study leaves complete sets."""
-        return [PlannedRun(budget, repeat, self.seed + repeat - 1, arm)
-                for budget in self.budgets for repeat in range(1, self.repeats + 1) for arm in self.arms]
+        """Combination by combination, repeat by repeat, the arms together, so a stopped plan leaves complete
+        sets."""
+        names = [name for name, _ in self.axes]
+        return [PlannedRun(tuple(zip(names, values)), repeat, self.seed + repeat - 1, arm)
+                for values in product(*(values for _, values in self.axes))
+                for repeat in range(1, self.repeats + 1) for arm in self.arms]
 
-    def config_of(self, planned: PlannedRun) -> ClassifierConfig:
-        """The arm's configuration: pretrained and scratch as the plan says (augmented if it says so), without
-        self-training or joint training; self-training pretrained, augmented, with the plan's rounds (or
-        DEFAULT_ROUNDS); joint with the joint recipe, and joint-w0 the same with no reconstruction term."""
-        plain = {"joint": False, "reconstruction_weight": 0.0, "noise": 0.0, "consistency": 0.0}
-        base = replace(self.config, label_budget=planned.label_budget, init="pretrained", self_training=0, **plain)
-        if planned.arm == "scratch":
-            return replace(base, init="scratch")
-        if planned.arm == "self-training":
-            return replace(base, augment=True, self_training=self.config.self_training or DEFAULT_ROUNDS)
-        if planned.arm in ("joint", "joint-w0"):
-            recipe = replace(base, **self.joint_recipe())
-            return replace(recipe, reconstruction_weight=0.0) if planned.arm == "joint-w0" else recipe
-        return base
+    def config_of(self, planned: PlannedRun):
+        """The run's configuration: the plan's with the run's swept values, then its arm's settings."""
+        config = replace(self.config, **dict(planned.values))
+        return arm_config(config, planned.arm) if planned.arm else config
 
-    def joint_recipe(self) -> dict:
-        """JOINT_RECIPE, except where the plan's config sets its weight or noise away from the default; its
-        epochs always (an epoch of joint training passes over every training image, not the labelled ones)."""
-        defaults = {f.name: f.default for f in fields(ClassifierConfig)}
-        return {name: getattr(self.config, name) if name in OWN_SETTINGS and getattr(self.config, name) !=
-                defaults[name] else value for name, value in JOINT_RECIPE.items()}
+    @property
+    def swept(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.axes)
+
+    def values_of(self, name: str) -> tuple:
+        """The values a field takes in the plan: its axis, or the configuration's one value."""
+        return dict(self.axes).get(name, (getattr(self.config, name),))
+
+    @property
+    def budgets(self) -> tuple[int, ...]:
+        """The labelled images of the plan's runs (classifier plans)."""
+        return self.values_of("label_budget")
+
+
+def label_study(config: ClassifierConfig, budgets: tuple[int, ...], repeats: int, seed: int,
+                arms: tuple[str, ...] = ()) -> Plan:
+    """The label-budget study: every budget (labelled images, 0 for all, ascending with 0 last), `repeats` times,
+    for each arm (`default_arms(config)` when none are given)."""
+    return Plan(config, (("label_budget", tuple(budgets)),), repeats, seed, tuple(arms) or default_arms(config))
+
+
+def arm_config(config: ClassifierConfig, arm: str) -> ClassifierConfig:
+    """An arm's configuration from the study's: pretrained and scratch as the config says (augmented if it says
+    so), without self-training or joint training; self-training pretrained, augmented, with the config's rounds (or
+    DEFAULT_ROUNDS); joint with the joint recipe, and joint-w0 the same with no reconstruction term."""
+    plain = {"joint": False, "reconstruction_weight": 0.0, "noise": 0.0, "consistency": 0.0}
+    base = replace(config, init="pretrained", self_training=0, **plain)
+    if arm == "scratch":
+        return replace(base, init="scratch")
+    if arm == "self-training":
+        return replace(base, augment=True, self_training=config.self_training or DEFAULT_ROUNDS)
+    if arm in ("joint", "joint-w0"):
+        recipe = replace(base, **joint_recipe(config))
+        return replace(recipe, reconstruction_weight=0.0) if arm == "joint-w0" else recipe
+    return base
+
+
+def joint_recipe(config: ClassifierConfig) -> dict:
+    """JOINT_RECIPE, except where `config` sets its weight or noise away from the default; its epochs always (an
+    epoch of joint training passes over every training image, not the labelled ones)."""
+    defaults = {f.name: f.default for f in fields(ClassifierConfig)}
+    return {name: getattr(config, name) if name in OWN_SETTINGS and getattr(config, name) != defaults[name]
+            else value for name, value in JOINT_RECIPE.items()}
 
 
 def arm_of(row) -> str:

@@ -1,48 +1,35 @@
-"""Running a study's plan: every planned run not already in the run log is trained, tested after stage 1 and at the
-end, and appended to the log as it finishes, so an interrupted study carries on where it stopped."""
+"""Running a plan (the label-budget study, a sweep): every planned run not already in the run log is trained (and
+for the classifier tested after stage 1 and at the end) and appended to the log as it finishes, so an interrupted
+plan carries on where it stopped. What a run is depends on the program (common/study/trials.py).
+"""
 
-import time
 from dataclasses import asdict, dataclass
 
-import numpy as np
 import pandas as pd
 
-from common.data import dataset
 from common.errors import UserError
-from common.study.plan import PlannedRun, StudyPlan, arm_of
-from common.tracking.run_log import RunLog, new_run_id, run_row
-
-# what must match for a logged run to stand for a planned one, besides its hyperparameters, seed and arm: the same
-# autoencoder (by content), the same training file, split and test set
-IDENTITY = ("autoencoder_sha256", "dataset", "images", "val_split", "split_seed", "test_dataset", "test_images")
-
-
-
-@dataclass
-class StudyData:
-    """The images of a study: the training split, validation split and test set, each as (images, labels)."""
-    train: tuple[np.ndarray, np.ndarray]
-    val: tuple[np.ndarray, np.ndarray]
-    test: tuple[np.ndarray, np.ndarray]
+from common.study.plan import Plan, PlannedRun, arm_of
+from common.study.trials import ClassifierTrials, StudyData
+from common.tracking.run_log import RunLog
 
 
 @dataclass
 class StudyOutcome:
-    """The finished runs of the plan (reused or new) and how the study ended."""
+    """The finished runs of the plan (reused or new) and how it ended."""
     rows: pd.DataFrame  # one row per finished run, as in the log
     reused: int = 0  # runs taken from the log
     trained: int = 0  # runs trained now
-    interrupted: bool = False  # Ctrl-C stopped the study before the plan was done
+    interrupted: bool = False  # Ctrl-C stopped the plan before it was done
 
 
 class QuietReporter:
-    """Reports nothing: the study's progress hooks, for callers without a screen."""
+    """Reports nothing: a plan's progress hooks, for callers without a screen."""
 
     def begin(self, todo: list, costs: list[float], reused: int, planned: int) -> None:
         pass
 
     def callbacks_for(self, planned: PlannedRun):
-        return lambda stage: []
+        return lambda stage="": []
 
     def finished(self, planned: PlannedRun, row: dict) -> None:
         pass
@@ -54,39 +41,32 @@ class QuietReporter:
         pass
 
 
-def check_plan(plan: StudyPlan, train_labels: np.ndarray) -> None:
-    """Raise UserError for a budget the training split cannot give, before anything is trained."""
-    available = len(train_labels)
-    for labels in plan.budgets:
-        if labels > available:
-            raise UserError(f"--labels {labels}: only {available} labelled training images are left after the "
-                            f"validation split")
-    smallest = min(b or available for b in plan.budgets)
-    if plan.config.batch_size > smallest:
-        raise UserError(f"batch size {plan.config.batch_size} is larger than the smallest budget ({smallest} "
-                        f"labelled images): use --batch-size {smallest} or less")
-
-
-def run_study(plan: StudyPlan, data: StudyData, train_one, *, log: RunLog, context: dict, fresh: bool = False,
+def run_study(plan: Plan, data: StudyData, train_one, *, log: RunLog, context: dict, fresh: bool = False,
               reporter=None) -> StudyOutcome:
-    """Train and test every planned run not already in `log` (all of them when `fresh`), appending each to the log
-    as it finishes. `train_one(config, train, seed, callbacks_for, run_id, after_stage_1)` trains one classifier
-    and returns its TrainedRun; `context` holds the log values that say where the runs come from (the data, the
-    autoencoder and its SHA-256, the split seed)."""
+    """The classifier's plan (`ClassifierTrials`): see `run_plan`."""
+    return run_plan(plan, ClassifierTrials(data, train_one), log=log, context=context, fresh=fresh,
+                    reporter=reporter)
+
+
+def run_plan(plan: Plan, trials, *, log: RunLog, context: dict, fresh: bool = False,
+             reporter=None) -> StudyOutcome:
+    """Train every planned run not already in `log` (all of them when `fresh`) with `trials`, appending each to the
+    log as it finishes. `context` holds the log values that say where the runs come from (the data and its split,
+    the autoencoder and its SHA-256)."""
     reporter = reporter or QuietReporter()
-    check_plan(plan, data.train[1])
+    trials.check(plan)
     logged, _ = log.read()
-    found = {} if fresh else reusable(logged, plan, context)
+    found = {} if fresh else reusable(logged, plan, context, trials)
     todo = [p for p in plan.runs() if p not in found]
-    reporter.begin(todo, [run_cost(plan, p, data) for p in todo], len(found), len(plan.runs()))
+    reporter.begin(todo, [trials.cost(plan, p) for p in todo], len(found), len(plan.runs()))
     outcome = StudyOutcome(rows=pd.DataFrame(), reused=len(found))
     new_ids = []
     try:
         for planned in todo:
-            row = train_and_test(plan, planned, data, train_one, context, reporter)
+            row = trials.train(plan, planned, context, reporter)
             try:
                 log.append(row)
-            except UserError as e:  # the study goes on; its table still shows this run
+            except UserError as e:  # the plan goes on; its table still shows this run
                 reporter.warn(f"the run was not logged: {e}")
             if row["interrupted"]:
                 outcome.interrupted = True
@@ -100,38 +80,17 @@ def run_study(plan: StudyPlan, data: StudyData, train_one, *, log: RunLog, conte
     return outcome
 
 
-def train_and_test(plan: StudyPlan, planned: PlannedRun, data: StudyData, train_one, context: dict,
-                   reporter) -> dict:
-    """Train one planned run, score it on the test set after stage 1 and at the end, and return its log row."""
-    from models.evaluation import evaluate
-    from models.training.classifier_stages import predict_probabilities
-
-    def tested(model) -> dict:
-        scored = evaluate(predict_probabilities(model, data.test[0]), data.test[1])
-        return {"test_accuracy": scored.accuracy, "test_loss": scored.loss}
-
-    start = time.perf_counter()
-    config = plan.config_of(planned)
-    train = dataset.labelled_part(*data.train, planned.label_budget, planned.seed)
-    run_id = new_run_id()
-    run = train_one(config, train, planned.seed, reporter.callbacks_for(planned), run_id,
-                    lambda model: {"stage1_test_accuracy": tested(model)["test_accuracy"]})
-    values = {**context, "seed": planned.seed, "labels_used": len(train[1]), "arm": planned.arm}
-    if not run.interrupted:
-        values.update(tested(run.model))
-    values["wall_time"] = round(time.perf_counter() - start, 2)
-    return run_row(config, run.metrics(), values, run_id)
-
-
-def reusable(logged: pd.DataFrame, plan: StudyPlan, context: dict) -> dict:
-    """The latest finished, tested run in the log for each planned run with the same settings and arm."""
-    if logged.empty or "test_accuracy" not in logged:
+def reusable(logged: pd.DataFrame, plan: Plan, context: dict, trials=ClassifierTrials) -> dict:
+    """The latest finished run in the log for each planned run with the same settings, seed and arm (in a study),
+    trained on the same data (`trials.identity`)."""
+    if logged.empty or trials.scored not in logged:
         return {}
-    same = logged["test_accuracy"].notna() & (logged["interrupted"].fillna("") != "yes")
-    for name in IDENTITY:
-        same &= _equal(logged[name], context[name])
+    same = logged[trials.scored].notna() & (logged["interrupted"].fillna("") != "yes")
+    for name in trials.identity:
+        same &= _equal(logged[name], context[name]) if name in logged else False
     candidates = logged[same]
-    arms = pd.Series([arm_of(row) for _, row in candidates.iterrows()], index=candidates.index, dtype=object)
+    arms = pd.Series([arm_of(row) for _, row in candidates.iterrows()] if plan.arms != ("",) else "",
+                     index=candidates.index, dtype=object)
     found = {}
     for planned in plan.runs():
         match = (candidates["seed"] == planned.seed) & (arms == planned.arm)
@@ -147,25 +106,7 @@ def _equal(column: pd.Series, value) -> pd.Series:
     return column.astype(str) == value if isinstance(value, str) else column == value
 
 
-def run_cost(plan: StudyPlan, planned: PlannedRun, data: StudyData) -> float:
-    """Rough relative cost of a run, in image passes through the encoder, for the time-left estimate: features
-    for stage 1 (passes every epoch when augmented), forward and backward passes and a validation per epoch of
-    stage 2 (joint training: over every training image, through the decoder too, about three times the cost),
-    then for each self-training round a pass over the unlabelled images and its training, then the test set."""
-    config = plan.config_of(planned)
-    split = len(data.train[1])
-    train = planned.label_budget or split
-    val, test, epochs = len(data.val[1]), len(data.test[1]), config.fine_tune_epochs
-    stage1 = (3 * train + val) * config.epochs if config.augment else train + val
-    stage2 = epochs * (3 * train + 9 * split + val) if config.joint else epochs * (3 * train + val)
-    unlabelled = split - train
-    pseudo = min(unlabelled, 10 * config.pseudo_cap * (config.self_training + 1) // 2)  # the average round's
-    rounds = config.self_training * (unlabelled + config.round_epochs * (3 * (train + pseudo) + val)) if unlabelled \
-        else 0
-    return stage1 + stage2 + rounds + test
-
-
-def _as_logged(log: RunLog, found: dict, plan: StudyPlan, new_ids: list[str]) -> pd.DataFrame:
+def _as_logged(log: RunLog, found: dict, plan: Plan, new_ids: list[str]) -> pd.DataFrame:
     """The finished runs of the plan as the log holds them (rounded as written), in plan order."""
     logged, _ = log.read()
     by_id = logged.set_index("run_id") if not logged.empty else None
@@ -178,6 +119,3 @@ def _as_logged(log: RunLog, found: dict, plan: StudyPlan, new_ids: list[str]) ->
             row = {**by_id.loc[row["run_id"]].to_dict(), "run_id": row["run_id"]}
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-

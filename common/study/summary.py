@@ -56,3 +56,18 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
 def _sd(values: pd.Series) -> float:
     """Sample standard deviation; NaN for fewer than two values."""
     return float(values.std(ddof=1)) if len(values) > 1 else math.nan
+
+
+def summarize_sweep(rows: pd.DataFrame, swept: tuple[str, ...], metrics: tuple[str, ...]) -> pd.DataFrame:
+    """Per combination of the swept values, in the order of `rows`: the runs (`n`), the mean and sample standard
+    deviation of each metric over them (`METRIC_mean`, `METRIC_sd`), and their wall time (`wall_time`)."""
+    lines = []
+    for values, runs in rows.groupby(list(swept), sort=False):
+        line = dict(zip(swept, values if isinstance(values, tuple) else (values,)))
+        line.update(n=len(runs), wall_time=float(_column(runs, "wall_time").sum()))
+        for metric in metrics:
+            column = _column(runs, metric).dropna()
+            line.update({f"{metric}_mean": column.mean() if len(column) else math.nan,
+                         f"{metric}_sd": _sd(column)})
+        lines.append(line)
+    return pd.DataFrame(lines)

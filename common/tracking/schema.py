@@ -28,6 +28,8 @@ RUN = {c.key: c for c in [  # what every run records, in both logs
     Column("val_split", "Val_Split", in_table=False), Column("epochs_done", "Epochs_Done"),
     Column("interrupted", "Interrupted", numeric=False), Column("run_id", "Run_ID", numeric=False, in_table=False),
     Column("device", "Device", numeric=False, in_table=False), Column("compute", "Compute", numeric=False),
+    Column("split_seed", "Split_Seed", in_table=False),  # seeds the validation split (runs of a sweep: one split)
+    Column("wall_time", "Wall_Time", in_table=False),  # a sweep's or study's run: from its start to its scores
 ]}
 
 
@@ -41,7 +43,7 @@ _AE = hyperparameter_columns(AutoencoderConfig)
 AUTOENCODER = _columns(  # loss_values.csv: the original assignment's columns first
     _AE, "layers", "filter_size", "filters", "epochs", "batch_size", "train_time", "loss", "val_loss",
     "optimizer", "schedule", "patience", "best_epoch", "device", "compute", "timestamp", "dataset", "images", "seed",
-    "image_shape", "model_path", "val_split", "epochs_done", "interrupted", "run_id",
+    "image_shape", "model_path", "val_split", "epochs_done", "interrupted", "run_id", "split_seed", "wall_time",
     extra={"best_epoch": Column("best_epoch", "Best_Epoch")})
 
 _CLASSIFIER_EXTRA = {c.key: c for c in [
@@ -54,11 +56,9 @@ _CLASSIFIER_EXTRA = {c.key: c for c in [
     Column("encoder_filter_size", "Filter_Size"), Column("encoder_filters", "Filters/Layer"),
     Column("autoencoder", "Autoencoder", numeric=False, in_table=False),
     Column("autoencoder_sha256", "Autoencoder_SHA256", numeric=False, in_table=False),
-    Column("split_seed", "Split_Seed", in_table=False),
     Column("test_dataset", "Test_Dataset", numeric=False, in_table=False),
     Column("test_images", "Test_Images", in_table=False),
     Column("stage1_time", "Stage1_Time", in_table=False), Column("stage2_time", "Stage2_Time", in_table=False),
-    Column("wall_time", "Wall_Time", in_table=False),
 ]}
 _CL = hyperparameter_columns(ClassifierConfig, hidden=("pseudo_threshold", "pseudo_cap", "round_epochs"))
 CLASSIFIER = _columns(  # classification_loss_values.csv: the original assignment's columns first

@@ -32,6 +32,7 @@ class AutoencoderProgram:
 
     config_type = AutoencoderConfig
     model_name = "autoencoder"
+    sweep_metrics = ("loss", "val_loss")  # what a sweep's table and graphs show of each run
 
     def __init__(self, args, console: Console):
         self.args, self.console = args, console
@@ -58,23 +59,35 @@ class AutoencoderProgram:
         return config
 
     def train(self, config: AutoencoderConfig, run_id: str):
-        """Choose how to compute, then train one autoencoder; its TrainedRun."""
+        """Train one autoencoder with the program's seed, its epochs drawn in the terminal; its TrainedRun."""
         from common.ui.progress import RichProgress
+
+        return self.train_one(config, self.args.seed, lambda stage="": [RichProgress(self.console)], run_id)
+
+    def train_one(self, config: AutoencoderConfig, seed: int, callbacks_for, run_id: str):
+        """Choose how to compute, then train one autoencoder from `seed`'s initial weights and batch order;
+        `callbacks_for(stage)` gives its Keras callbacks. Its TrainedRun."""
         from models.training.autoencoder_training import train_autoencoder, way_timer
         from models.training.optimizers import steps
 
         env = self.environment
-        callbacks = env.callbacks_for(lambda stage="": [RichProgress(self.console)], run_id, config)()
+        callbacks = env.callbacks_for(callbacks_for, run_id, config)()
         scaled = env.scaled(config)
         with env.scope():
             shape = {"program": "autoencoder", "images": image_shape(self.train_x),
                      **{k: v for k, v in asdict(scaled).items() if k in SHAPE_FIELDS}}
-            timed = way_timer(scaled, self.train_x, seed=self.args.seed)
+            timed = way_timer(scaled, self.train_x, seed=seed)
             way = env.way(shape, steps(len(self.train_x), scaled.batch_size, scaled.epochs), timed)
-            run = train_autoencoder(scaled, self.train_x, self.val_x, seed=self.args.seed, callbacks=callbacks,
-                                    way=way, model=timed.model_for(way))
+            run = train_autoencoder(scaled, self.train_x, self.val_x, seed=seed, callbacks=callbacks, way=way,
+                                    model=timed.model_for(way))
         run.compute = env.describe(way)
         return run
+
+    def trials(self):
+        """How a sweep trains this program's runs (common/study/trials.py)."""
+        from common.study.trials import AutoencoderTrials
+
+        return AutoencoderTrials(len(self.train_x), self.train_one, self.check)
 
     def results(self, run) -> dict:
         """What the summary shows of a run."""
@@ -84,7 +97,7 @@ class AutoencoderProgram:
     def context(self) -> dict:
         """Where a run came from, for its log row: the data, the seed and the devices."""
         return {"dataset": str(self.dataset), "images": self.count, "image_shape": image_shape(self.train_x),
-                "seed": self.args.seed, "val_split": self.args.val_split,
+                "seed": self.args.seed, "val_split": self.args.val_split, "split_seed": self.args.seed,
                 "device": self.environment.placement().description}
 
     def menu_items(self, session) -> list:
@@ -124,4 +137,10 @@ def main(args) -> int:
     from common.ui.session import Session
 
     console = Console(highlight=False)
-    return Session(AutoencoderProgram(args, console), args, console).run()
+    program = AutoencoderProgram(args, console)
+    if args.axes:
+        from common.ui.prompts import Prompter
+        from common.ui.sweep_screens import SweepScreens
+
+        return SweepScreens(program, console, Prompter()).from_flags(args)
+    return Session(program, args, console).run()

@@ -36,6 +36,7 @@ class ClassifierProgram:
 
     config_type = ClassifierConfig
     model_name = "classifier"
+    sweep_metrics = ("val_loss", "val_accuracy", "test_accuracy")  # what a sweep's table and graphs show of a run
 
     def __init__(self, args, console: Console, ask: Prompter):
         self.args, self.console = args, console
@@ -129,6 +130,13 @@ class ClassifierProgram:
         run.compute = env.describe(way)
         return run
 
+    def trials(self):
+        """How a study or a sweep trains, tests and logs this program's runs (common/study/trials.py)."""
+        from common.study.trials import ClassifierTrials, StudyData
+
+        data = StudyData((self.train_x, self.train_y), (self.val_x, self.val_y), (self.test_x, self.test_y))
+        return ClassifierTrials(data, self.train_one, self.check)
+
     def results(self, run) -> dict:
         metrics = run.metrics()
         return {name.replace("_", " "): metrics[name] for name in ("loss", "val_loss", "accuracy", "val_accuracy")}
@@ -187,8 +195,12 @@ def main(args) -> int:
 
     console, ask = Console(highlight=False), Prompter()
     program = ClassifierProgram(args, console, ask)
-    if not args.study:
+    if not args.study and not args.axes:
         return Session(program, args, console, ask).run()
     if not program.start(not args.no_menu and interactive()):
         return 0
+    if args.axes:
+        from common.ui.sweep_screens import SweepScreens
+
+        return SweepScreens(program, console, ask).from_flags(args)
     return program.study.from_flags(args)

@@ -90,14 +90,14 @@ def check_budgets(budgets: list[int], classes: int, study: bool) -> None:
 
 def add_run_flags(parser: Parser, default_out: str = "runs") -> None:
     """Flags about the data and the run rather than the network."""
-    parser.add_argument("--limit", metavar="N", type=_int_in(1, 10**9),
+    parser.add_argument("--limit", metavar="N", type=int_in(1, 10**9),
                         help="use only the first N images of each file (of a folder: from its classes in turn)")
     parser.add_argument("--pad", action="store_true",
                         help="pad images whose sides are not multiples of 4 (what the two poolings need) with black "
                              "to the next multiples, centred")
     parser.add_argument("--val-split", metavar="F", type=_fraction, default=0.2,
                         help="fraction of the training file held out for validation, seeded (default 0.2)")
-    parser.add_argument("--seed", metavar="N", type=_int_in(0, 2**31 - 1), default=1,
+    parser.add_argument("--seed", metavar="N", type=int_in(0, 2**31 - 1), default=1,
                         help="seed of the split and the weights (default 1)")
     parser.add_argument("--out", metavar="DIR", default=default_out, type=_folder,
                         help=f"folder of the run log, plots and saved models (default {default_out}/)")
@@ -127,23 +127,17 @@ def add_labels_flags(parser: Parser, group) -> None:
     study.add_argument("--study", choices=["labels"],
                        help="train and test every arm for each --labels budget, --repeats times each, then show "
                             "the table and plot; runs already in the run log are reused")
-    study.add_argument("--repeats", metavar="N", type=_int_in(1, 100),
-                       help=f"runs per budget and encoder, with seeds --seed, --seed + 1, ... (default "
-                            f"{DEFAULT_REPEATS})")
     study.add_argument("--arms", metavar="ARMS",
                        help="the study's arms, separated by commas, among pretrained, scratch, self-training, joint "
                             "and joint-w0 (default: pretrained,scratch, and self-training with --self-training N)")
-    study.add_argument("--fresh", action="store_true", help="train every run of the study again")
 
 
 def resolve_labels_flags(parser: Parser, args) -> None:
     """Check the study flags go together and turn --labels into `args.label_budget` (a single run's, or None) and
     `args.budgets` (a study's); their check against the number of classes waits for the labels (`check_budgets`)."""
-    if not args.study:
-        for name in ("repeats", "fresh", "arms"):
-            if getattr(args, name):
-                parser.error(f"{flag(name)} goes with --study labels")
-    elif args.init is not None:
+    if not args.study and args.arms:
+        parser.error("--arms goes with --study labels")
+    if args.study and args.init is not None:
         parser.error("--init does not go with --study labels: the study trains both encoders")
     items = args.labels or (label_list(DEFAULT_BUDGETS) if args.study else None)
     try:
@@ -152,7 +146,6 @@ def resolve_labels_flags(parser: Parser, args) -> None:
         parser.error(str(e))
     args.budgets = budgets if args.study else None
     args.label_budget = budgets[0] if budgets and not args.study else None
-    args.repeats = args.repeats or DEFAULT_REPEATS
     if args.arms is not None:
         from common.study.plan import parse_arms
 
@@ -173,7 +166,7 @@ def missing_flags(config_type, given: dict) -> list[str]:
     return [flag(f.name) for f in fields(config_type) if f.name not in given and asked(f)]
 
 
-def _int_in(low: int, high: int):
+def int_in(low: int, high: int):
     return _number_in(low, high, int)
 
 

@@ -29,24 +29,45 @@ def varied_runs(runs: pd.DataFrame, names: list[str], baseline: dict) -> dict[st
 
 
 def plot_against(runs: pd.DataFrame, x: str, label: str, panels: list[list[tuple[str, str]]], path,
-                 title: str) -> Path:
-    """Final metrics against a hyperparameter's value, one panel per metric group: a point per run, a line
-    through the mean at each value."""
+                 title: str, series: str | None = None) -> Path:
+    """Final metrics against a hyperparameter's value, one panel per metric group: a point per run, and a line
+    through the mean at each value; where a value has several runs (repeats, a sweep), a bar of one standard
+    deviation each way and the number of runs under each point. `series`: a column whose values each get their
+    own lines (the other hyperparameters of a grid)."""
     fig = Figure(figsize=(6 * len(panels), 4), layout="constrained")
     fig.suptitle(title)
+    groups = list(runs.groupby(series, sort=False)) if series else [("", runs)]
+    repeated = False
     for i, metrics in enumerate(panels, start=1):
         ax = fig.add_subplot(1, len(panels), i)
-        for key, metric_label in metrics:
-            values = runs[[x, key]].dropna()
-            if values.empty:
-                continue
-            means = values.groupby(x)[key].mean()
-            line, = ax.plot(means.index, means.values, marker="o", label=metric_label)
-            ax.scatter(values[x], values[key], color=line.get_color(), alpha=0.35, s=14)
+        for name, group in groups:
+            for key, metric_label in metrics:
+                values = group[[x, key]].dropna()
+                if not values.empty:
+                    repeated |= _mean_with_spread(ax, values, x, key, f"{metric_label}, {name}" if name else
+                                                  metric_label)
         ax.set_xlabel(label)
         ax.grid(alpha=0.3)
-        ax.legend()
+        ax.legend(fontsize=8)
+    if repeated:
+        fig.suptitle(f"{title}\nmean ± standard deviation; n: runs at each value")
     return _save(fig, path)
+
+
+def _mean_with_spread(ax, values: pd.DataFrame, x: str, key: str, label: str) -> bool:
+    """One metric's runs as dots and the mean at each value as a line (with a standard-deviation bar and the
+    count of runs where a value has several); True when one has."""
+    stats = values.groupby(x)[key].agg(["mean", "std", "count"])
+    if stats["count"].max() < 2:
+        line, = ax.plot(stats.index, stats["mean"], marker="o", label=label)
+        ax.scatter(values[x], values[key], color=line.get_color(), alpha=0.35, s=14)
+        return False
+    bars = ax.errorbar(stats.index, stats["mean"], yerr=stats["std"].fillna(0), marker="o", capsize=4, label=label)
+    ax.scatter(values[x], values[key], color=bars[0].get_color(), alpha=0.35, s=14)
+    for value, line in stats.iterrows():
+        ax.annotate(f"n={line['count']:.0f}", (value, line["mean"]), textcoords="offset points", xytext=(4, -12),
+                    fontsize=7, color=bars[0].get_color())
+    return True
 
 
 def plot_history(history: dict[str, list[float]], path, title: str, stage_boundary: int | None = None) -> Path:

@@ -7,7 +7,9 @@ from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn, TimeR
 from rich.text import Text
 
 from common.keras_setup import keras
+from common.ui.cli import flag
 from common.ui.messages import warn
+from models.config import shown
 
 
 class _TimeLeft(ProgressColumn):
@@ -120,14 +122,13 @@ class StudyProgress:
         """The Keras callbacks of one run's stages: its epoch bar in the study's display (none without one)."""
         if self.progress is not None:
             self.progress.update(self.task, description=f"study: {_describe(planned)}")
-        return lambda stage: [RichProgress(self.console, stage, self.progress)] if self.progress is not None else []
+        return lambda stage="": [RichProgress(self.console, stage, self.progress)] if self.progress is not None else []
 
     def finished(self, planned, row: dict) -> None:
         self.done += self.costs.get(planned, 0.0)
         self.count += 1
         left = self._left()
-        line = (f"run {self.count}/{self.planned}: {_describe(planned)}: test accuracy {row['test_accuracy']:.4f} "
-                f"({row['wall_time']:.0f} s)")
+        line = f"run {self.count}/{self.planned}: {_describe(planned)}: {_result(row)} ({row['wall_time']:.0f} s)"
         if self.progress is not None:
             self.progress.update(self.task, completed=self.done, status=self._runs(), left=left)
             self.console.print(line)
@@ -154,8 +155,18 @@ class StudyProgress:
 
 
 def _describe(planned) -> str:
-    labels = f"{planned.label_budget} labels" if planned.label_budget else "all labels"
-    return f"{labels}, repeat {planned.repeat}, {planned.arm}"
+    """'100 labels, repeat 2, joint'; 'fc_units 32, repeat 1' in a sweep."""
+    values = [f"{value} labels" if value else "all labels" for name, value in planned.values
+              if name == "label_budget"] + [f"{flag(name)[2:]} {shown(value)}" for name, value in planned.values
+                                            if name != "label_budget"]
+    return ", ".join([*values, f"repeat {planned.repeat}", *([planned.arm] if planned.arm else [])])
+
+
+def _result(row: dict) -> str:
+    """What a finished run of a plan scored: its test accuracy (classifier) or validation loss (autoencoder)."""
+    if row.get("test_accuracy") is not None:
+        return f"test accuracy {row['test_accuracy']:.4f}"
+    return f"val_loss {row['val_loss']:.6f}"
 
 
 def _metrics(logs: dict) -> str:

@@ -15,6 +15,7 @@ from common.ui.hyperparameter_screens import ask_baseline, ask_change
 from common.ui.messages import error, warn
 from common.ui.prompts import Prompter, interactive
 from common.ui.saving import NOTHING_YET, Saving
+from common.ui.sweep_screens import SWEEP_ENTRY, SweepScreens
 from common.ui.tables import run_log_table, run_summary
 
 TRAIN_AGAIN, SHOW_GRAPHS, SHOW_LOG, EXIT = ("Train again with one hyperparameter changed", "Show graphs",
@@ -30,6 +31,7 @@ class Session:
         self.ask = prompter or Prompter()
         self.recorder = RunRecorder(program.log)
         self.saving = Saving(self, program.model_name)
+        self.sweeps = SweepScreens(program, self.console, self.ask)
         self.baseline = None  # the first run's hyperparameters: "train again" changes one of them
 
     @property
@@ -66,7 +68,8 @@ class Session:
 
     def menu(self) -> None:
         """The main menu, until Exit."""
-        items = [(TRAIN_AGAIN, self.train_changed), *self.program.menu_items(self), (SHOW_GRAPHS, self.show_graphs),
+        items = [(TRAIN_AGAIN, self.train_changed), (SWEEP_ENTRY, lambda: self.sweeps.from_menu(self)),
+                 *self.program.menu_items(self), (SHOW_GRAPHS, self.show_graphs),
                  (f"Save the {self.program.model_name}", self.saving.save_interactive), (SHOW_LOG, self.show_log),
                  (EXIT, None)]
         actions = dict(items)

@@ -4,9 +4,10 @@ its plot."""
 from dataclasses import replace
 
 from common.errors import UserError
-from common.study.plan import ARM_NAMES, ARMS, StudyPlan, default_arms, parse_arms
-from common.study.runner import StudyData, check_plan, reusable, run_study
+from common.study.plan import ARM_NAMES, ARMS, Plan, default_arms, joint_recipe, label_study, parse_arms
+from common.study.runner import reusable, run_study
 from common.study.summary import summarize
+from common.study.trials import StudyData, check_plan
 from common.ui.cli import DEFAULT_BUDGETS, DEFAULT_REPEATS, given_hyperparameters, label_budgets, label_list
 from common.ui.plotting import plot_label_study
 from common.ui.tables import label_study_table
@@ -32,7 +33,7 @@ class StudyScreens:
         Ctrl-C stopped it."""
         config = ClassifierConfig(**given_hyperparameters(args, ClassifierConfig))
         check_classifier(config)
-        outcome = self.run(StudyPlan(config, tuple(args.budgets), args.repeats, args.seed, args.arms), args.fresh)
+        outcome = self.run(label_study(config, tuple(args.budgets), args.repeats, args.seed, args.arms), args.fresh)
         return 130 if outcome.interrupted else 0
 
     def from_menu(self, session) -> None:
@@ -53,7 +54,7 @@ class StudyScreens:
         except UserError as e:
             self.console.print(f"[red]{e}[/]")
 
-    def ask_plan(self, baseline, seed: int) -> StudyPlan | None:
+    def ask_plan(self, baseline, seed: int) -> Plan | None:
         """The study's budgets, repeats and arms, asked for; None when the user backs out or answers wrongly."""
         text = self.ask.ask_text("Numbers of labelled images, separated by commas (all = every label):",
                                  DEFAULT_BUDGETS)
@@ -72,9 +73,9 @@ class StudyScreens:
             return None
         if arms is None:
             return None
-        return StudyPlan(replace(baseline, label_budget=0, init="pretrained"), tuple(budgets), repeats, seed, arms)
+        return label_study(replace(baseline, label_budget=0, init="pretrained"), tuple(budgets), repeats, seed, arms)
 
-    def run(self, plan: StudyPlan, fresh: bool):
+    def run(self, plan: Plan, fresh: bool):
         """Run the study, then show its table and plot (of the runs finished, when Ctrl-C stopped it)."""
         from common.ui.progress import StudyProgress
 
@@ -103,7 +104,7 @@ class StudyScreens:
         return outcome
 
 
-def study_description(plan: StudyPlan, test_images: int) -> str:
+def study_description(plan: Plan, test_images: int) -> str:
     """The line that opens a study: budgets, repeats and seeds, arms, the shared settings."""
     config = plan.config
     seeds = f"seed {plan.seed}" if plan.repeats == 1 else f"seeds {plan.seed}-{plan.seed + plan.repeats - 1}"
@@ -115,7 +116,7 @@ def study_description(plan: StudyPlan, test_images: int) -> str:
         text += (f", {rounds} self-training rounds (threshold {config.pseudo_threshold}, at most "
                  f"{config.pseudo_cap} per class)")
     if "joint" in plan.arms or "joint-w0" in plan.arms:
-        recipe = plan.joint_recipe()
+        recipe = joint_recipe(config)
         text += (f", joint: W {recipe['reconstruction_weight']:g}, noise {recipe['noise']:g}, consistency "
                  f"{recipe['consistency']:g}{', augmented' if recipe.get('augment') else ''}, "
                  f"{recipe['fine_tune_epochs']} epochs over every training image")

@@ -7,6 +7,7 @@ from rich import box
 from rich.console import Group
 from rich.table import Table
 
+from common.ui.cli import flag
 from models.config import shown
 
 
@@ -94,6 +95,22 @@ def label_study_table(summary: pd.DataFrame, title: str, caption: str = "") -> G
     return Group(table, paired)
 
 
+def sweep_table(summary: pd.DataFrame, swept: tuple[str, ...], metrics: tuple[str, ...], title: str,
+                caption: str = "") -> Table:
+    """Per combination of the swept values: each metric's mean ± standard deviation over the runs, the runs and
+    their wall time."""
+    table = Table(title=title, caption=caption or None, box=box.SIMPLE_HEAD)
+    for name in swept:
+        table.add_column(flag(name)[2:], justify="right", no_wrap=True, min_width=len(flag(name)) - 2)
+    for name in (*metrics, "runs", "wall time"):
+        table.add_column(name, justify="right", no_wrap=True)
+    for _, line in summary.iterrows():
+        table.add_row(*(_format(line[name]) for name in swept),
+                      *(_significant(line[f"{m}_mean"], line[f"{m}_sd"]) for m in metrics),
+                      f"{line['n']:.0f}", _duration(line["wall_time"]))
+    return table
+
+
 def _budget(line) -> str:
     """'100', or 'all (48,000)'."""
     used = f"{int(line['labels_used']):,}"
@@ -106,6 +123,13 @@ def _spread(mean: float | None, sd: float | None, signed: bool = False) -> str:
         return "–"
     text = f"{mean:+.4f}" if signed else f"{mean:.4f}"
     return text if sd is None or pd.isna(sd) else f"{text} ± {sd:.4f}"
+
+
+def _significant(mean: float, sd: float) -> str:
+    """'0.003275 ± 2.1e-05': four significant digits, two of the spread (losses can be small)."""
+    if pd.isna(mean):
+        return "–"
+    return f"{mean:.4g}" if pd.isna(sd) else f"{mean:.4g} ± {sd:.2g}"
 
 
 def _duration(seconds: float) -> str:

@@ -1,0 +1,130 @@
+"""What one planned run is, for each program: how it is checked, priced, trained (and tested) and logged."""
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from common.data import dataset
+from common.errors import UserError
+from common.study.plan import Plan, PlannedRun
+from common.tracking.run_log import new_run_id, run_row
+from models.config import block_filters
+
+# what must match for a logged classifier run to stand for a planned one, besides its hyperparameters, seed and arm:
+# the same autoencoder (by content), the same training file, split and test set
+IDENTITY = ("autoencoder_sha256", "dataset", "images", "val_split", "split_seed", "test_dataset", "test_images")
+AUTOENCODER_IDENTITY = ("dataset", "images", "val_split", "split_seed")  # the same for an autoencoder's runs
+
+
+@dataclass
+class StudyData:
+    """The images of a study: the training split, validation split and test set, each as (images, labels)."""
+    train: tuple[np.ndarray, np.ndarray]
+    val: tuple[np.ndarray, np.ndarray]
+    test: tuple[np.ndarray, np.ndarray]
+
+
+class ClassifierTrials:
+    """The classifier's runs of a plan: each trained on the labelled subset its budget and seed give, tested on the
+    test set after stage 1 and at the end. `train_one(config, train, seed, callbacks_for, run_id, after_stage_1)`
+    trains one classifier and returns its TrainedRun; `check(config)` raises UserError for one the program
+    refuses."""
+
+    identity = IDENTITY
+    scored = "test_accuracy"  # a run counts as finished (and reusable) once the log has it
+
+    def __init__(self, data: StudyData, train_one, check=None):
+        self.data, self.train_one, self.check_config = data, train_one, check
+
+    def check(self, plan: Plan) -> None:
+        """UserError for a budget or batch the training split cannot give, or (with `check`) a configuration the
+        program refuses."""
+        check_plan(plan, self.data.train[1])
+        for planned in plan.runs() if self.check_config else ():
+            self.check_config(plan.config_of(planned))
+
+    def cost(self, plan: Plan, planned: PlannedRun) -> float:
+        return run_cost(plan, planned, self.data)
+
+    def train(self, plan: Plan, planned: PlannedRun, context: dict, reporter) -> dict:
+        """Train one planned run, score it on the test set after stage 1 and at the end; its log row."""
+        from models.evaluation import evaluate
+        from models.training.classifier_stages import predict_probabilities
+
+        def tested(model) -> dict:
+            scored = evaluate(predict_probabilities(model, data.test[0]), data.test[1])
+            return {"test_accuracy": scored.accuracy, "test_loss": scored.loss}
+
+        start, data = time.perf_counter(), self.data
+        config, run_id = plan.config_of(planned), new_run_id()
+        train = dataset.labelled_part(*data.train, config.label_budget, planned.seed)
+        run = self.train_one(config, train, planned.seed, reporter.callbacks_for(planned), run_id,
+                             lambda model: {"stage1_test_accuracy": tested(model)["test_accuracy"]})
+        values = {**context, "seed": planned.seed, "labels_used": len(train[1]), "arm": planned.arm}
+        if not run.interrupted:
+            values.update(tested(run.model))
+        values["wall_time"] = round(time.perf_counter() - start, 2)
+        return run_row(config, run.metrics(), values, run_id)
+
+
+class AutoencoderTrials:
+    """The autoencoder's runs of a plan: each trained on the training split with its seed's initial weights and
+    batch order. `train_one(config, seed, callbacks_for, run_id)` trains one and returns its TrainedRun; `check`
+    raises UserError for a configuration the images cannot take."""
+
+    identity = AUTOENCODER_IDENTITY
+    scored = "val_loss"
+
+    def __init__(self, images: int, train_one, check):
+        self.images, self.train_one, self.check_config = images, train_one, check
+
+    def check(self, plan: Plan) -> None:
+        for planned in plan.runs():
+            self.check_config(plan.config_of(planned))
+
+    def cost(self, plan: Plan, planned: PlannedRun) -> float:
+        """Rough relative cost, for the time-left estimate: epochs times the multiplications of one image's pass
+        (each block's filters by the previous block's, on maps a quarter the size after each of two poolings)."""
+        config = plan.config_of(planned)
+        channels = [1, *block_filters(config)]
+        per_image = sum(channels[i] * channels[i + 1] / 4 ** min(i, 2) for i in range(config.layers))
+        return float(config.epochs * self.images * per_image)
+
+    def train(self, plan: Plan, planned: PlannedRun, context: dict, reporter) -> dict:
+        start, config, run_id = time.perf_counter(), plan.config_of(planned), new_run_id()
+        run = self.train_one(config, planned.seed, reporter.callbacks_for(planned), run_id)
+        values = {**context, "seed": planned.seed, "wall_time": round(time.perf_counter() - start, 2)}
+        return run_row(config, run.metrics(), values, run_id)
+
+
+def check_plan(plan: Plan, train_labels: np.ndarray) -> None:
+    """Raise UserError for a budget the training split cannot give, before anything is trained."""
+    available = len(train_labels)
+    for labels in plan.budgets:
+        if labels > available:
+            raise UserError(f"--labels {labels}: only {available} labelled training images are left after the "
+                            f"validation split")
+    smallest = min(b or available for b in plan.budgets)
+    biggest = max(plan.values_of("batch_size"))
+    if biggest > smallest:
+        raise UserError(f"batch size {biggest} is larger than the smallest budget ({smallest} labelled images): "
+                        f"use --batch-size {smallest} or less")
+
+
+def run_cost(plan: Plan, planned: PlannedRun, data: StudyData) -> float:
+    """Rough relative cost of a run, in image passes through the encoder, for the time-left estimate: features
+    for stage 1 (passes every epoch when augmented), forward and backward passes and a validation per epoch of
+    stage 2 (joint training: over every training image, through the decoder too, about three times the cost),
+    then for each self-training round a pass over the unlabelled images and its training, then the test set."""
+    config = plan.config_of(planned)
+    split = len(data.train[1])
+    train = config.label_budget or split
+    val, test, epochs = len(data.val[1]), len(data.test[1]), config.fine_tune_epochs
+    stage1 = (3 * train + val) * config.epochs if config.augment else train + val
+    stage2 = epochs * (3 * train + 9 * split + val) if config.joint else epochs * (3 * train + val)
+    unlabelled = split - train
+    pseudo = min(unlabelled, 10 * config.pseudo_cap * (config.self_training + 1) // 2)  # the average round's
+    rounds = config.self_training * (unlabelled + config.round_epochs * (3 * (train + pseudo) + val)) if unlabelled \
+        else 0
+    return stage1 + stage2 + rounds + test

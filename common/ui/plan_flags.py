@@ -1,0 +1,108 @@
+"""The flags of repeated runs: `--sweep NAME=V1,V2,...` (which hyperparameter a sweep varies and its values, checked
+before anything trains), `--repeats` and `--fresh`."""
+
+from dataclasses import fields
+
+from common.errors import UserError
+from common.ui.cli import ALL_LABELS, DEFAULT_REPEATS, Parser, flag, int_in
+from common.ui.prompts import parse_int
+from models.config import is_choice, shown
+
+SWITCH_VALUES = {"yes": True, "no": False}  # how a switch's values are written (as in the run log)
+
+
+
+def add_plan_flags(parser: Parser, studies: str = "") -> None:
+    """--sweep, --repeats and --fresh: repeated runs over a hyperparameter's values (or `studies`, the program's
+    study flag, named in the help)."""
+    plans = parser.add_argument_group("sweeps: a hyperparameter's values, each trained several times" + studies)
+    plans.add_argument("--sweep", metavar="NAME=V1,V2", action="append",
+                       help="train every value of a hyperparameter (NAME as its flag, without --: filters=8,16,32); "
+                            "several --sweep flags make a grid; then show the table and graphs with error bars and "
+                            "exit; runs already in the run log are reused")
+    plans.add_argument("--repeats", metavar="N", type=int_in(1, 100),
+                       help=f"runs per value (or budget and arm), with seeds --seed, --seed + 1, ... (default "
+                            f"{DEFAULT_REPEATS})")
+    plans.add_argument("--fresh", action="store_true", help="train every run of the sweep or study again")
+
+
+def resolve_plan_flags(parser: Parser, args, config_type) -> None:
+    """Turn --sweep flags into `args.axes` (() without one), checked for names, values and clashes; --repeats and
+    --fresh only with a sweep or a study."""
+    study, has_study = getattr(args, "study", None), hasattr(args, "study")
+    try:
+        args.axes = parse_sweeps(args.sweep or [], config_type)
+    except UserError as e:
+        parser.error(str(e))
+    if not args.axes and not study:
+        for name in ("repeats", "fresh"):
+            if getattr(args, name):
+                parser.error(f"{flag(name)} goes with --sweep{' or --study labels' if has_study else ''}")
+    if args.axes and study:
+        parser.error("--sweep does not go with --study labels (the study sweeps --labels itself)")
+    for name, _ in args.axes:
+        if getattr(args, name, None) is not None:
+            parser.error(f"{flag(name)} and --sweep {flag(name)[2:]}=...: give the values in --sweep only")
+    args.repeats = args.repeats or DEFAULT_REPEATS
+
+def sweepable(config_type) -> dict[str, object]:
+    """The fields a sweep may vary, by every name the user may give them: the flag's (`fc-units`, `labels`) and the
+    field's (`fc_units`, `label_budget`)."""
+    names = {}
+    for f in fields(config_type):
+        names[flag(f.name)[2:]] = names[f.name] = f
+    return names
+
+
+def parse_sweep(text: str, config_type) -> tuple[str, tuple]:
+    """'filters=8,16,32' -> ('filters', (8, 16, 32)): the field and its values in the order given, repeats dropped;
+    UserError naming what is wrong (no '=', an unknown name, no values, a value of the wrong kind or range)."""
+    name, sep, values = text.partition("=")
+    name = name.strip()
+    known = sweepable(config_type)
+    if not sep or not name:
+        raise UserError(f"--sweep {text}: expected NAME=V1,V2,... (for example filters=8,16,32)")
+    if name not in known:
+        choices = sorted({n for n in known if "_" not in n})
+        raise UserError(f"--sweep {text}: {name!r} is not a hyperparameter; choose among {', '.join(choices)}")
+    f = known[name]
+    items = [item.strip() for item in values.split(",")]
+    if not any(items):
+        raise UserError(f"--sweep {text}: no values given for {name}")
+    parsed = []
+    for item in items:
+        try:
+            value = _value(item, f)
+        except UserError as e:
+            raise UserError(f"--sweep {text}: {e}") from None
+        if value not in parsed:
+            parsed.append(value)
+    return f.name, tuple(parsed)
+
+
+def parse_sweeps(texts: list[str], config_type) -> tuple[tuple[str, tuple], ...]:
+    """Several --sweep flags: a grid; UserError when one hyperparameter is swept twice."""
+    axes = [parse_sweep(text, config_type) for text in texts]
+    names = [name for name, _ in axes]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise UserError(f"--sweep: {', '.join(twice)} swept twice; give all its values in one --sweep")
+    return tuple(axes)
+
+
+def _value(item: str, f):
+    """One value of a field, as the field takes it."""
+    if not item:
+        raise UserError("an empty value")
+    meta = f.metadata
+    if f.name == "label_budget" and item.lower() == ALL_LABELS:
+        return 0
+    if is_choice(f) and meta["switch"]:
+        if item.lower() not in SWITCH_VALUES:
+            raise UserError(f"{item!r}: expected yes or no")
+        return SWITCH_VALUES[item.lower()]
+    if is_choice(f):
+        if item not in meta["choices"]:
+            raise UserError(f"{item!r}: expected one of {', '.join(map(shown, meta['choices']))}")
+        return item
+    return parse_int(item, meta["low"], meta["high"], type(f.default))

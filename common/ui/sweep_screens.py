@@ -1,0 +1,127 @@
+"""Sweeps in the terminal: a hyperparameter's values (several make a grid), each trained several times, from
+`--sweep` or from the menu, with their progress, a table of mean ± standard deviation and graphs with error bars."""
+
+from dataclasses import fields, replace
+from pathlib import Path
+
+import pandas as pd
+
+from common.errors import UserError
+from common.study.plan import Plan
+from common.study.runner import StudyOutcome, reusable, run_plan
+from common.study.summary import summarize_sweep
+from common.ui.cli import DEFAULT_REPEATS, flag, given_hyperparameters
+from common.ui.plan_flags import parse_sweep
+from common.ui.plotting import plot_against
+from common.ui.tables import sweep_table
+from models.config import asked, shown
+
+SWEEP_ENTRY = "Sweep one hyperparameter (several values, repeated)"
+
+
+class SweepScreens:
+    """The sweeps of one program (its data, log, trials, figures); `ask` is the session's Prompter."""
+
+    def __init__(self, program, console, ask):
+        self.program, self.console, self.ask = program, console, ask
+        self.labels = {f.name: f.metadata["label"] for f in fields(program.config_type)}
+
+    def from_flags(self, args) -> int:
+        """--sweep: every value (of every --sweep: a grid) --repeats times with the other hyperparameters as given
+        (defaults for the rest), then the table and graphs; 130 when Ctrl-C stopped it."""
+        config = self.program.config_type(**given_hyperparameters(args, self.program.config_type))
+        outcome = self.run(Plan(config, args.axes, args.repeats, args.seed), args.fresh)
+        return 130 if outcome.interrupted else 0
+
+    def from_menu(self, session) -> None:
+        """Menu: which hyperparameter, its values and the repeats, then the sweep with the others at the
+        baseline."""
+        plan = self.ask_plan(session.baseline, session.args.seed)
+        if plan is None:
+            return
+        found = len(reusable(session.read_runs(), plan, self.program.context(), self.program.trials()))
+        fresh = False
+        if found:
+            reuse = self.ask.confirm(f"{found} of {len(plan.runs())} runs are in the run log already. Reuse them?",
+                                     default=True)
+            if reuse is None:
+                return
+            fresh = not reuse
+        try:
+            self.run(plan, fresh)
+        except UserError as e:
+            self.console.print(f"[red]{e}[/]")
+
+    def ask_plan(self, baseline, seed: int) -> Plan | None:
+        """The swept hyperparameter, its values and the repeats, asked for; None when the user backs out or
+        answers wrongly."""
+        names = {label: name for name, label in self.labels.items()}
+        label = self.ask.choose("Which hyperparameter to sweep?", list(names))
+        if label is None:
+            return None
+        name = names[label]
+        text = self.ask.ask_text(f"Values of {label.lower()}, separated by commas:", "")
+        if not text:
+            return None
+        try:
+            axis = parse_sweep(f"{name}={text}", self.program.config_type)
+        except UserError as e:
+            self.console.print(f"[red]{e}[/]")
+            return None
+        repeats = self.ask.ask_int("Runs of each value (seeds in turn)", DEFAULT_REPEATS, 1, 100)
+        if repeats is None:
+            return None
+        return Plan(replace(baseline), (axis,), repeats, seed)
+
+    def run(self, plan: Plan, fresh: bool) -> StudyOutcome:
+        """Run the sweep, then show its table and graphs (of the runs finished, when Ctrl-C stopped it)."""
+        from common.ui.progress import StudyProgress
+
+        program, trials = self.program, self.program.trials()
+        trials.check(plan)  # before anything is said or trained
+        self.console.print(self.description(plan))
+        outcome = run_plan(plan, trials, log=program.log, context=program.context(), fresh=fresh,
+                           reporter=StudyProgress(self.console))
+        if outcome.interrupted:
+            self.console.print("Stopped (Ctrl-C): the runs finished so far are logged; run the same sweep again to "
+                               "carry on.")
+        if outcome.rows.empty:
+            return outcome
+        metrics = program.sweep_metrics
+        summary = summarize_sweep(outcome.rows, plan.swept, metrics)
+        self.console.print(sweep_table(summary, plan.swept, metrics, f"Sweep of {self.swept(plan)}",
+                                       f"Mean ± standard deviation over the runs of each value (seeds {plan.seed}-"
+                                       f"{plan.seed + plan.repeats - 1}); wall time: all of them."))
+        self.console.print(f"Logged to {program.log.path}")
+        program.figures.present([self.plot(plan, outcome.rows)])
+        return outcome
+
+    def plot(self, plan: Plan, rows: pd.DataFrame) -> Path:
+        """The metrics against the first swept hyperparameter, a line per combination of the others."""
+        metrics = self.program.sweep_metrics
+        panels = [[(m, m) for m in metrics if kind in m] for kind in ("loss", "accuracy")]
+        first, others = plan.swept[0], plan.swept[1:]
+        x = "labels_used" if first == "label_budget" and "labels_used" in rows else first
+        if others:
+            rows = rows.assign(series=[", ".join(f"{n} {row[n]}" for n in others) for _, row in rows.iterrows()])
+        return plot_against(rows, x, self.labels[first], [p for p in panels if p],
+                            self.program.figures.path(f"sweep_{'_'.join(plan.swept)}"),
+                            f"Sweep of {self.swept(plan)}", series="series" if others else None)
+
+    def swept(self, plan: Plan) -> str:
+        """'filters (8, 16, 32) × layers (2, 3)'."""
+        return " × ".join(f"{self.labels[name].lower()} ({', '.join(map(str, values))})"
+                          for name, values in plan.axes)
+
+    def description(self, plan: Plan) -> str:
+        """The line that opens a sweep."""
+        runs = len(plan.runs())
+        return (f"Sweep of {self.swept(plan)}: {plan.repeats} run{'s' if plan.repeats > 1 else ''} of each (seeds "
+                f"{plan.seed}-{plan.seed + plan.repeats - 1}), {runs} runs in all; the other hyperparameters: "
+                + ", ".join(f"{flag(name)[2:]} {shown(value)}" for name, value in _others(plan).items()) + ".")
+
+
+def _others(plan: Plan) -> dict:
+    """The hyperparameters the sweep does not vary that are asked for or set away from their defaults."""
+    return {f.name: getattr(plan.config, f.name) for f in fields(plan.config)
+            if f.name not in plan.swept and (asked(f) or getattr(plan.config, f.name) != f.default)}
