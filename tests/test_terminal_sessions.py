@@ -45,15 +45,15 @@ def test_autoencoder_session_train_change_graphs_save_exit(mnist, tmp_path):
     child.expect(NUMBER_PROMPT)
     child.sendline("8")
     child.expect("Logged to")
-    menu(child, 2)  # show graphs
+    menu(child, 3)  # show graphs
     child.expect("reconstructions.png")
-    menu(child, 3)  # save
+    menu(child, 4)  # save
     child.expect("Save the autoencoder to")
     child.send(ENTER)  # the proposed file name
     child.expect("Saved the autoencoder to")
-    menu(child, 4)  # show the run log
+    menu(child, 5)  # show the run log
     child.expect("last 20 of 2 runs")
-    menu(child, 5)  # exit
+    menu(child, 6)  # exit
     assert finish(child) == 0
     runs = pd.read_csv(tmp_path / "runs" / "loss_values.csv")
     assert runs["Filters/Layer"].tolist() == [4, 8] and runs["Layers"].tolist() == [2, 2]
@@ -70,7 +70,7 @@ def test_ctrl_c_during_training_keeps_the_finished_epochs(mnist, tmp_path):
     child.expect("epoch 3/500")
     child.send(CTRL_C)
     child.expect("Stopped early")
-    menu(child, 5)
+    menu(child, 6)  # exit
     child.expect("not saved. Exit anyway")
     child.send("y")
     assert finish(child) == 0
@@ -96,21 +96,21 @@ def test_classifier_session_pick_train_change_predict_save_exit(mnist, saved_aut
     child.expect(NUMBER_PROMPT)
     child.sendline("32")
     child.expect("Logged to")
-    menu(child, 2)  # use another autoencoder
+    menu(child, 3)  # use another autoencoder
     menu(child, 1, expect="Use which autoencoder")  # "Type a path...": the only other one is outside runs/
     child.expect("Path of the autoencoder")
     child.sendline(str(other))
     child.expect(f"Encoder of {other}")
     child.expect("Logged to")
-    menu(child, 3)  # predict the test set
+    menu(child, 4)  # predict the test set
     child.expect("Test accuracy")
-    menu(child, 6)  # graphs
+    menu(child, 7)  # graphs
     child.expect("last_run_curves.png")
-    menu(child, 7)  # save
+    menu(child, 8)  # save
     child.expect("Save the classifier to")
     child.send(ENTER)
     child.expect("Saved the classifier")
-    menu(child, 9)  # exit
+    menu(child, 10)  # exit
     assert finish(child) == 0
     runs = pd.read_csv(tmp_path / "runs" / "classification_loss_values.csv")
     assert runs["Fc_units"].tolist() == [16, 32, 16]
