@@ -28,8 +28,8 @@ def test_help_lists_every_option(tmp_path):
         assert flag in done.stdout
 
 
-def test_no_menu_trains_logs_saves_and_exits_0(mnist, tmp_path):
-    done = run_program("autoencoder.py", "-d", mnist["train_images"], "--no-menu", *SMALL, "--limit", 200,
+def test_no_menu_trains_logs_saves_and_exits_0(mnist, tmp_path, in_process):
+    done = in_process("autoencoder.py", "-d", mnist["train_images"], "--no-menu", *SMALL, "--limit", 200,
                        cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""  # no TensorFlow noise, no legacy-format warning
@@ -42,17 +42,17 @@ def test_no_menu_trains_logs_saves_and_exits_0(mnist, tmp_path):
     assert keras.models.load_model(model_path, compile=False).output_shape == (None, 28, 28, 1)
 
 
-def test_a_second_run_is_appended_and_never_overwrites_a_saved_model(mnist, tmp_path):
+def test_a_second_run_is_appended_and_never_overwrites_a_saved_model(mnist, tmp_path, in_process):
     for _ in range(2):
-        done = run_program("autoencoder.py", "-d", mnist["train_images"], "--no-menu", *SMALL, "--limit", 100,
+        done = in_process("autoencoder.py", "-d", mnist["train_images"], "--no-menu", *SMALL, "--limit", 100,
                            cwd=tmp_path)
         assert done.returncode == 0, done.stderr
     runs = pd.read_csv(tmp_path / "runs" / "loss_values.csv")
     assert len(runs) == 2 and runs["Model_Path"].nunique() == 2
 
 
-def test_save_as_keras_format(mnist, tmp_path):
-    done = run_program("autoencoder.py", "-d", mnist["train_images"], "--no-menu", *SMALL, "--limit", 100,
+def test_save_as_keras_format(mnist, tmp_path, in_process):
+    done = in_process("autoencoder.py", "-d", mnist["train_images"], "--no-menu", *SMALL, "--limit", 100,
                        "--save", tmp_path / "mine.keras", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     loaded = keras.models.load_model(tmp_path / "mine.keras")
@@ -60,8 +60,8 @@ def test_save_as_keras_format(mnist, tmp_path):
     assert (tmp_path / "mine.keras.json").exists()
 
 
-def test_without_a_terminal_missing_values_name_their_flags(mnist, tmp_path):
-    done = run_program("autoencoder.py", "-d", mnist["train_images"], "--layers", 2, cwd=tmp_path)
+def test_without_a_terminal_missing_values_name_their_flags(mnist, tmp_path, in_process):
+    done = in_process("autoencoder.py", "-d", mnist["train_images"], "--layers", 2, cwd=tmp_path)
     assert_one_line_error(done, "not a terminal", "--filter-size --filters --epochs --batch-size", "--no-menu")
 
 
@@ -96,16 +96,16 @@ def test_bad_inputs_give_one_line_and_a_non_zero_exit(mnist, tmp_path, in_proces
     assert not (folder / "runs" / "loss_values.csv").exists()
 
 
-def test_absurd_model_is_refused_before_building(mnist, tmp_path):
-    done = run_program("autoencoder.py", "-d", mnist["train_images"], "--no-menu", "--layers", 8, "--filters", 256,
+def test_absurd_model_is_refused_before_building(mnist, tmp_path, in_process):
+    done = in_process("autoencoder.py", "-d", mnist["train_images"], "--no-menu", "--layers", 8, "--filters", 256,
                        cwd=tmp_path)
     assert_one_line_error(done, "GiB to train")
     assert not (tmp_path / "runs" / "loss_values.csv").exists()
 
 
-def test_an_unwritable_log_is_reported_and_the_model_still_saved(mnist, tmp_path):
+def test_an_unwritable_log_is_reported_and_the_model_still_saved(mnist, tmp_path, in_process):
     (tmp_path / "runs" / "loss_values.csv").mkdir(parents=True)  # a folder where the log file should be
-    done = run_program("autoencoder.py", "-d", mnist["train_images"], "--no-menu", *SMALL, "--limit", 100,
+    done = in_process("autoencoder.py", "-d", mnist["train_images"], "--no-menu", *SMALL, "--limit", 100,
                        "--save", tmp_path / "kept.h5", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "the run was not logged" in done.stdout and "loss_values.csv: is not a regular file" in done.stdout

@@ -9,7 +9,7 @@ import pytest
 
 from common.data.idx import write_idx
 from common.keras_setup import keras
-from tests.conftest import assert_one_line_error, run_program
+from tests.conftest import assert_one_line_error
 
 SMALL = ["--fc-units", 16, "--epochs", 1, "--fine-tune-epochs", 1, "--batch-size", 32]
 
@@ -19,8 +19,8 @@ def data_flags(mnist):
             "-tl", mnist["test_labels"]]
 
 
-def test_no_menu_trains_both_stages_predicts_logs_and_saves(mnist, saved_autoencoder, tmp_path):
-    done = run_program("classification.py", *data_flags(mnist), "-model", saved_autoencoder, "--no-menu", *SMALL,
+def test_no_menu_trains_both_stages_predicts_logs_and_saves(mnist, saved_autoencoder, tmp_path, in_process):
+    done = in_process("classification.py", *data_flags(mnist), "-model", saved_autoencoder, "--no-menu", *SMALL,
                        cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
@@ -40,22 +40,22 @@ def test_no_menu_trains_both_stages_predicts_logs_and_saves(mnist, saved_autoenc
         assert (tmp_path / "runs" / "plots" / f"classifier_{name}.png").exists()
 
 
-def test_labels_option_trains_on_a_balanced_subset(mnist, saved_autoencoder, tmp_path):
-    done = run_program("classification.py", *data_flags(mnist), "-model", saved_autoencoder, "--no-menu", *SMALL,
+def test_labels_option_trains_on_a_balanced_subset(mnist, saved_autoencoder, tmp_path, in_process):
+    done = in_process("classification.py", *data_flags(mnist), "-model", saved_autoencoder, "--no-menu", *SMALL,
                        "--labels", 50, "--batch-size", 10, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     run = pd.read_csv(tmp_path / "runs" / "classification_loss_values.csv").iloc[0]
     assert run["Labels"] == 50 and run["Labels_Used"] == 50
 
 
-def test_without_model_or_terminal_the_newest_saved_autoencoder_is_used(mnist, saved_autoencoder, tmp_path):
-    done = run_program("classification.py", *data_flags(mnist), "--no-menu", cwd=tmp_path)
+def test_without_model_or_terminal_the_newest_saved_autoencoder_is_used(mnist, saved_autoencoder, tmp_path, in_process):
+    done = in_process("classification.py", *data_flags(mnist), "--no-menu", cwd=tmp_path)
     assert_one_line_error(done, "no autoencoder given and none saved under runs/: pass -model PATH")
     (tmp_path / "runs").mkdir()
     for name in ("older.h5", "newer.h5"):
         shutil.copy(saved_autoencoder, tmp_path / "runs" / name)
         time.sleep(0.05)
-    done = run_program("classification.py", *data_flags(mnist), "--no-menu", *SMALL, cwd=tmp_path)
+    done = in_process("classification.py", *data_flags(mnist), "--no-menu", *SMALL, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "Using the newest autoencoder under runs/: runs/newer.h5" in done.stdout
     assert pd.read_csv(tmp_path / "runs" / "classification_loss_values.csv").loc[0, "Autoencoder"] == "runs/newer.h5"
@@ -104,8 +104,9 @@ def _table(stdout: str) -> str:
     return stdout[start:stdout.index("Logged to", start)]
 
 
-def test_study_trains_both_arms_logs_every_run_and_a_second_call_reuses_them(mnist, saved_autoencoder, tmp_path):
-    done = run_program("classification.py", *data_flags(mnist), "-model", saved_autoencoder, *STUDY, cwd=tmp_path)
+def test_study_trains_both_arms_logs_every_run_and_a_second_call_reuses_them(mnist, saved_autoencoder, tmp_path,
+                                                                             in_process):
+    done = in_process("classification.py", *data_flags(mnist), "-model", saved_autoencoder, *STUDY, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     runs = pd.read_csv(tmp_path / "runs" / "classification_loss_values.csv")
@@ -117,15 +118,15 @@ def test_study_trains_both_arms_logs_every_run_and_a_second_call_reuses_them(mni
     assert "run 4/4" in done.stdout
     assert (tmp_path / "runs" / "plots" / "classifier_label_study.png").read_bytes()[:4] == b"\x89PNG"
 
-    again = run_program("classification.py", *data_flags(mnist), "-model", saved_autoencoder, *STUDY, cwd=tmp_path)
+    again = in_process("classification.py", *data_flags(mnist), "-model", saved_autoencoder, *STUDY, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert "Reusing 4 of 4 runs" in again.stdout and "run 1/4" not in again.stdout
     assert _table(again.stdout) == _table(done.stdout)
     assert len(pd.read_csv(tmp_path / "runs" / "classification_loss_values.csv")) == 4
 
 
-def test_init_scratch_is_logged(mnist, saved_autoencoder, tmp_path):
-    done = run_program("classification.py", *data_flags(mnist), "-model", saved_autoencoder, "--no-menu", *SMALL,
+def test_init_scratch_is_logged(mnist, saved_autoencoder, tmp_path, in_process):
+    done = in_process("classification.py", *data_flags(mnist), "-model", saved_autoencoder, "--no-menu", *SMALL,
                        "--init", "scratch", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     run = pd.read_csv(tmp_path / "runs" / "classification_loss_values.csv").iloc[0]
@@ -159,8 +160,8 @@ def test_bad_study_arguments_stop_before_training(mnist, saved_autoencoder, tmp_
     assert not (tmp_path / "runs" / "classification_loss_values.csv").exists()
 
 
-def test_a_self_training_run_logs_one_row_with_its_rounds(mnist, saved_autoencoder, tmp_path):
-    done = run_program("classification.py", *data_flags(mnist), "-model", saved_autoencoder, "--no-menu", *SMALL,
+def test_a_self_training_run_logs_one_row_with_its_rounds(mnist, saved_autoencoder, tmp_path, in_process):
+    done = in_process("classification.py", *data_flags(mnist), "-model", saved_autoencoder, "--no-menu", *SMALL,
                        "--labels", 30, "--batch-size", 10, "--augment", "--self-training", 1,
                        "--pseudo-threshold", 0.5, "--pseudo-cap", 3, cwd=tmp_path)
     assert done.returncode == 0, done.stderr

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from common.data.idx import read_images, read_labels, write_idx
-from tests.conftest import assert_one_line_error, run_program
+from tests.conftest import assert_one_line_error
 from tests.test_own_data import save_folder
 
 AE = ["--layers", 2, "--filter-size", 3, "--filters", 4, "--epochs", 1, "--batch-size", 32]
@@ -30,14 +30,14 @@ def colour_set(mnist, path):
     return path
 
 
-def test_a_colour_set_goes_through_both_programs_in_colour(mnist, tmp_path):
+def test_a_colour_set_goes_through_both_programs_in_colour(mnist, tmp_path, in_process):
     data = colour_set(mnist, tmp_path / "colour.npz")
-    done = run_program("autoencoder.py", "-d", data, "--no-menu", *AE, "--save", tmp_path / "ae.h5", cwd=tmp_path)
+    done = in_process("autoencoder.py", "-d", data, "--no-menu", *AE, "--save", tmp_path / "ae.h5", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "Loaded 300 images of 32x32x3 from" in " ".join(done.stdout.split())
     assert json.loads((tmp_path / "ae.h5.json").read_text())["image_shape"] == "32x32x3"
     assert pd.read_csv(tmp_path / "runs" / "loss_values.csv").loc[0, "Image_Shape"] == "32x32x3"
-    done = run_program("classification.py", "-d", data, "-model", tmp_path / "ae.h5", "--no-menu", *CLASSIFIER,
+    done = in_process("classification.py", "-d", data, "-model", tmp_path / "ae.h5", "--no-menu", *CLASSIFIER,
                        cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     said = " ".join(done.stdout.split())  # long paths wrap lines

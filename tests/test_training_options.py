@@ -12,7 +12,6 @@ from models.training.compute import candidates
 from models.training.devices import choose_placement
 from models.training.fit import fit
 from models.training.optimizers import make_optimizer
-from tests.conftest import run_program
 
 
 class WeightsPerEpoch(keras.callbacks.Callback):
@@ -92,8 +91,8 @@ def _scalars(folder, tag="epoch_loss"):
     return [float(tensor_util.make_ndarray(e.tensor_proto)) for e in events.Tensors(tag)]
 
 
-def test_tensorboard_logs_scalars_per_epoch_and_hyperparameters(mnist, tmp_path):
-    done = run_program("autoencoder.py", "-d", mnist["train_images"], "--no-menu", "--layers", 2, "--filters", 4,
+def test_tensorboard_logs_scalars_per_epoch_and_hyperparameters(mnist, tmp_path, in_process):
+    done = in_process("autoencoder.py", "-d", mnist["train_images"], "--no-menu", "--layers", 2, "--filters", 4,
                        "--epochs", 2, "--batch-size", 32, "--optimizer", "sgd", "--schedule", "cosine",
                        "--patience", 5, "--tensorboard", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -107,8 +106,8 @@ def test_tensorboard_logs_scalars_per_epoch_and_hyperparameters(mnist, tmp_path)
     assert events.PluginTagToContent("hparams")  # the hyperparameters, for the HParams plugin
 
 
-def test_classifier_stages_get_their_own_tensorboard_folders(mnist, saved_autoencoder, tmp_path):
-    done = run_program("classification.py", "-d", mnist["train_images"], "-dl", mnist["train_labels"], "-t",
+def test_classifier_stages_get_their_own_tensorboard_folders(mnist, saved_autoencoder, tmp_path, in_process):
+    done = in_process("classification.py", "-d", mnist["train_images"], "-dl", mnist["train_labels"], "-t",
                        mnist["test_images"], "-tl", mnist["test_labels"], "-model", saved_autoencoder, "--no-menu",
                        "--fc-units", 8, "--epochs", 2, "--fine-tune-epochs", 1, "--batch-size", 32, "--tensorboard",
                        cwd=tmp_path)

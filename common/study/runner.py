@@ -48,11 +48,12 @@ def run_study(plan: Plan, data: StudyData, train_one, *, log: RunLog, context: d
                     reporter=reporter)
 
 
-def run_plan(plan: Plan, trials, *, log: RunLog, context: dict, fresh: bool = False,
-             reporter=None) -> StudyOutcome:
+def run_plan(plan: Plan, trials, *, log: RunLog, context: dict, fresh: bool = False, reporter=None,
+             workers=None) -> StudyOutcome:
     """Train every planned run not already in `log` (all of them when `fresh`) with `trials`, appending each to the
     log as it finishes. `context` holds the log values that say where the runs come from (the data and its split,
-    the autoencoder and its SHA-256)."""
+    the autoencoder and its SHA-256). `workers` (common/study/parallel.py): train them that many at a time, each in
+    a process of its own."""
     reporter = reporter or QuietReporter()
     trials.check(plan)
     logged, _ = log.read()
@@ -60,10 +61,11 @@ def run_plan(plan: Plan, trials, *, log: RunLog, context: dict, fresh: bool = Fa
     todo = [p for p in plan.runs() if p not in found]
     reporter.begin(todo, [trials.cost(plan, p) for p in todo], len(found), len(plan.runs()))
     outcome = StudyOutcome(rows=pd.DataFrame(), reused=len(found))
+    finished = workers.results(plan, todo, context, reporter) if workers and workers.count > 1 and todo else \
+        ((planned, trials.train(plan, planned, context, reporter)) for planned in todo)
     new_ids = []
     try:
-        for planned in todo:
-            row = trials.train(plan, planned, context, reporter)
+        for planned, row in finished:
             try:
                 log.append(row)
             except UserError as e:  # the plan goes on; its table still shows this run
@@ -74,7 +76,12 @@ def run_plan(plan: Plan, trials, *, log: RunLog, context: dict, fresh: bool = Fa
             found[planned], outcome.trained = row, outcome.trained + 1
             new_ids.append(row["run_id"])
             reporter.finished(planned, row)
+    except KeyboardInterrupt:  # between runs, or with workers: what finished is logged
+        outcome.interrupted = True
     finally:
+        close = getattr(finished, "close", None)
+        if close is not None:
+            close()  # stops the workers
         reporter.end()
     outcome.rows = _as_logged(log, found, plan, new_ids)
     return outcome

@@ -83,6 +83,10 @@ class AutoencoderProgram:
         run.compute = env.describe(way)
         return run
 
+    def worker_factory(self):
+        """What a worker process builds its trials with: a module-level function and its arguments."""
+        return worker_trials, self.args
+
     def trials(self):
         """How a sweep trains this program's runs (common/study/trials.py)."""
         from common.study.trials import AutoencoderTrials
@@ -119,6 +123,13 @@ class AutoencoderProgram:
         paths.append(plot_reconstructions(originals, predict(last.run.model, originals),
                                           self.figures.path("reconstructions")))
         return paths
+
+
+def worker_trials(args):
+    """In a worker process of a sweep (common/study/parallel.py): the program's trials, built quietly."""
+    import io
+
+    return AutoencoderProgram(args, Console(file=io.StringIO())).trials()
 
 
 def image_shape(pixels) -> str:

@@ -1,6 +1,7 @@
 """The classifier program: a saved autoencoder's encoder, a fully connected head, two-stage (or joint) training,
 prediction of the test set, and the label-budget study."""
 
+import argparse
 from dataclasses import asdict, fields, replace
 from pathlib import Path
 
@@ -130,6 +131,11 @@ class ClassifierProgram:
         run.compute = env.describe(way)
         return run
 
+    def worker_factory(self):
+        """What a worker process builds its trials with: a module-level function and the arguments, naming the
+        autoencoder in use (chosen at start or from the menu)."""
+        return worker_trials, argparse.Namespace(**{**vars(self.args), "model": str(self.source.path)})
+
     def trials(self):
         """How a study or a sweep trains, tests and logs this program's runs (common/study/trials.py)."""
         from common.study.trials import ClassifierTrials, StudyData
@@ -186,6 +192,16 @@ class ClassifierProgram:
         paths.append(plot_history(run.history, self.figures.path("last_run_curves"), "Last run",
                                   stage_boundary=run.stage_boundary))
         return paths
+
+
+def worker_trials(args):
+    """In a worker process of a sweep or study (common/study/parallel.py): the program's trials, built quietly on
+    the autoencoder `args.model`."""
+    import io
+
+    program = ClassifierProgram(args, Console(file=io.StringIO()), Prompter())
+    program.source.load(args.model)
+    return program.trials()
 
 
 def main(args) -> int:

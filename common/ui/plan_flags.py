@@ -24,6 +24,9 @@ def add_plan_flags(parser: Parser, studies: str = "") -> None:
                        help=f"runs per value (or budget and arm), with seeds --seed, --seed + 1, ... (default "
                             f"{DEFAULT_REPEATS})")
     plans.add_argument("--fresh", action="store_true", help="train every run of the sweep or study again")
+    plans.add_argument("--workers", metavar="N", type=int_in(1, 64), default=1,
+                       help="train N runs of the sweep or study at a time, each in a process of its own with its "
+                            "share of the CPU cores (or its own GPU) (default 1)")
 
 
 def resolve_plan_flags(parser: Parser, args, config_type) -> None:
@@ -35,8 +38,8 @@ def resolve_plan_flags(parser: Parser, args, config_type) -> None:
     except UserError as e:
         parser.error(str(e))
     if not args.axes and not study:
-        for name in ("repeats", "fresh"):
-            if getattr(args, name):
+        for name in ("repeats", "fresh", "workers"):
+            if getattr(args, name) and (name != "workers" or args.workers > 1):
                 parser.error(f"{flag(name)} goes with --sweep{' or --study labels' if has_study else ''}")
     if args.axes and study:
         parser.error("--sweep does not go with --study labels (the study sweeps --labels itself)")

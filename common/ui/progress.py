@@ -96,11 +96,12 @@ class RichProgress(keras.callbacks.Callback):
 
 
 class StudyProgress:
-    """A study's progress: one bar over every run to train, weighted by each run's expected cost, with the runs
-    done and the time left, and the current run's epoch below it. Without a terminal, one line per finished run."""
+    """A study's or sweep's progress: one bar over every run to train, weighted by each run's expected cost, with the
+    runs done and the time left, and the current run's epoch below it. Without a terminal, one line per finished
+    run."""
 
-    def __init__(self, console: Console):
-        self.console = console
+    def __init__(self, console: Console, name: str = "study"):
+        self.console, self.name = console, name  # name: what the display calls the plan ("study", "sweep")
         self.progress = None  # the live display, in a terminal
         self.task = None
         self.costs = {}  # expected cost of each run still to train
@@ -116,12 +117,12 @@ class StudyProgress:
         if todo and self.console.is_terminal:
             self.progress = new_progress(self.console)
             self.progress.start()
-            self.task = self.progress.add_task("study", total=self.total, status=self._runs(), left="")
+            self.task = self.progress.add_task(self.name, total=self.total, status=self._runs(), left="")
 
     def callbacks_for(self, planned):
         """The Keras callbacks of one run's stages: its epoch bar in the study's display (none without one)."""
         if self.progress is not None:
-            self.progress.update(self.task, description=f"study: {_describe(planned)}")
+            self.progress.update(self.task, description=f"{self.name}: {_describe(planned)}")
         return lambda stage="": [RichProgress(self.console, stage, self.progress)] if self.progress is not None else []
 
     def finished(self, planned, row: dict) -> None:

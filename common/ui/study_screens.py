@@ -5,12 +5,13 @@ from dataclasses import replace
 
 from common.errors import UserError
 from common.study.plan import ARM_NAMES, ARMS, Plan, default_arms, joint_recipe, label_study, parse_arms
-from common.study.runner import reusable, run_study
+from common.study.runner import reusable, run_plan
 from common.study.summary import summarize
-from common.study.trials import StudyData, check_plan
+from common.study.trials import check_plan
 from common.ui.cli import DEFAULT_BUDGETS, DEFAULT_REPEATS, given_hyperparameters, label_budgets, label_list
 from common.ui.plotting import plot_label_study
 from common.ui.tables import label_study_table
+from common.ui.workers import workers_for
 from models.config import ClassifierConfig, check_classifier
 
 ARM_DESCRIPTIONS = {
@@ -82,10 +83,8 @@ class StudyScreens:
         program = self.program
         check_plan(plan, program.train_y)
         self.console.print(study_description(plan, len(program.test_y)))
-        data = StudyData((program.train_x, program.train_y), (program.val_x, program.val_y),
-                         (program.test_x, program.test_y))
-        outcome = run_study(plan, data, program.train_one, log=program.log, context=program.context(), fresh=fresh,
-                            reporter=StudyProgress(self.console))
+        outcome = run_plan(plan, program.trials(), log=program.log, context=program.context(), fresh=fresh,
+                           reporter=StudyProgress(self.console), workers=workers_for(program, program.args.workers))
         if outcome.interrupted:
             self.console.print("Stopped (Ctrl-C): the runs finished so far are logged; run the same study again to "
                                "carry on.")

@@ -14,6 +14,7 @@ from common.ui.cli import DEFAULT_REPEATS, flag, given_hyperparameters
 from common.ui.plan_flags import parse_sweep
 from common.ui.plotting import plot_against
 from common.ui.tables import sweep_table
+from common.ui.workers import workers_for
 from models.config import asked, shown
 
 SWEEP_ENTRY = "Sweep one hyperparameter (several values, repeated)"
@@ -81,7 +82,8 @@ class SweepScreens:
         trials.check(plan)  # before anything is said or trained
         self.console.print(self.description(plan))
         outcome = run_plan(plan, trials, log=program.log, context=program.context(), fresh=fresh,
-                           reporter=StudyProgress(self.console))
+                           reporter=StudyProgress(self.console, "sweep"),
+                           workers=workers_for(program, program.args.workers))
         if outcome.interrupted:
             self.console.print("Stopped (Ctrl-C): the runs finished so far are logged; run the same sweep again to "
                                "carry on.")

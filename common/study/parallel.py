@@ -1,0 +1,142 @@
+"""A plan's runs trained N at a time, each in a process of its own (`--workers N`).
+
+Every worker builds the program's trials once (`factory(*factory_args)`: its data, its autoencoder) and is told how
+many threads it may use (the cores divided among the workers) or which GPU, so the workers do not fight over the
+machine. The program that started the plan stays the only writer of the run log: workers send back each finished
+run's row and it is appended as it arrives. Ctrl-C stops every worker and keeps what finished. A run whose worker
+failed (an error, or the process killed) is tried once more in a fresh worker, then reported and left out.
+"""
+
+import multiprocessing
+import os
+import signal
+import sys
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+ATTEMPTS = 2  # a run is tried at most this many times
+
+_worker = {}  # in a worker process: its trials, built once by `_start`
+
+
+@dataclass(frozen=True)
+class Workers:
+    """How to train a plan's runs in parallel: `count` processes, each building its trials with
+    `factory(*factory_args)` (picklable: a module-level function and plain values)."""
+    count: int  # processes at once
+    factory: object  # makes a worker's trials (common/study/trials.py) from factory_args
+    factory_args: tuple  # e.g. the program's parsed arguments
+    gpus: int = 0  # GPUs on the machine: worker i uses GPU i mod gpus; 0: the CPU cores are divided
+
+    def threads(self) -> int:
+        """Threads each worker may use on the CPU."""
+        return max(1, (os.cpu_count() or 1) // self.count)
+
+    def results(self, plan, todo: list, context: dict, reporter):
+        """Yield (planned run, its log row) as the workers finish them, in any order. A run that failed twice is
+        reported (`reporter.warn`) and not yielded."""
+        attempts = dict.fromkeys(todo, 0)
+        left = list(todo)
+        with _environment(self.thread_settings()):  # what the workers inherit when they start
+            while left:
+                pool = self._pool()
+                running = {}
+                try:
+                    running = {pool.submit(_train, plan, planned, context): planned for planned in left}
+                    yield from _collect(running, attempts, reporter)
+                finally:  # Ctrl-C, an error, or the plan done: stop every worker at once
+                    _stop(pool)
+                left = [planned for planned in left if 0 < attempts[planned] < ATTEMPTS and planned in
+                        _failed(running)]
+
+    def thread_settings(self) -> dict[str, str]:
+        """The environment that gives each worker its share of the cores (TensorFlow's and oneDNN's threads)."""
+        threads = str(self.threads())
+        return {"TF_NUM_INTRAOP_THREADS": threads, "TF_NUM_INTEROP_THREADS": threads, "OMP_NUM_THREADS": threads}
+
+    def _pool(self) -> ProcessPoolExecutor:
+        context = multiprocessing.get_context("spawn")
+        slots = context.Queue()
+        for index in range(self.count):
+            slots.put(index)
+        return ProcessPoolExecutor(self.count, mp_context=context, initializer=_start,
+                                   initargs=(self.factory, self.factory_args, self.gpus, slots))
+
+
+def _collect(running: dict, attempts: dict, reporter):
+    """Yield each finished run's (planned, row); count a failure against its run, and report a run's last one."""
+    pending = set(running)
+    while pending:
+        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        for future in done:
+            planned = running[future]
+            try:
+                row = future.result()
+            except BrokenProcessPool:  # a worker died: the runs in flight are tried again in a new pool
+                attempts[planned] += 1
+                future.failed = True
+                if attempts[planned] >= ATTEMPTS:
+                    reporter.warn(f"{_name(planned)}: its worker stopped twice (killed or out of memory); left out")
+                continue
+            except Exception as e:  # noqa: BLE001  (any error of one run: reported, the others go on)
+                attempts[planned] += 1
+                future.failed = True
+                if attempts[planned] >= ATTEMPTS:
+                    reporter.warn(f"{_name(planned)}: failed twice ({type(e).__name__}: {e}); left out")
+                continue
+            yield planned, row
+
+
+def _failed(running: dict) -> set:
+    """The runs whose futures failed."""
+    return {planned for future, planned in running.items() if getattr(future, "failed", False)}
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Cancel what has not started and end every worker process now."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.kill()
+    for process in processes:
+        process.join(timeout=10)
+
+
+@contextmanager
+def _environment(values: dict[str, str]):
+    """Set environment variables for the block (the processes it starts inherit them), then put them back."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _name(planned) -> str:
+    values = ", ".join(f"{name} {value}" for name, value in planned.values)
+    return f"{values}, repeat {planned.repeat}{', ' + planned.arm if planned.arm else ''}"
+
+
+def _start(factory, factory_args: tuple, gpus: int, slots) -> None:
+    """A worker's start: its GPU (its share of the cores comes with its environment), Ctrl-C left to the parent,
+    then its trials."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the workers
+    index = slots.get()
+    if "tensorflow" not in sys.modules:  # the programs' factories import it later, when they build networks
+        os.environ["CUDA_VISIBLE_DEVICES"] = str(index % gpus) if gpus else ""
+    _worker["trials"] = factory(*factory_args)
+
+
+def _train(plan, planned, context: dict) -> dict:
+    """In a worker: train one planned run; its log row."""
+    from common.study.runner import QuietReporter
+
+    return _worker["trials"].train(plan, planned, context, QuietReporter())
