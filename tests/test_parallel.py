@@ -1,10 +1,14 @@
 """`--workers N`: a plan's runs in several processes, the log complete and without duplicates, a killed worker's run
 tried again, a failing run reported, and a real sweep of the program with two workers."""
 
+import importlib.util
+
 import pandas as pd
+import pytest
 
 from common.study.parallel import Workers
 from common.study.plan import Plan
+from common.study.ray_workers import RayWorkers
 from common.study.runner import run_plan
 from common.tracking.run_log import RunLog
 from common.tracking.schema import AUTOENCODER
@@ -68,3 +72,18 @@ def test_an_autoencoder_sweep_with_two_workers(mnist, tmp_path, in_process):
     runs = pd.read_csv(tmp_path / "runs" / "loss_values.csv")
     assert sorted(runs["Filter_Size"].tolist()) == [1, 3] and runs["Val_Loss"].notna().all()
     assert "Sweep of filter size (1, 3)" in done.stdout
+
+
+@pytest.mark.skipif(importlib.util.find_spec("ray") is None,
+                    reason="Ray is not installed (pip install -r requirements-ray.txt; the dev requirements have it)")
+def test_a_plan_on_a_local_ray_instance_survives_a_killed_actor_and_reports_a_failing_run(tmp_path):
+    reporter = Warnings()
+    log = RunLog(tmp_path / "loss_values.csv", AUTOENCODER)
+    outcome = run_plan(PLAN, FakeTrials(str(tmp_path)), log=log, context=CONTEXT, reporter=reporter,
+                       workers=RayWorkers("local", 2, fake_trials, (str(tmp_path), True)))
+    assert (tmp_path / "killed").exists()  # an actor's process was killed mid-run, and its run tried again
+    logged = pd.read_csv(tmp_path / "loss_values.csv")
+    assert sorted(zip(logged["Filters/Layer"], logged["Seed"])) == [(4, 1), (4, 2), (8, 1), (8, 2)]
+    assert outcome.trained == 4 and logged["Run_ID"].nunique() == 4
+    assert len(reporter.warnings) == 2 and all("failed twice (RuntimeError: out of memory" in w
+                                               for w in reporter.warnings)

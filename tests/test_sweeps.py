@@ -64,7 +64,10 @@ def test_classifier_sweeps_of_labels_switches_and_fractions():
     (["--sweep", "filters"], "expected NAME=V1,V2"),
     (["--sweep", "optimizer=adam,adagrad"], "expected one of adam, rmsprop, sgd"),
     (["--sweep", "filters=8,16", "--filters", "8"], "give the values in --sweep only"),
-    (["--repeats", "3"], "--repeats goes with --sweep")])
+    (["--repeats", "3"], "--repeats goes with --sweep"),
+    (["--workers", "2"], "--workers goes with --sweep"),
+    (["--ray", "local"], "--ray goes with --sweep"),
+    (["--sweep", "filters=8", "--workers", "0"], "argument --workers: '0': must be from 1 to 64")])
 def test_bad_sweep_flags_are_refused_before_anything_trains(in_process, tmp_path, flags, fragment):
     done = in_process("autoencoder.py", *flags, "--out", tmp_path / "runs", cwd=tmp_path)
     assert done.returncode == 2

@@ -78,13 +78,13 @@ def _collect(running: dict, attempts: dict, reporter):
                 attempts[planned] += 1
                 future.failed = True
                 if attempts[planned] >= ATTEMPTS:
-                    reporter.warn(f"{_name(planned)}: its worker stopped twice (killed or out of memory); left out")
+                    reporter.warn(f"{name_of(planned)}: its worker stopped twice (killed or out of memory); left out")
                 continue
             except Exception as e:  # noqa: BLE001  (any error of one run: reported, the others go on)
                 attempts[planned] += 1
                 future.failed = True
                 if attempts[planned] >= ATTEMPTS:
-                    reporter.warn(f"{_name(planned)}: failed twice ({type(e).__name__}: {e}); left out")
+                    reporter.warn(f"{name_of(planned)}: failed twice ({type(e).__name__}: {e}); left out")
                 continue
             yield planned, row
 
@@ -120,7 +120,8 @@ def _environment(values: dict[str, str]):
                 os.environ[name] = value
 
 
-def _name(planned) -> str:
+def name_of(planned) -> str:
+    """'filters 8, repeat 2': a planned run in a warning."""
     values = ", ".join(f"{name} {value}" for name, value in planned.values)
     return f"{values}, repeat {planned.repeat}{', ' + planned.arm if planned.arm else ''}"
 

@@ -52,8 +52,8 @@ def run_plan(plan: Plan, trials, *, log: RunLog, context: dict, fresh: bool = Fa
              workers=None) -> StudyOutcome:
     """Train every planned run not already in `log` (all of them when `fresh`) with `trials`, appending each to the
     log as it finishes. `context` holds the log values that say where the runs come from (the data and its split,
-    the autoencoder and its SHA-256). `workers` (common/study/parallel.py): train them that many at a time, each in
-    a process of its own."""
+    the autoencoder and its SHA-256). `workers` (common/study/parallel.py, ray_workers.py): train them several at a
+    time, each in a process of its own."""
     reporter = reporter or QuietReporter()
     trials.check(plan)
     logged, _ = log.read()
@@ -61,7 +61,7 @@ def run_plan(plan: Plan, trials, *, log: RunLog, context: dict, fresh: bool = Fa
     todo = [p for p in plan.runs() if p not in found]
     reporter.begin(todo, [trials.cost(plan, p) for p in todo], len(found), len(plan.runs()))
     outcome = StudyOutcome(rows=pd.DataFrame(), reused=len(found))
-    finished = workers.results(plan, todo, context, reporter) if workers and workers.count > 1 and todo else \
+    finished = workers.results(plan, todo, context, reporter) if workers is not None and todo else \
         ((planned, trials.train(plan, planned, context, reporter)) for planned in todo)
     new_ids = []
     try:

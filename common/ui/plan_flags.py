@@ -1,6 +1,7 @@
 """The flags of repeated runs: `--sweep NAME=V1,V2,...` (which hyperparameter a sweep varies and its values, checked
 before anything trains), `--repeats` and `--fresh`."""
 
+import importlib.util
 from dataclasses import fields
 
 from common.errors import UserError
@@ -27,6 +28,10 @@ def add_plan_flags(parser: Parser, studies: str = "") -> None:
     plans.add_argument("--workers", metavar="N", type=int_in(1, 64), default=1,
                        help="train N runs of the sweep or study at a time, each in a process of its own with its "
                             "share of the CPU cores (or its own GPU) (default 1)")
+    plans.add_argument("--ray", metavar="ADDRESS",
+                       help="train the runs on a Ray cluster (its address, or auto) or on a Ray instance started "
+                            "here (local); --workers N sets the runs at a time (default: one per GPU, or per 2 "
+                            "CPUs); needs Ray (pip install -r requirements-ray.txt)")
 
 
 def resolve_plan_flags(parser: Parser, args, config_type) -> None:
@@ -38,7 +43,7 @@ def resolve_plan_flags(parser: Parser, args, config_type) -> None:
     except UserError as e:
         parser.error(str(e))
     if not args.axes and not study:
-        for name in ("repeats", "fresh", "workers"):
+        for name in ("repeats", "fresh", "workers", "ray"):
             if getattr(args, name) and (name != "workers" or args.workers > 1):
                 parser.error(f"{flag(name)} goes with --sweep{' or --study labels' if has_study else ''}")
     if args.axes and study:
@@ -46,6 +51,8 @@ def resolve_plan_flags(parser: Parser, args, config_type) -> None:
     for name, _ in args.axes:
         if getattr(args, name, None) is not None:
             parser.error(f"{flag(name)} and --sweep {flag(name)[2:]}=...: give the values in --sweep only")
+    if args.ray and importlib.util.find_spec("ray") is None:
+        parser.error("--ray needs Ray, which is not installed: pip install -r requirements-ray.txt")
     args.repeats = args.repeats or DEFAULT_REPEATS
 
 def sweepable(config_type) -> dict[str, object]:

@@ -84,7 +84,7 @@ class StudyScreens:
         check_plan(plan, program.train_y)
         self.console.print(study_description(plan, len(program.test_y)))
         outcome = run_plan(plan, program.trials(), log=program.log, context=program.context(), fresh=fresh,
-                           reporter=StudyProgress(self.console), workers=workers_for(program, program.args.workers))
+                           reporter=StudyProgress(self.console), workers=workers_for(program, program.args))
         if outcome.interrupted:
             self.console.print("Stopped (Ctrl-C): the runs finished so far are logged; run the same study again to "
                                "carry on.")

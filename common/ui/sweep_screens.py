@@ -83,7 +83,7 @@ class SweepScreens:
         self.console.print(self.description(plan))
         outcome = run_plan(plan, trials, log=program.log, context=program.context(), fresh=fresh,
                            reporter=StudyProgress(self.console, "sweep"),
-                           workers=workers_for(program, program.args.workers))
+                           workers=workers_for(program, program.args))
         if outcome.interrupted:
             self.console.print("Stopped (Ctrl-C): the runs finished so far are logged; run the same sweep again to "
                                "carry on.")
@@ -92,8 +92,8 @@ class SweepScreens:
         metrics = program.sweep_metrics
         summary = summarize_sweep(outcome.rows, plan.swept, metrics)
         self.console.print(sweep_table(summary, plan.swept, metrics, f"Sweep of {self.swept(plan)}",
-                                       f"Mean ± standard deviation over the runs of each value (seeds {plan.seed}-"
-                                       f"{plan.seed + plan.repeats - 1}); wall time: all of them."))
+                                       f"Mean ± standard deviation over the runs of each value ({_seeds(plan)}); "
+                                       f"wall time: all of them."))
         self.console.print(f"Logged to {program.log.path}")
         program.figures.present([self.plot(plan, outcome.rows)])
         return outcome
@@ -118,9 +118,15 @@ class SweepScreens:
     def description(self, plan: Plan) -> str:
         """The line that opens a sweep."""
         runs = len(plan.runs())
-        return (f"Sweep of {self.swept(plan)}: {plan.repeats} run{'s' if plan.repeats > 1 else ''} of each (seeds "
-                f"{plan.seed}-{plan.seed + plan.repeats - 1}), {runs} runs in all; the other hyperparameters: "
+        return (f"Sweep of {self.swept(plan)}: {plan.repeats} run{'s' if plan.repeats > 1 else ''} of each "
+                f"({_seeds(plan)}), {runs} runs in all; the other hyperparameters: "
                 + ", ".join(f"{flag(name)[2:]} {shown(value)}" for name, value in _others(plan).items()) + ".")
+
+
+def _seeds(plan: Plan) -> str:
+    """'seed 1', 'seeds 1-3'."""
+    last = plan.seed + plan.repeats - 1
+    return f"seed {plan.seed}" if last == plan.seed else f"seeds {plan.seed}-{last}"
 
 
 def _others(plan: Plan) -> dict:

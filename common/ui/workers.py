@@ -1,13 +1,18 @@
-"""`--workers N` for a program's sweeps and studies: what each worker process needs to train its runs."""
+"""`--workers N` and `--ray ADDRESS` for a program's sweeps and studies: what each worker process needs to train
+its runs."""
 
 
-def workers_for(program, count: int):
-    """How a program's plan runs `count` at a time (None for one at a time): its worker factory, arguments and
-    GPUs."""
-    if count <= 1:
+def workers_for(program, args):
+    """How a program's plan trains its runs: on Ray with `--ray`, N at a time with `--workers N`, or None (one at a
+    time, here). Each worker builds its trials from the program's worker factory."""
+    factory, factory_args = program.worker_factory()
+    if getattr(args, "ray", None):
+        from common.study.ray_workers import RayWorkers
+
+        return RayWorkers(args.ray, args.workers if args.workers > 1 else 0, factory, (factory_args,))
+    if args.workers <= 1:
         return None
     from common.study.parallel import Workers
 
     placement = program.environment.placement()
-    factory, args = program.worker_factory()
-    return Workers(count, factory, (args,), gpus=placement.replicas if placement.kind != "cpu" else 0)
+    return Workers(args.workers, factory, (factory_args,), gpus=placement.replicas if placement.kind != "cpu" else 0)
