@@ -62,6 +62,8 @@ class ClassifierProgram:
         self.train_x, self.train_y = pixels[part.train], train.labels[part.train]
         self.val_x, self.val_y = pixels[part.val], train.labels[part.val]
         self.test_x, self.test_y = dataset.to_model_input(test_images), tested.labels
+        # the test set's file or folder; an .npz archive's test part is named after it
+        self.test_source = str(Path(args.test).resolve()) if args.test else f"{self.dataset} (x_test)"
         self.console.print(f"Loaded {self.count} labelled images of {dataset.describe_shape(train.images, images)} "
                            f"from {args.dataset} ({self.classes.describe()}): {len(self.train_x)} for training, "
                            f"{len(self.val_x)} for validation; {len(self.test_x)} test images")
@@ -132,8 +134,7 @@ class ClassifierProgram:
         return run
 
     def worker_factory(self):
-        """What a worker process builds its trials with: a module-level function and the arguments, naming the
-        autoencoder in use (chosen at start or from the menu)."""
+        """What a worker process builds its trials with: the arguments name the autoencoder in use."""
         return worker_trials, argparse.Namespace(**{**vars(self.args), "model": str(self.source.path)})
 
     def trials(self):
@@ -153,29 +154,15 @@ class ClassifierProgram:
                 "classes": self.classes.record(), "seed": self.args.seed,
                 "val_split": self.args.val_split, "device": self.environment.placement().description,
                 **self.source.context(), "split_seed": self.args.seed,
-                "test_dataset": self._test_source(), "test_images": len(self.test_y)}
-
-    def _test_source(self) -> str:
-        """The test set's file or folder; an .npz archive's test part is named after it."""
-        if self.args.test:
-            return str(Path(self.args.test).resolve())
-        return f"{self.dataset} (x_test)"
+                "test_dataset": self.test_source, "test_images": len(self.test_y)}
 
     def menu_items(self, session) -> list:
-        return [("Use another autoencoder", lambda: self.switch_autoencoder(session)),
+        # another autoencoder: loaded, then the baseline trained on its encoder
+        return [("Use another autoencoder", lambda: self.source.switch() and session.train(session.baseline)),
                 ("Predict the test set", lambda: predict_test_set(session, self)),
-                (JOINT_RECIPE_ENTRY, lambda: self.train_joint_recipe(session)),
+                # the baseline with the study's joint recipe (noise, consistency, augmentation; benchmarks/README.md)
+                (JOINT_RECIPE_ENTRY, lambda: session.train_checked(replace(session.baseline, **JOINT_RECIPE))),
                 ("Study: test accuracy against the number of labels", lambda: self.study.from_menu(session))]
-
-    def train_joint_recipe(self, session) -> None:
-        """Menu: train once with the baseline hyperparameters and the study's joint recipe (JOINT_RECIPE: joint
-        training with noise, a consistency term and augmentation, measured in benchmarks/README.md)."""
-        session.train_checked(replace(session.baseline, **JOINT_RECIPE))
-
-    def switch_autoencoder(self, session) -> None:
-        """Menu: load another autoencoder, then train with the baseline hyperparameters on its encoder."""
-        if self.source.switch():
-            session.train(session.baseline)
 
     def after_single_run(self, session) -> None:
         predict_test_set(session, self)

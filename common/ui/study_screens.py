@@ -5,11 +5,12 @@ from dataclasses import replace
 
 from common.errors import UserError
 from common.study.plan import ARM_NAMES, ARMS, Plan, default_arms, joint_recipe, label_study, parse_arms
-from common.study.runner import reusable, run_plan
+from common.study.runner import run_plan
 from common.study.summary import summarize
 from common.study.trials import check_plan
 from common.ui.cli import DEFAULT_BUDGETS, DEFAULT_REPEATS, given_hyperparameters, label_budgets, label_list
 from common.ui.plotting import plot_label_study
+from common.ui.sweep_screens import run_from_menu
 from common.ui.tables import label_study_table
 from common.ui.workers import workers_for
 from models.config import ClassifierConfig, check_classifier
@@ -40,20 +41,8 @@ class StudyScreens:
     def from_menu(self, session) -> None:
         """Menu: ask for the budgets, the repeats and the arms, then run the study with the baseline settings."""
         plan = self.ask_plan(session.baseline, session.args.seed)
-        if plan is None:
-            return
-        found = len(reusable(session.read_runs(), plan, self.program.context()))
-        fresh = False
-        if found:
-            reuse = self.ask.confirm(f"{found} of {len(plan.runs())} runs are in the run log already. Reuse them?",
-                                     default=True)
-            if reuse is None:
-                return
-            fresh = not reuse
-        try:
-            self.run(plan, fresh)
-        except UserError as e:
-            self.console.print(f"[red]{e}[/]")
+        if plan is not None:
+            run_from_menu(self, session, plan)
 
     def ask_plan(self, baseline, seed: int) -> Plan | None:
         """The study's budgets, repeats and arms, asked for; None when the user backs out or answers wrongly."""

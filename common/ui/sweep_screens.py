@@ -38,20 +38,8 @@ class SweepScreens:
         """Menu: which hyperparameter, its values and the repeats, then the sweep with the others at the
         baseline."""
         plan = self.ask_plan(session.baseline, session.args.seed)
-        if plan is None:
-            return
-        found = len(reusable(session.read_runs(), plan, self.program.context(), self.program.trials()))
-        fresh = False
-        if found:
-            reuse = self.ask.confirm(f"{found} of {len(plan.runs())} runs are in the run log already. Reuse them?",
-                                     default=True)
-            if reuse is None:
-                return
-            fresh = not reuse
-        try:
-            self.run(plan, fresh)
-        except UserError as e:
-            self.console.print(f"[red]{e}[/]")
+        if plan is not None:
+            run_from_menu(self, session, plan)
 
     def ask_plan(self, baseline, seed: int) -> Plan | None:
         """The swept hyperparameter, its values and the repeats, asked for; None when the user backs out or
@@ -121,6 +109,23 @@ class SweepScreens:
         return (f"Sweep of {self.swept(plan)}: {plan.repeats} run{'s' if plan.repeats > 1 else ''} of each "
                 f"({_seeds(plan)}), {runs} runs in all; the other hyperparameters: "
                 + ", ".join(f"{flag(name)[2:]} {shown(value)}" for name, value in _others(plan).items()) + ".")
+
+
+def run_from_menu(screens, session, plan: Plan) -> None:
+    """A study's or sweep's plan from the menu: ask whether to reuse the runs the log has already, then run it with
+    `screens.run`; a UserError is said, and the menu comes back."""
+    found = len(reusable(session.read_runs(), plan, screens.program.context(), screens.program.trials()))
+    fresh = False
+    if found:
+        reuse = screens.ask.confirm(f"{found} of {len(plan.runs())} runs are in the run log already. Reuse them?",
+                                    default=True)
+        if reuse is None:
+            return
+        fresh = not reuse
+    try:
+        screens.run(plan, fresh)
+    except UserError as e:
+        screens.console.print(f"[red]{e}[/]")
 
 
 def _seeds(plan: Plan) -> str:
