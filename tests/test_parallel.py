@@ -3,6 +3,7 @@ tried again, a failing run reported, and a real sweep of the program with two wo
 
 import importlib.util
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -64,14 +65,19 @@ def test_a_run_that_fails_twice_is_reported_and_the_others_are_kept(tmp_path):
                                                for w in reporter.warnings)
 
 
-def test_an_autoencoder_sweep_with_two_workers(mnist, tmp_path, in_process):
-    done = in_process("autoencoder.py", "-d", mnist["train_images"], "--layers", 2, "--filters", 4, "--epochs", 1,
-                      "--batch-size", 32, "--sweep", "filter-size=1,3", "--repeats", 1, "--workers", 2, "--out",
-                      tmp_path / "runs", "--no-show", cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    runs = pd.read_csv(tmp_path / "runs" / "loss_values.csv")
-    assert sorted(runs["Filter_Size"].tolist()) == [1, 3] and runs["Val_Loss"].notna().all()
-    assert "Sweep of filter size (1, 3)" in done.stdout
+def test_an_autoencoder_sweep_with_two_workers_gives_the_runs_of_one_at_a_time(mnist, tmp_path, in_process):
+    results = {}
+    for workers in (1, 2):
+        out = tmp_path / f"runs{workers}"
+        done = in_process("autoencoder.py", "-d", mnist["train_images"], "--layers", 2, "--filters", 4, "--epochs",
+                          1, "--batch-size", 32, "--sweep", "filter-size=1,3", "--repeats", 1, "--workers", workers,
+                          "--out", out, "--no-show", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert "Sweep of filter size (1, 3)" in done.stdout
+        runs = pd.read_csv(out / "loss_values.csv").sort_values("Filter_Size")
+        assert runs["Filter_Size"].tolist() == [1, 3] and runs["Val_Loss"].notna().all()
+        results[workers] = runs["Val_Loss"].to_numpy()
+    assert np.allclose(results[1], results[2], rtol=1e-5)  # the same seeds, the same runs
 
 
 @pytest.mark.skipif(importlib.util.find_spec("ray") is None,
