@@ -51,8 +51,9 @@ def main() -> None:
     options = parser.parse_args()
     print(f"processor: {processor()}")
     runs = len(options.values.split(",")) * options.repeats
+    part = f", first {options.limit} images" if options.limit else ""
     print(f"sweep: fc-units={options.values} x {options.repeats} repeats = {runs} runs, 100 labels, batch 32, "
-          f"{options.epochs} + {options.fine_tune_epochs} epochs{f', first {options.limit} images' if options.limit else ''}")
+          f"{options.epochs} + {options.fine_tune_epochs} epochs{part}")
     times, accuracies = {}, {}
     with tempfile.TemporaryDirectory() as scratch:
         for way in options.ways.split(","):
