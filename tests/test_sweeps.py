@@ -164,7 +164,8 @@ def test_a_sweep_from_the_autoencoder_menu(mnist, tmp_path, monkeypatch):
     keyboard = Keyboard("Sweep one hyperparameter", "Filters in the first layer", "2,4" + ENTER,
                         CTRL_U + "1" + ENTER, "y", "Exit", "y")
     args = autoencoder.parse(["-d", str(mnist["train_images"]), "--out", str(tmp_path / "runs"), "--no-show",
-                              "--layers", "2", "--filters", "4", "--epochs", "1", "--batch-size", "32"])
+                              "--layers", "2", "--filter-size", "3", "--filters", "4", "--epochs", "1",
+                              "--batch-size", "32"])
     console = Console(file=io.StringIO(), width=120)
     session = Session(AutoencoderProgram(args, console), args, console, keyboard)
     assert session.run() == 0 and keyboard.script == []
