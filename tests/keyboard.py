@@ -42,10 +42,19 @@ class Keyboard(Prompter):
         return self._typed(prompts.choose, message, choices, default)
 
     def ask_int(self, label: str, default, low, high):
+        self._entered(label)
         return self._typed(prompts.ask_int, label, default, low, high)
 
     def ask_text(self, message: str, default: str = ""):
+        self._entered(message)
         return self._typed(prompts.ask_text, message, default)
+
+    def _entered(self, message: str) -> None:
+        """A typed answer ends with Enter (or is Esc): otherwise the prompt would wait for more keys for ever, so
+        a script that has got out of step with the questions fails here, naming the question."""
+        if self.script:
+            keys = self.script[0]
+            assert keys == ESC or keys.endswith(ENTER), f"{keys!r} does not answer {message!r}: it ends without Enter"
 
     def confirm(self, message: str, default: bool = False):
         return self._typed(prompts.confirm, message, default)
