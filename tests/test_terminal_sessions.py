@@ -1,10 +1,8 @@
 """Both programs driven in a pseudo-terminal, as a person at a keyboard would: one session of each and Ctrl-C
 during training. The menus' other flows are driven in-process (tests/test_menus.py)."""
 
-import os
 import shutil
 import sys
-from pathlib import Path
 
 import pandas as pd
 import pexpect
@@ -134,27 +132,3 @@ def test_ctrl_c_in_a_no_menu_run_logs_saves_and_exits_130(mnist, tmp_path):
     run = pd.read_csv(tmp_path / "runs" / "loss_values.csv").iloc[0]
     assert run["Interrupted"] == "yes" and 2 <= run["Epochs_Done"] < 500
     assert (tmp_path / run["Model_Path"]).stat().st_size > 0
-
-
-def test_ctrl_c_stops_every_worker_of_a_sweep_and_keeps_the_finished_runs(mnist, tmp_path):
-    child = spawn("autoencoder.py", "-d", mnist["train_images"], "--layers", 2, "--filters", 4, "--batch-size", 32,
-                  "--sweep", "epochs=1,500", "--repeats", 2, "--workers", 2, cwd=tmp_path)
-    child.expect("run 2/4")  # both short runs finished; the two long ones are training
-    child.send(CTRL_C)
-    child.expect("Stopped \\(Ctrl-C\\)")
-    assert finish(child) == 130
-    runs = pd.read_csv(tmp_path / "runs" / "loss_values.csv")
-    assert runs["Epochs"].tolist() == [1, 1] and sorted(runs["Seed"].tolist()) == [1, 2]
-    assert processes_working_in(tmp_path) == [], "a worker outlived the sweep"
-
-
-def processes_working_in(folder: Path) -> list[int]:
-    """The processes whose working folder is `folder` (the program's workers inherit it)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and Path(os.readlink(entry / "cwd")) == folder:
-                found.append(int(entry.name))
-        except OSError:  # gone, or not ours to read
-            continue
-    return found

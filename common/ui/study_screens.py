@@ -10,7 +10,7 @@ from common.study.summary import summarize
 from common.study.trials import check_plan
 from common.ui.cli import DEFAULT_BUDGETS, DEFAULT_REPEATS, given_hyperparameters, label_budgets, label_list
 from common.ui.plotting import plot_label_study
-from common.ui.sweep_screens import run_from_menu
+from common.ui.sweep_screens import run_from_menu, seeds_of
 from common.ui.tables import label_study_table
 from common.ui.workers import workers_for
 from models.config import ClassifierConfig, check_classifier
@@ -95,9 +95,8 @@ class StudyScreens:
 def study_description(plan: Plan, test_images: int) -> str:
     """The line that opens a study: budgets, repeats and seeds, arms, the shared settings."""
     config = plan.config
-    seeds = f"seed {plan.seed}" if plan.repeats == 1 else f"seeds {plan.seed}-{plan.seed + plan.repeats - 1}"
     text = (f"Label-budget study: {', '.join(budget(b) for b in plan.budgets)} labelled images, "
-            f"{count(plan.repeats, 'repeat')} ({seeds}); arms: {', '.join(ARM_NAMES[a] for a in plan.arms)}; "
+            f"{count(plan.repeats, 'repeat')} ({seeds_of(plan)}); arms: {', '.join(ARM_NAMES[a] for a in plan.arms)}; "
             f"{config.fc_units} units, {config.epochs} + {config.fine_tune_epochs} epochs, batch {config.batch_size}")
     if "self-training" in plan.arms:
         rounds = plan.config_of(next(p for p in plan.runs() if p.arm == "self-training")).self_training

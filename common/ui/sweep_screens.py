@@ -80,7 +80,7 @@ class SweepScreens:
         metrics = program.sweep_metrics
         summary = summarize_sweep(outcome.rows, plan.swept, metrics)
         self.console.print(sweep_table(summary, plan.swept, metrics, f"Sweep of {self.swept(plan)}",
-                                       f"Mean ± standard deviation over the runs of each value ({_seeds(plan)}); "
+                                       f"Mean ± standard deviation over the runs of each value ({seeds_of(plan)}); "
                                        f"wall time: all of them."))
         self.console.print(f"Logged to {program.log.path}")
         program.figures.present([self.plot(plan, outcome.rows)])
@@ -107,7 +107,7 @@ class SweepScreens:
         """The line that opens a sweep."""
         runs = len(plan.runs())
         return (f"Sweep of {self.swept(plan)}: {plan.repeats} run{'s' if plan.repeats > 1 else ''} of each "
-                f"({_seeds(plan)}), {runs} runs in all; the other hyperparameters: "
+                f"({seeds_of(plan)}), {runs} runs in all; the other hyperparameters: "
                 + ", ".join(f"{flag(name)[2:]} {shown(value)}" for name, value in _others(plan).items()) + ".")
 
 
@@ -128,7 +128,7 @@ def run_from_menu(screens, session, plan: Plan) -> None:
         screens.console.print(f"[red]{e}[/]")
 
 
-def _seeds(plan: Plan) -> str:
+def seeds_of(plan: Plan) -> str:
     """'seed 1', 'seeds 1-3'."""
     last = plan.seed + plan.repeats - 1
     return f"seed {plan.seed}" if last == plan.seed else f"seeds {plan.seed}-{last}"
