@@ -37,19 +37,19 @@ class Workers:
     def results(self, plan, todo: list, context: dict, reporter):
         """Yield (planned run, its log row) as the workers finish them, in any order. A run that failed twice is
         reported (`reporter.warn`) and not yielded."""
-        attempts = dict.fromkeys(todo, 0)
+        attempts, finished = dict.fromkeys(todo, 0), set()
         left = list(todo)
         with _environment(self.thread_settings()):  # what the workers inherit when they start
             while left:
                 pool = self._pool()
-                running = {}
                 try:
                     running = {pool.submit(_train, plan, planned, context): planned for planned in left}
-                    yield from _collect(running, attempts, reporter)
+                    for planned, row in _collect(running, attempts, reporter):
+                        finished.add(planned)
+                        yield planned, row
                 finally:  # Ctrl-C, an error, or the plan done: stop every worker at once
                     _stop(pool)
-                left = [planned for planned in left if 0 < attempts[planned] < ATTEMPTS and planned in
-                        _failed(running)]
+                left = [planned for planned in left if planned not in finished and attempts[planned] < ATTEMPTS]
 
     def thread_settings(self) -> dict[str, str]:
         """The environment that gives each worker its share of the cores (TensorFlow's and oneDNN's threads)."""
@@ -74,24 +74,14 @@ def _collect(running: dict, attempts: dict, reporter):
             planned = running[future]
             try:
                 row = future.result()
-            except BrokenProcessPool:  # a worker died: the runs in flight are tried again in a new pool
-                attempts[planned] += 1
-                future.failed = True
-                if attempts[planned] >= ATTEMPTS:
-                    reporter.warn(f"{name_of(planned)}: its worker stopped twice (killed or out of memory); left out")
-                continue
             except Exception as e:  # noqa: BLE001  (any error of one run: reported, the others go on)
-                attempts[planned] += 1
-                future.failed = True
+                attempts[planned] += 1  # a dead worker (BrokenProcessPool) fails every run in flight: all retried
                 if attempts[planned] >= ATTEMPTS:
-                    reporter.warn(f"{name_of(planned)}: failed twice ({type(e).__name__}: {e}); left out")
+                    why = "its worker stopped twice (killed or out of memory)" if isinstance(e, BrokenProcessPool) \
+                        else f"failed twice ({type(e).__name__}: {e})"
+                    reporter.warn(f"{name_of(planned)}: {why}; left out")
                 continue
             yield planned, row
-
-
-def _failed(running: dict) -> set:
-    """The runs whose futures failed."""
-    return {planned for future, planned in running.items() if getattr(future, "failed", False)}
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
