@@ -5,6 +5,9 @@ ratio to one at a time, and checks the ways trained the same runs (the test accu
 
     python benchmarks/sweep_workers.py [--model runs/ae.h5] [--ways 1,2,ray] [--values 32,64,128] [--repeats 4]
         [--epochs 10 --fine-tune-epochs 5] [--limit N]
+
+Ways: a number N is `--workers N`; `ray` is `--ray local` with its default actors (one per 2 CPUs); `rayN` is
+`--ray local --workers N`.
 """
 
 import argparse
@@ -24,7 +27,8 @@ from benchmarks.run_phases import processor  # noqa: E402
 
 def sweep(way: str, folder: Path, options) -> tuple[float, pd.DataFrame]:
     """Run the sweep one way; its wall time and its log."""
-    flags = ["--ray", "local"] if way == "ray" else ["--workers", way]
+    flags = ["--workers", way] if not way.startswith("ray") else \
+        ["--ray", "local", *(["--workers", way[3:]] if way[3:] else [])]
     command = [sys.executable, str(ROOT / "classification.py"), "-model", options.model, "--labels", "100",
                "--batch-size", "32", "--epochs", str(options.epochs), "--fine-tune-epochs",
                str(options.fine_tune_epochs), "--sweep", f"fc-units={options.values}", "--repeats",
@@ -39,10 +43,18 @@ def sweep(way: str, folder: Path, options) -> tuple[float, pd.DataFrame]:
     return seconds, pd.read_csv(folder / "classification_loss_values.csv")
 
 
+def describe(way: str) -> str:
+    """'--workers 2', '--ray local', '--ray local --workers 2'."""
+    if not way.startswith("ray"):
+        return f"--workers {way}"
+    return "--ray local" + (f" --workers {way[3:]}" if way[3:] else "")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default=str(ROOT / "runs" / "ae.h5"))
-    parser.add_argument("--ways", default="1,2,ray", help="numbers of workers, and ray for --ray local")
+    parser.add_argument("--ways", default="1,2,ray",
+                        help="numbers of workers; ray for --ray local with its default actors, rayN with N actors")
     parser.add_argument("--values", default="32,64,128")
     parser.add_argument("--repeats", type=int, default=4)
     parser.add_argument("--epochs", type=int, default=10)
@@ -60,7 +72,7 @@ def main() -> None:
             seconds, log = sweep(way, Path(scratch) / way, options)
             times[way] = seconds
             accuracies[way] = log.set_index(["Fc_units", "Seed"])["Test_Accuracy"].sort_index()
-            print(f"{'--ray local' if way == 'ray' else f'--workers {way}':>12}: {seconds:7.1f} s"
+            print(f"{describe(way):>24}: {seconds:7.1f} s"
                   f"  ({len(log)} runs logged)", flush=True)
     first = next(iter(times))
     for way, seconds in times.items():

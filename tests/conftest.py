@@ -1,9 +1,11 @@
 """Shared fixtures: small slices of the real MNIST written as IDX files, and a way to run the programs."""
 
+import atexit
 import contextlib
 import importlib
 import io
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -18,6 +20,13 @@ ROOT = Path(__file__).resolve().parent.parent
 TRAIN_SLICE = 300  # training images in the slice: enough for a split and a balanced label subset
 TEST_SLICE = 100
 CACHE = Path(tempfile.mkdtemp(prefix="workbench-cache-"))  # the programs' cache of measured ways, for the tests alone
+atexit.register(shutil.rmtree, CACHE, ignore_errors=True)
+
+
+def pytest_collection_modifyitems(items: list) -> None:
+    """Tests marked slow (half a minute or more on 2 cores) run first: with `-n auto` the last ones to finish are
+    then short, instead of a long one keeping a core busy while the others wait."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: otherwise in their order
 
 
 @pytest.fixture(scope="session")
@@ -50,37 +59,43 @@ def run_program(script: str, *args, cwd, timeout=300) -> subprocess.CompletedPro
                           capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
 
 
+def _run_here(patch: pytest.MonkeyPatch, script: str, args, cwd) -> subprocess.CompletedProcess:
+    """Run autoencoder.py's or classification.py's main() in this process, as run_program does in a new one: the
+    same arguments, folder and environment, stdout and stderr captured, the exit status returned."""
+    patch.chdir(cwd)
+    for name, value in program_env().items():
+        patch.setenv(name, value)
+    for name in ("DISPLAY", "WAYLAND_DISPLAY"):
+        patch.delenv(name, raising=False)
+    patch.setattr(sys, "stdin", io.StringIO())  # not a terminal, nothing to read
+    main = importlib.import_module(Path(script).stem).main
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as e:  # argparse's errors
+            code = e.code if isinstance(e.code, int) else 1
+    return subprocess.CompletedProcess([script, *map(str, args)], code, out.getvalue(), err.getvalue())
+
+
 @pytest.fixture
 def in_process(monkeypatch):
-    """Run autoencoder.py's or classification.py's main() in this process, as run_program does in a new one:
-    the same arguments, folder and environment, stdout and stderr captured, the exit status returned. For checks
-    of what a program answers to bad input, where a new process would spend most of its time starting TensorFlow."""
+    """A program run in this process (`_run_here`): where a new process would spend most of its time starting
+    TensorFlow."""
     def run(script: str, *args, cwd) -> subprocess.CompletedProcess:
-        monkeypatch.chdir(cwd)
-        for name, value in program_env().items():
-            monkeypatch.setenv(name, value)
-        for name in ("DISPLAY", "WAYLAND_DISPLAY"):
-            monkeypatch.delenv(name, raising=False)
-        monkeypatch.setattr(sys, "stdin", io.StringIO())  # not a terminal, nothing to read
-        main = importlib.import_module(Path(script).stem).main
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                code = main([str(a) for a in args])
-            except SystemExit as e:  # argparse's errors
-                code = e.code if isinstance(e.code, int) else 1
-        return subprocess.CompletedProcess([script, *map(str, args)], code, out.getvalue(), err.getvalue())
+        return _run_here(monkeypatch, script, args, cwd)
     return run
 
 
 @pytest.fixture(scope="session")
 def saved_autoencoder(mnist, tmp_path_factory) -> Path:
-    """A small autoencoder trained for one epoch by the real program and saved as .h5."""
+    """A small autoencoder trained for one epoch by the real program (in this process) and saved as .h5."""
     folder = tmp_path_factory.mktemp("ae")
     path = folder / "ae.h5"
-    done = run_program("autoencoder.py", "-d", mnist["train_images"], "--no-menu", "--layers", 2, "--filter-size",
-                       3, "--filters", 4, "--epochs", 1, "--batch-size", 32, "--out", folder, "--save", path,
-                       cwd=folder)
+    with pytest.MonkeyPatch.context() as patch:
+        done = _run_here(patch, "autoencoder.py", ["-d", mnist["train_images"], "--no-menu", "--layers", 2,
+                                                   "--filter-size", 3, "--filters", 4, "--epochs", 1,
+                                                   "--batch-size", 32, "--out", folder, "--save", path], cwd=folder)
     assert done.returncode == 0, done.stderr
     return path
 

@@ -3,6 +3,7 @@ without TensorFlow, so that a worker starts in a moment."""
 
 import os
 import signal
+import time
 from pathlib import Path
 
 from common.study.trials import AUTOENCODER_IDENTITY
@@ -11,7 +12,7 @@ from common.tracking.run_log import new_run_id, run_row
 
 class FakeTrials:
     """Trains nothing: a row per run with the process that made it. The first run with 8 filters kills its own
-    worker (SIGKILL) once; with `fail`, runs with 16 filters always raise."""
+    worker (SIGKILL) once; with `fail`, runs with 16 filters always raise; runs with 64 filters take two minutes."""
 
     identity, scored = AUTOENCODER_IDENTITY, "val_loss"
 
@@ -32,6 +33,8 @@ class FakeTrials:
             os.kill(os.getpid(), signal.SIGKILL)
         if config.filters == 16 and self.fail:
             raise RuntimeError("out of memory for 16 filters")
+        if config.filters == 64:
+            time.sleep(120)
         metrics = {"loss": 1 / config.filters, "val_loss": 1 / config.filters, "interrupted": ""}
         values = {**context, "seed": planned.seed, "wall_time": 0.0, "device": f"process {os.getpid()}"}
         return run_row(config, metrics, values, new_run_id())

@@ -90,15 +90,16 @@ def test_a_saved_autoencoder_keeps_its_statistics(short_run_data, tmp_path):
     assert np.allclose(loaded.predict(val_x[:50], verbose=0), model.predict(val_x[:50], verbose=0), atol=1e-6)
 
 
+@pytest.mark.slow
 def test_a_run_compiled_with_xla_keeps_matching_statistics(short_run_data):
     """With XLA (`--xla on`, or chosen by timing) re-estimation and the logged figures still hold."""
     train_x, val_x = short_run_data
     config = AutoencoderConfig(layers=2, filter_size=3, filters=4, epochs=1, batch_size=8)
-    result = train_autoencoder(config, train_x[:1600], val_x, seed=1, way=Way(xla=True))
+    result = train_autoencoder(config, train_x[:800], val_x, seed=1, way=Way(xla=True))
     model = result.model
     assert model.jit_compile is True
     loss, val_loss = result.history["loss"][-1], result.history["val_loss"][-1]
     assert val_loss <= 1.5 * loss
     assert model.evaluate(val_x, val_x, batch_size=256, verbose=0) == pytest.approx(val_loss, rel=1e-3)
-    plain = train_autoencoder(config, train_x[:1600], val_x, seed=1).model
+    plain = train_autoencoder(config, train_x[:800], val_x, seed=1).model
     assert plain.jit_compile is False

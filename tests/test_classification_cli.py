@@ -104,6 +104,7 @@ def _table(stdout: str) -> str:
     return stdout[start:stdout.index("Logged to", start)]
 
 
+@pytest.mark.slow
 def test_study_trains_both_arms_logs_every_run_and_a_second_call_reuses_them(mnist, saved_autoencoder, tmp_path,
                                                                              in_process):
     done = in_process("classification.py", *data_flags(mnist), "-model", saved_autoencoder, *STUDY, cwd=tmp_path)
@@ -160,6 +161,7 @@ def test_bad_study_arguments_stop_before_training(mnist, saved_autoencoder, tmp_
     assert not (tmp_path / "runs" / "classification_loss_values.csv").exists()
 
 
+@pytest.mark.slow
 def test_a_self_training_run_logs_one_row_with_its_rounds(mnist, saved_autoencoder, tmp_path, in_process):
     done = in_process("classification.py", *data_flags(mnist), "-model", saved_autoencoder, "--no-menu", *SMALL,
                        "--labels", 30, "--batch-size", 10, "--augment", "--self-training", 1,

@@ -71,6 +71,7 @@ def test_backing_out_of_the_first_question_leaves_without_training(mnist, tmp_pa
     assert session.run() == 0 and not (tmp_path / "runs" / "loss_values.csv").exists()
 
 
+@pytest.mark.slow
 def test_classifier_menu_change_another_autoencoder_predict_graphs_save(mnist, saved_autoencoder, tmp_path):
     other = tmp_path / "elsewhere" / "other_ae.h5"
     other.parent.mkdir()
@@ -91,8 +92,9 @@ def test_classifier_menu_change_another_autoencoder_predict_graphs_save(mnist, s
             "classifier_last_run_curves.png"} <= plots
 
 
+@pytest.mark.slow
 def test_classifier_scratch_joint_and_the_study_from_the_menu(mnist, saved_autoencoder, tmp_path):
-    study = ["Study", CTRL_U + "20,40" + ENTER, "1" + ENTER, CTRL_U + "pretrained,scratch" + ENTER]
+    study = ["Study", CTRL_U + "20" + ENTER, "1" + ENTER, CTRL_U + "pretrained,scratch" + ENTER]
     keyboard = Keyboard("Train again", "Encoder initialisation", "scratch",
                         "Train again", "Weight of the reconstruction loss", CTRL_U + "2" + ENTER,
                         "Train with the joint", *study, *study, "y", "Exit", "y")
@@ -100,15 +102,15 @@ def test_classifier_scratch_joint_and_the_study_from_the_menu(mnist, saved_autoe
                                           "--epochs", 1, "--fine-tune-epochs", 1, "--batch-size", 16,
                                           "--labels", "all")
     assert session.run() == 0 and keyboard.script == []
-    assert "4 of 4 runs are in the run log already. Reuse them?" in keyboard.asked
+    assert "2 of 2 runs are in the run log already. Reuse them?" in keyboard.asked
     out = console.file.getvalue()
-    assert "Reusing 4 of 4 runs" in out and out.count("Label-budget study (") == 2
+    assert "Reusing 2 of 2 runs" in out and out.count("Label-budget study (") == 2
     runs = pd.read_csv(tmp_path / "runs" / "classification_loss_values.csv")
-    assert runs["Init"].tolist()[:2] == ["pretrained", "scratch"] and len(runs) == 4 + 4
+    assert runs["Init"].tolist()[:2] == ["pretrained", "scratch"] and len(runs) == 4 + 2
     assert (runs.loc[2, "Joint"], runs.loc[2, "Reconstruction_Weight"]) == ("yes", 2)  # the weight asked for it
     assert runs.loc[2, "Reconstruction_Loss"] > 0
     recipe = runs.loc[3]  # the baseline with the joint recipe
     assert (recipe["Init"], recipe["Joint"], recipe["Augment"], recipe["Fc_units"]) == ("pretrained", "yes", "yes", 16)
     assert (recipe["Consistency"], recipe["Noise"], recipe["Fine_Tune_Epochs"]) == (10, 0.3, 2)
-    assert sorted(runs["Labels_Used"].tolist()[4:]) == [20, 20, 40, 40]
-    assert set(runs["Arm"].tolist()[4:]) == {"pretrained", "scratch"}
+    assert runs["Labels_Used"].tolist()[4:] == [20, 20]
+    assert sorted(runs["Arm"].tolist()[4:]) == ["pretrained", "scratch"]

@@ -6,7 +6,9 @@ import numpy as np
 from rich.console import Console
 
 from common.keras_setup import keras
-from common.ui.progress import RichProgress
+from common.study.plan import Plan
+from common.ui.progress import RichProgress, StudyProgress
+from models.config import AutoencoderConfig
 from models.training.fit import fit
 
 
@@ -33,3 +35,18 @@ def test_without_a_terminal_each_epoch_is_one_plain_line():
     lines = out.getvalue().splitlines()
     assert len(lines) == 3
     assert lines[2].startswith("epoch 3/3  loss ") and "val_loss" in lines[2] and "\x1b" not in lines[2]
+
+
+def test_a_sweep_with_workers_shows_a_line_per_worker_with_its_run_and_epoch():
+    out = io.StringIO()
+    plan = Plan(AutoencoderConfig(layers=2, filters=4, epochs=1, batch_size=32), (("filters", (4, 8)),), 1, 1)
+    first, second = plan.runs()
+    display = StudyProgress(Console(file=out, force_terminal=True, width=160), "sweep")
+    display.begin([first, second], [1.0, 1.0], reused=0, planned=2)
+    display.working(1, first, "", 0, 0, {})
+    display.working(2, second, "stage 2", 3, 5, {"loss": 0.25, "val_loss": 0.5})
+    display.progress.refresh()
+    display.end()
+    text = out.getvalue()
+    assert "worker 1: filters 4, repeat 1" in text and "starting" in text
+    assert "worker 2: filters 8, repeat 1" in text and "stage 2, epoch 3/5  loss 0.2500 val_loss 0.5000" in text

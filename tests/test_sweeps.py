@@ -145,6 +145,7 @@ def test_repeated_values_get_error_bars_and_counts_and_single_runs_do_not():
     assert len(single.containers) == 0 and len(single.texts) == 0
 
 
+@pytest.mark.slow
 def test_an_autoencoder_sweep_from_the_flags_logs_every_run_and_reuses_them(mnist, tmp_path, in_process):
     flags = ["-d", mnist["train_images"], "--layers", 2, "--filters", 4, "--epochs", 1, "--batch-size", 32,
              "--sweep", "filter-size=1,3", "--repeats", 2, "--out", tmp_path / "runs", "--no-show"]

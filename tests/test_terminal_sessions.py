@@ -1,17 +1,25 @@
 """Both programs driven in a pseudo-terminal, as a person at a keyboard would: one session of each and Ctrl-C
-during training. The menus' other flows are driven in-process (tests/test_menus.py)."""
+during training, alone and with workers. The menus' other flows are driven in-process (tests/test_menus.py)."""
 
+import json
+import os
 import shutil
 import sys
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pexpect
+import pytest
 
 from common.keras_setup import keras
 from tests.conftest import ROOT, program_env
 
 ENTER, ESC, CTRL_C, CTRL_U = "\r", "\x1b", "\x03", "\x15"
 NUMBER_PROMPT = r"\(\d+-\d+\) \[\d+\]:"
+pytestmark = pytest.mark.slow  # each starts the programs (and TensorFlow) in new processes
+
+NOT_TIMED = ("--xla", "off", "--precision", "float32")  # a 500-epoch run would time the ways of computing first
 
 
 def spawn(script, *args, cwd):
@@ -34,16 +42,13 @@ def finish(child) -> int:
     return child.exitstatus
 
 
-def test_autoencoder_session_train_change_graphs_save_exit(mnist, tmp_path):
+def test_autoencoder_session_train_graphs_save_exit(mnist, tmp_path):
+    """The whole program in a terminal, briefly: the menu's other entries are driven in-process
+    (tests/test_menus.py)."""
     child = spawn("autoencoder.py", "-d", mnist["train_images"], cwd=tmp_path)
     for answer in ("2", "3", "4", "1", "32"):  # layers, filter size, filters, epochs, batch size
         child.expect(NUMBER_PROMPT)
         child.sendline(answer)
-    child.expect("Logged to")
-    menu(child, 1)  # train again with one hyperparameter changed
-    menu(child, 3, expect="Change which hyperparameter")  # filters
-    child.expect(NUMBER_PROMPT)
-    child.sendline("8")
     child.expect("Logged to")
     menu(child, 3)  # show graphs
     child.expect("reconstructions.png")
@@ -51,22 +56,19 @@ def test_autoencoder_session_train_change_graphs_save_exit(mnist, tmp_path):
     child.expect("Save the autoencoder to")
     child.send(ENTER)  # the proposed file name
     child.expect("Saved the autoencoder to")
-    menu(child, 5)  # show the run log
-    child.expect("last 20 of 2 runs")
     menu(child, 6)  # exit
     assert finish(child) == 0
     runs = pd.read_csv(tmp_path / "runs" / "loss_values.csv")
-    assert runs["Filters/Layer"].tolist() == [4, 8] and runs["Layers"].tolist() == [2, 2]
+    assert runs["Filters/Layer"].tolist() == [4] and runs["Layers"].tolist() == [2]
     plots = {p.name for p in (tmp_path / "runs" / "plots").glob("*.png")}
-    assert {"autoencoder_vs_filters.png", "autoencoder_last_run_curves.png",
-            "autoencoder_reconstructions.png"} <= plots
+    assert {"autoencoder_last_run_curves.png", "autoencoder_reconstructions.png"} <= plots
     saved = tmp_path / runs["Model_Path"].dropna().iloc[0]
-    assert keras.models.load_model(saved, compile=False).get_layer("encoder_conv_1").filters == 8
+    assert keras.models.load_model(saved, compile=False).get_layer("encoder_conv_1").filters == 4
 
 
 def test_ctrl_c_during_training_keeps_the_finished_epochs(mnist, tmp_path):
     child = spawn("autoencoder.py", "-d", mnist["train_images"], "--layers", 2, "--filter-size", 3, "--filters", 4,
-                  "--epochs", 500, "--batch-size", 8, cwd=tmp_path)
+                  "--epochs", 500, "--batch-size", 8, *NOT_TIMED, cwd=tmp_path)
     child.expect("epoch 3/500")
     child.send(CTRL_C)
     child.expect("Stopped early")
@@ -78,12 +80,9 @@ def test_ctrl_c_during_training_keeps_the_finished_epochs(mnist, tmp_path):
     assert run["Interrupted"] == "yes" and 2 <= run["Epochs_Done"] < 500 and run["Epochs"] == 500
 
 
-def test_classifier_session_pick_train_change_predict_save_exit(mnist, saved_autoencoder, tmp_path):
+def test_classifier_session_pick_train_predict_save_exit(mnist, saved_autoencoder, tmp_path):
     (tmp_path / "runs").mkdir()
     shutil.copy(saved_autoencoder, tmp_path / "runs" / "ae.h5")
-    other = tmp_path / "elsewhere" / "other_ae.h5"
-    other.parent.mkdir()
-    shutil.copy(saved_autoencoder, other)
     child = spawn("classification.py", "-d", mnist["train_images"], "-dl", mnist["train_labels"],
                   "-t", mnist["test_images"], "-tl", mnist["test_labels"], cwd=tmp_path)
     menu(child, 1, expect="Which autoencoder")
@@ -91,21 +90,8 @@ def test_classifier_session_pick_train_change_predict_save_exit(mnist, saved_aut
         child.expect(NUMBER_PROMPT)
         child.sendline(answer)
     child.expect("Logged to")
-    menu(child, 1)  # train again with one hyperparameter changed
-    menu(child, 1, expect="Change which hyperparameter")  # fc units
-    child.expect(NUMBER_PROMPT)
-    child.sendline("32")
-    child.expect("Logged to")
-    menu(child, 3)  # use another autoencoder
-    menu(child, 1, expect="Use which autoencoder")  # "Type a path...": the only other one is outside runs/
-    child.expect("Path of the autoencoder")
-    child.sendline(str(other))
-    child.expect(f"Encoder of {other}")
-    child.expect("Logged to")
     menu(child, 4)  # predict the test set
     child.expect("Test accuracy")
-    menu(child, 7)  # graphs
-    child.expect("last_run_curves.png")
     menu(child, 8)  # save
     child.expect("Save the classifier to")
     child.send(ENTER)
@@ -113,18 +99,15 @@ def test_classifier_session_pick_train_change_predict_save_exit(mnist, saved_aut
     menu(child, 10)  # exit
     assert finish(child) == 0
     runs = pd.read_csv(tmp_path / "runs" / "classification_loss_values.csv")
-    assert runs["Fc_units"].tolist() == [16, 32, 16]
-    assert runs["Autoencoder"].tolist() == ["runs/ae.h5", "runs/ae.h5", str(other)]
-    assert runs["Test_Accuracy"].isna().tolist() == [True, True, False]
-    assert 0 <= runs.loc[2, "Test_Accuracy"] <= 1
+    assert runs["Fc_units"].tolist() == [16] and runs["Autoencoder"].tolist() == ["runs/ae.h5"]
+    assert 0 <= runs.loc[0, "Test_Accuracy"] <= 1 and runs.loc[0, "Model_Path"].endswith(".h5")
     plots = {p.name for p in (tmp_path / "runs" / "plots").glob("*.png")}
-    assert {"classifier_confusion_matrix.png", "classifier_correct_predictions.png",
-            "classifier_vs_fc_units.png", "classifier_last_run_curves.png"} <= plots
+    assert {"classifier_confusion_matrix.png", "classifier_correct_predictions.png"} <= plots
 
 
 def test_ctrl_c_in_a_no_menu_run_logs_saves_and_exits_130(mnist, tmp_path):
     child = spawn("autoencoder.py", "-d", mnist["train_images"], "--no-menu", "--layers", 2, "--filter-size", 3,
-                  "--filters", 4, "--epochs", 500, "--batch-size", 8, cwd=tmp_path)
+                  "--filters", 4, "--epochs", 500, "--batch-size", 8, *NOT_TIMED, cwd=tmp_path)
     child.expect("epoch 3/500")
     child.send(CTRL_C)
     child.expect("Saved the autoencoder")
@@ -132,3 +115,40 @@ def test_ctrl_c_in_a_no_menu_run_logs_saves_and_exits_130(mnist, tmp_path):
     run = pd.read_csv(tmp_path / "runs" / "loss_values.csv").iloc[0]
     assert run["Interrupted"] == "yes" and 2 <= run["Epochs_Done"] < 500
     assert (tmp_path / run["Model_Path"]).stat().st_size > 0
+
+
+def test_a_sweep_on_two_workers_trains_the_runs_of_one_at_a_time_and_ctrl_c_stops_them(mnist, tmp_path,
+                                                                                         in_process):
+    flags = ["-d", mnist["train_images"], "--layers", 2, "--filter-size", 3, "--filters", 4, "--batch-size", 32,
+             *NOT_TIMED, "--keep-models", "models"]
+    child = spawn("autoencoder.py", *flags, "--sweep", "epochs=1,500", "--repeats", 2, "--workers", 2, cwd=tmp_path)
+    child.expect("run 2/4")  # both short runs finished; the two long ones are starting or training
+    child.send(CTRL_C)  # the terminal sends it to the program and its workers alike
+    child.expect("Stopped \\(Ctrl-C\\)", timeout=30)
+    assert finish(child) == 130
+    assert processes_working_in(tmp_path) == [], "a worker outlived the sweep"
+    assert "Traceback" not in (tmp_path / "screen.log").read_text()  # the workers left Ctrl-C to the program
+    runs = pd.read_csv(tmp_path / "runs" / "loss_values.csv").sort_values("Seed")
+    assert runs["Epochs"].tolist() == [1, 1] and runs["Seed"].tolist() == [1, 2]
+    for _, run in runs.iterrows():  # each worker saved its run's model where the log says, with its sidecar
+        assert run["Model_Path"] == f"models/{run['Run_ID']}.h5"
+        assert json.loads((tmp_path / f"{run['Model_Path']}.json").read_text())["run_id"] == run["Run_ID"]
+        assert keras.models.load_model(tmp_path / run["Model_Path"], compile=False).get_layer(
+            "encoder_conv_1").filters == 4
+    alone = in_process("autoencoder.py", *flags[:-2], "--sweep", "epochs=1", "--repeats", 2, "--out", "alone",
+                       "--no-show", cwd=tmp_path)  # the same runs, one at a time in this process
+    assert alone.returncode == 0, alone.stderr
+    one_at_a_time = pd.read_csv(tmp_path / "alone" / "loss_values.csv").sort_values("Seed")
+    assert np.allclose(one_at_a_time["Val_Loss"], runs["Val_Loss"], rtol=1e-5)  # the same seeds, the same runs
+
+
+def processes_working_in(folder: Path) -> list[int]:
+    """The processes whose working folder is `folder` (the program's workers inherit it)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and Path(os.readlink(entry / "cwd")) == folder:
+                found.append(int(entry.name))
+        except OSError:  # gone, or not ours to read
+            continue
+    return found

@@ -16,7 +16,12 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from common.interrupts import ctrl_c_ignored, ctrl_c_noted
+
 ATTEMPTS = 2  # a run is tried at most this many times
+POLL_SECONDS = 0.2  # how often the parent relays the workers' news and looks for a noted Ctrl-C
+SHOWN = ("loss", "val_loss", "accuracy", "val_accuracy")  # the metrics a worker sends after each epoch
+_SPAWN = multiprocessing.get_context("spawn")  # workers start afresh: no copy of the parent's TensorFlow
 
 _worker = {}  # in a worker process: its trials, built once by `_start`
 
@@ -35,16 +40,18 @@ class Workers:
         return max(1, (os.cpu_count() or 1) // self.count)
 
     def results(self, plan, todo: list, context: dict, reporter):
-        """Yield (planned run, its log row) as the workers finish them, in any order. A run that failed twice is
-        reported (`reporter.warn`) and not yielded."""
-        attempts, finished = dict.fromkeys(todo, 0), set()
-        left = list(todo)
-        with _environment(self.thread_settings()):  # what the workers inherit when they start
+        """Yield (planned run, its log row) as the workers finish them, in any order, telling `reporter.working`
+        what each worker is training. A run that failed twice is reported (`reporter.warn`) and not yielded."""
+        attempts, finished, asked, left = dict.fromkeys(todo, 0), set(), [], list(todo)
+        with _environment(self.thread_settings()), ctrl_c_noted(lambda: asked.append(True)):
             while left:
-                pool = self._pool()
-                try:
+                news = _SPAWN.SimpleQueue()  # sent at once, before the run's row; a pool's own: a worker killed
+                # while sending leaves the others of its pool waiting, and that pool is stopped anyway
+                with ctrl_c_ignored():  # the workers start now, deaf to the terminal's Ctrl-C: the parent stops them
+                    pool = self._pool(news)
                     running = {pool.submit(_train, plan, planned, context): planned for planned in left}
-                    for planned, row in _collect(running, attempts, reporter):
+                try:
+                    for planned, row in _collect(running, attempts, _Watch(news, reporter, asked)):
                         finished.add(planned)
                         yield planned, row
                 finally:  # Ctrl-C, an error, or the plan done: stop every worker at once
@@ -56,20 +63,34 @@ class Workers:
         threads = str(self.threads())
         return {"TF_NUM_INTRAOP_THREADS": threads, "TF_NUM_INTEROP_THREADS": threads, "OMP_NUM_THREADS": threads}
 
-    def _pool(self) -> ProcessPoolExecutor:
-        context = multiprocessing.get_context("spawn")
-        slots = context.Queue()
+    def _pool(self, news) -> ProcessPoolExecutor:
+        slots = _SPAWN.Queue()
         for index in range(self.count):
             slots.put(index)
-        return ProcessPoolExecutor(self.count, mp_context=context, initializer=_start,
-                                   initargs=(self.factory, self.factory_args, self.gpus, slots))
+        return ProcessPoolExecutor(self.count, mp_context=_SPAWN, initializer=_start,
+                                   initargs=(self.factory, self.factory_args, self.gpus, slots, news))
 
 
-def _collect(running: dict, attempts: dict, reporter):
+class _Watch:
+    """What the parent watches while the workers train: their news (relayed to the reporter) and a noted Ctrl-C
+    (raised as KeyboardInterrupt here, a safe place)."""
+
+    def __init__(self, news, reporter, asked: list):
+        self.news, self.reporter, self.asked = news, reporter, asked
+
+    def look(self) -> None:
+        while not self.news.empty():
+            slot, planned, stage, epoch, epochs, logs = self.news.get()
+            self.reporter.working(slot + 1, planned, stage, epoch, epochs, logs)
+        if self.asked:
+            raise KeyboardInterrupt
+
+
+def _collect(running: dict, attempts: dict, watch: _Watch):
     """Yield each finished run's (planned, row); count a failure against its run, and report a run's last one."""
     pending = set(running)
     while pending:
-        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        done, pending = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
         for future in done:
             planned = running[future]
             try:
@@ -79,9 +100,10 @@ def _collect(running: dict, attempts: dict, reporter):
                 if attempts[planned] >= ATTEMPTS:
                     why = "its worker stopped twice (killed or out of memory)" if isinstance(e, BrokenProcessPool) \
                         else f"failed twice ({type(e).__name__}: {e})"
-                    reporter.warn(f"{name_of(planned)}: {why}; left out")
+                    watch.reporter.warn(f"{name_of(planned)}: {why}; left out")
                 continue
             yield planned, row
+        watch.look()  # after the finished runs: a Ctrl-C now still keeps them
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
@@ -116,18 +138,43 @@ def name_of(planned) -> str:
     return f"{values}, repeat {planned.repeat}{', ' + planned.arm if planned.arm else ''}"
 
 
-def _start(factory, factory_args: tuple, gpus: int, slots) -> None:
+def _start(factory, factory_args: tuple, gpus: int, slots, news) -> None:
     """A worker's start: its GPU (its share of the cores comes with its environment), Ctrl-C left to the parent,
     then its trials."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the workers
     index = slots.get()
     if "tensorflow" not in sys.modules:  # the programs' factories import it later, when they build networks
         os.environ["CUDA_VISIBLE_DEVICES"] = str(index % gpus) if gpus else ""
+    _worker.update(slot=index, news=news)
     _worker["trials"] = factory(*factory_args)
 
 
 def _train(plan, planned, context: dict) -> dict:
-    """In a worker: train one planned run; its log row."""
-    from common.study.runner import QuietReporter
+    """In a worker: train one planned run, telling the parent which and each epoch's end; its log row."""
+    reporter = WorkerReporter(_worker["news"], _worker["slot"])
+    reporter.send(planned, "", 0, 0, {})
+    return _worker["trials"].train(plan, planned, context, reporter)
 
-    return _worker["trials"].train(plan, planned, context, QuietReporter())
+
+class WorkerReporter:
+    """A worker's reporter: its runs' epochs sent to the parent (`Workers.results` relays them to the screen)."""
+
+    def __init__(self, news, slot: int):
+        self.news, self.slot = news, slot
+
+    def send(self, planned, stage: str, epoch: int, epochs: int, logs: dict) -> None:
+        self.news.put((self.slot, planned, stage, epoch, epochs, logs))
+
+    def callbacks_for(self, planned):
+        from common.keras_setup import keras
+
+        def callbacks(stage: str = "") -> list:
+            told = keras.callbacks.LambdaCallback()
+            told.on_epoch_end = lambda epoch, logs=None: self.send(
+                planned, stage, epoch + 1, told.params.get("epochs") or 0,
+                {name: float(value) for name, value in (logs or {}).items() if name in SHOWN})
+            return [told]
+        return callbacks
+
+    def warn(self, message: str) -> None:
+        pass

@@ -15,7 +15,8 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
-from common.study.parallel import ATTEMPTS, name_of
+from common.interrupts import ctrl_c_noted
+from common.study.parallel import ATTEMPTS, POLL_SECONDS, name_of
 
 ROOT = Path(__file__).resolve().parents[2]  # the project: what a local Ray's workers import the programs from
 LOCAL = "local"
@@ -37,8 +38,8 @@ class RayWorkers:
         self._connect(ray)
         try:
             actors, options = self._actors(ray)
-            yield from _dispatch(ray, actors, lambda: _new_actor(ray, options, self), plan, todo, context,
-                                 reporter)
+            dispatcher = _Dispatcher(ray, actors, lambda: _new_actor(ray, options, self), todo, reporter)
+            yield from dispatcher.results(plan, context)
         finally:
             if self.address == LOCAL:
                 ray.shutdown()
@@ -83,35 +84,59 @@ def _new_actor(ray, options: dict, workers: RayWorkers):
     return ray.remote(**resources)(TrialActor).remote(workers.factory, workers.factory_args, options["threads"])
 
 
-def _dispatch(ray, actors: list, replace, plan, todo: list, context: dict, reporter):
-    """Give each idle actor the next run; yield each finished run; a failed run goes back in the queue once."""
-    queue, idle, running = deque(todo), list(actors), {}
-    attempts = dict.fromkeys(todo, 0)
+class _Dispatcher:
+    """Each idle actor given the next run (and `reporter.working` told which); each finished run yielded; a failed
+    run put back in the queue once, then reported; a lost actor replaced. A noted Ctrl-C is raised between waits."""
+
+    def __init__(self, ray, actors: list, replace, todo: list, reporter):
+        self.ray, self.actors, self.replace, self.reporter = ray, actors, replace, reporter
+        self.queue, self.idle, self.running = deque(todo), list(enumerate(actors, 1)), {}
+        self.attempts = dict.fromkeys(todo, 0)
+
+    def results(self, plan, context: dict):
+        asked = []
+        try:
+            with ctrl_c_noted(lambda: asked.append(True)):
+                while self.queue or self.running:
+                    self._hand_out(plan, context)
+                    ready, _ = self.ray.wait(list(self.running), num_returns=1, timeout=POLL_SECONDS)
+                    if ready:
+                        yield from self._settle(ready[0])
+                    if asked:  # after the finished run: a Ctrl-C now still keeps it
+                        raise KeyboardInterrupt
+        finally:
+            for actor in self.actors:
+                self.ray.kill(actor)
+
+    def _hand_out(self, plan, context: dict) -> None:
+        while self.queue and self.idle:
+            planned, (slot, actor) = self.queue.popleft(), self.idle.pop()
+            self.running[actor.train.remote(plan, planned, context)] = (planned, actor, slot)
+            self.reporter.working(slot, planned, "", 0, 0, {})
+
+    def _settle(self, ref):
+        planned, actor, slot = self.running.pop(ref)
+        row, why, lost = _outcome(self.ray, ref)
+        if lost:  # the actor's process was lost: a new actor takes its place
+            actor = self.replace()
+            self.actors.append(actor)
+        self.idle.append((slot, actor))
+        if row is not None:
+            yield planned, row
+            return
+        self.attempts[planned] += 1
+        if self.attempts[planned] < ATTEMPTS:
+            self.queue.append(planned)
+        else:
+            self.reporter.warn(f"{name_of(planned)}: {why}; left out")
+
+
+def _outcome(ray, ref) -> tuple[dict | None, str | None, bool]:
+    """A finished task's row, or why it failed (said as for its second failure) and whether its actor was lost."""
     try:
-        while queue or running:
-            while queue and idle:
-                planned, actor = queue.popleft(), idle.pop()
-                running[actor.train.remote(plan, planned, context)] = (planned, actor)
-            (ref,), _ = ray.wait(list(running), num_returns=1)
-            planned, actor = running.pop(ref)
-            row = why = None
-            try:
-                row = ray.get(ref)
-            except ray.exceptions.RayActorError:  # its process was lost: a new actor takes its place
-                actor, why = replace(), "its actor stopped twice (killed or out of memory)"
-                actors.append(actor)
-            except ray.exceptions.RayTaskError as e:
-                cause = e.cause if e.cause is not None else e
-                why = f"failed twice ({type(cause).__name__}: {cause})"
-            idle.append(actor)
-            if row is not None:
-                yield planned, row
-                continue
-            attempts[planned] += 1
-            if attempts[planned] < ATTEMPTS:
-                queue.append(planned)
-            else:
-                reporter.warn(f"{name_of(planned)}: {why}; left out")
-    finally:
-        for actor in actors:
-            ray.kill(actor)
+        return ray.get(ref), None, False
+    except ray.exceptions.RayActorError:
+        return None, "its actor stopped twice (killed or out of memory)", True
+    except ray.exceptions.RayTaskError as e:
+        cause = e.cause if e.cause is not None else e
+        return None, f"failed twice ({type(cause).__name__}: {cause})", False

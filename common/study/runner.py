@@ -31,6 +31,10 @@ class QuietReporter:
     def callbacks_for(self, planned: PlannedRun):
         return lambda stage="": []
 
+    def working(self, worker: int, planned: PlannedRun, stage: str, epoch: int, epochs: int, logs: dict) -> None:
+        """Worker number `worker` (from 1) is training `planned`: `epoch` of `epochs` done in `stage` (0 of 0: it
+        has just started), with the epoch's metrics in `logs`."""
+
     def finished(self, planned: PlannedRun, row: dict) -> None:
         pass
 

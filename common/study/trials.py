@@ -2,12 +2,14 @@
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from common.data import dataset
 from common.errors import UserError
 from common.study.plan import Plan, PlannedRun
+from common.tracking.recorder import LastRun
 from common.tracking.run_log import new_run_id, run_row
 from models.config import block_filters
 
@@ -34,8 +36,11 @@ class ClassifierTrials:
     identity = IDENTITY
     scored = "test_accuracy"  # a run counts as finished (and reusable) once the log has it
 
-    def __init__(self, data: StudyData, train_one, check=None):
+    kind = "classifier"
+
+    def __init__(self, data: StudyData, train_one, check=None, keep: str | None = None):
         self.data, self.train_one, self.check_config = data, train_one, check
+        self.keep = keep  # a folder where each run's model is saved as RUN_ID.h5, or None: not kept
 
     def check(self, plan: Plan) -> None:
         """UserError for a budget or batch the training split cannot give, or (with `check`) a configuration the
@@ -64,6 +69,7 @@ class ClassifierTrials:
         values = {**context, "seed": planned.seed, "labels_used": len(train[1]), "arm": planned.arm}
         if not run.interrupted:
             values.update(tested(run.model))
+        values.update(keep_model(self.keep, self.kind, LastRun(config, run, run_id, values, logged=False)))
         values["wall_time"] = round(time.perf_counter() - start, 2)
         return run_row(config, run.metrics(), values, run_id)
 
@@ -75,9 +81,11 @@ class AutoencoderTrials:
 
     identity = AUTOENCODER_IDENTITY
     scored = "val_loss"
+    kind = "autoencoder"
 
-    def __init__(self, images: int, train_one, check):
+    def __init__(self, images: int, train_one, check, keep: str | None = None):
         self.images, self.train_one, self.check_config = images, train_one, check
+        self.keep = keep  # a folder where each run's model is saved as RUN_ID.h5, or None: not kept
 
     def check(self, plan: Plan) -> None:
         for planned in plan.runs():
@@ -94,8 +102,26 @@ class AutoencoderTrials:
     def train(self, plan: Plan, planned: PlannedRun, context: dict, reporter) -> dict:
         start, config, run_id = time.perf_counter(), plan.config_of(planned), new_run_id()
         run = self.train_one(config, planned.seed, reporter.callbacks_for(planned), run_id)
-        values = {**context, "seed": planned.seed, "wall_time": round(time.perf_counter() - start, 2)}
+        values = {**context, "seed": planned.seed}
+        values.update(keep_model(self.keep, self.kind, LastRun(config, run, run_id, values, logged=False)))
+        values["wall_time"] = round(time.perf_counter() - start, 2)
         return run_row(config, run.metrics(), values, run_id)
+
+
+def keep_model(folder: str | None, kind: str, last: LastRun) -> dict:
+    """With a folder (`--keep-models`): save a finished run's model there as RUN_ID.h5 with its sidecar, wherever
+    it was trained (a worker, a Ray node: the folder is theirs too); the log values that say where it went."""
+    if folder is None or last.run.interrupted:
+        return {}
+    from models.training.persistence import save_model
+
+    path = Path(folder) / f"{last.run_id}.h5"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"--keep-models {folder}: cannot be created ({e.strerror or e})") from None
+    save_model(last.run.model, path, last.metadata(kind))
+    return {"model_path": str(path)}
 
 
 def check_plan(plan: Plan, train_labels: np.ndarray) -> None:

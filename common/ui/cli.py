@@ -99,7 +99,7 @@ def add_run_flags(parser: Parser, default_out: str = "runs") -> None:
                         help="fraction of the training file held out for validation, seeded (default 0.2)")
     parser.add_argument("--seed", metavar="N", type=int_in(0, 2**31 - 1), default=1,
                         help="seed of the split and the weights (default 1)")
-    parser.add_argument("--out", metavar="DIR", default=default_out, type=_folder,
+    parser.add_argument("--out", metavar="DIR", default=default_out, type=output_folder,
                         help=f"folder of the run log, plots and saved models (default {default_out}/)")
     parser.add_argument("--save", metavar="PATH", help="where --no-menu saves the model (.h5 or .keras)")
     parser.add_argument("--no-menu", action="store_true",
@@ -179,7 +179,7 @@ def _number_in(low, high, kind):
     return convert
 
 
-def _folder(text: str) -> str:
+def output_folder(text: str) -> str:
     """A folder to write into: it may not exist yet, but it may not be a file."""
     if Path(text).exists() and not Path(text).is_dir():
         raise argparse.ArgumentTypeError(f"{text!r}: is a file, expected a folder")

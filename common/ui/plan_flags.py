@@ -5,7 +5,7 @@ import importlib.util
 from dataclasses import fields
 
 from common.errors import UserError
-from common.ui.cli import ALL_LABELS, DEFAULT_REPEATS, Parser, flag, int_in
+from common.ui.cli import ALL_LABELS, DEFAULT_REPEATS, Parser, flag, int_in, output_folder
 from common.ui.prompts import parse_int
 from models.config import is_choice, shown
 
@@ -25,6 +25,9 @@ def add_plan_flags(parser: Parser, studies: str = "") -> None:
                        help=f"runs per value (or budget and arm), with seeds --seed, --seed + 1, ... (default "
                             f"{DEFAULT_REPEATS})")
     plans.add_argument("--fresh", action="store_true", help="train every run of the sweep or study again")
+    plans.add_argument("--keep-models", metavar="DIR", type=output_folder,
+                       help="save every run's model as DIR/RUN_ID.h5 with its sidecar, noted in the run log "
+                            "(with --ray on several machines, a folder all of them can write)")
     plans.add_argument("--workers", metavar="N", type=int_in(1, 64), default=1,
                        help="train N runs of the sweep or study at a time, each in a process of its own with its "
                             "share of the CPU cores (or its own GPU) (default 1)")
@@ -43,7 +46,7 @@ def resolve_plan_flags(parser: Parser, args, config_type) -> None:
     except UserError as e:
         parser.error(str(e))
     if not args.axes and not study:
-        for name in ("repeats", "fresh", "workers", "ray"):
+        for name in ("repeats", "fresh", "workers", "ray", "keep_models"):
             if getattr(args, name) and (name != "workers" or args.workers > 1):
                 parser.error(f"{flag(name)} goes with --sweep{' or --study labels' if has_study else ''}")
     if args.axes and study:

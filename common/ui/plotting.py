@@ -103,14 +103,21 @@ def plot_reconstructions(originals: np.ndarray, reconstructions: np.ndarray, pat
 
 
 def plot_image_grid(images: np.ndarray, captions: list[str], path, title: str, columns: int = 8) -> Path:
-    """A grid of images, each with a caption."""
+    """A grid of images, each with a caption above it. Laid out by hand, in inches: a layout engine measuring
+    dozens of small axes took most of the drawing time."""
     rows = max(1, -(-len(images) // columns))
-    fig = Figure(figsize=(1.3 * columns, 1.5 * rows + 0.4), layout="constrained")
-    fig.suptitle(title)
-    for i, (image, caption) in enumerate(zip(images, captions)):
-        ax = fig.add_subplot(rows, columns, i + 1)
-        _show_image(ax, image)
-        ax.set_title(caption, fontsize=8)
+    lines = max((caption.count("\n") + 1 for caption in captions), default=1)
+    cell, image, caption, top = 1.3, 1.15, 0.14 * lines + 0.12, 0.3  # inches
+    width, height = cell * columns, rows * (image + caption) + top
+    fig = Figure(figsize=(width, height))
+    fig.suptitle(title, y=1 - 0.1 / height, va="top")
+    for i, (picture, text) in enumerate(zip(images, captions)):
+        row, column = divmod(i, columns)
+        bottom = height - top - (row + 1) * (image + caption)
+        ax = fig.add_axes(((column * cell + (cell - image) / 2) / width, bottom / height, image / width,
+                           image / height))
+        _show_image(ax, picture)
+        ax.set_title(text, fontsize=8, pad=3)
         ax.set_axis_off()
     return _save(fig, path)
 

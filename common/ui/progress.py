@@ -108,6 +108,7 @@ class StudyProgress:
         self.total = self.done = 0.0  # cost of all the runs to train, and of those finished
         self.count = self.planned = 0  # runs finished (reused ones included) and planned
         self.started = 0.0
+        self.workers = {}  # with workers: each one's line in the display, by worker number
 
     def begin(self, todo: list, costs: list[float], reused: int, planned: int) -> None:
         self.costs, self.total, self.done = dict(zip(todo, costs)), float(sum(costs)), 0.0
@@ -124,6 +125,18 @@ class StudyProgress:
         if self.progress is not None:
             self.progress.update(self.task, description=f"{self.name}: {_describe(planned)}")
         return lambda stage="": [RichProgress(self.console, stage, self.progress)] if self.progress is not None else []
+
+    def working(self, worker: int, planned, stage: str, epoch: int, epochs: int, logs: dict) -> None:
+        """A line per worker under the bar: the run it trains, its stage and epoch, the epoch's metrics."""
+        if self.progress is None:
+            return
+        where = f"{stage}, " if stage else ""
+        fields = dict(description=f"worker {worker}: {_describe(planned)}", total=epochs or 1, completed=epoch,
+                      status=f"{where}epoch {epoch}/{epochs}  {_metrics(logs)}" if epochs else "starting", left="")
+        if worker in self.workers:
+            self.progress.update(self.workers[worker], **fields)
+        else:
+            self.workers[worker] = self.progress.add_task(**fields)
 
     def finished(self, planned, row: dict) -> None:
         self.done += self.costs.get(planned, 0.0)
@@ -142,7 +155,7 @@ class StudyProgress:
     def end(self) -> None:
         if self.progress is not None:
             self.progress.stop()
-            self.progress = None
+            self.progress, self.workers = None, {}
 
     def _runs(self) -> str:
         return f"runs {self.count}/{self.planned}"

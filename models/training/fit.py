@@ -1,14 +1,12 @@
 """Fitting a compiled model while keeping every finished epoch, even when the user presses Ctrl-C."""
 
-import signal
-import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from common import phases
+from common.interrupts import ctrl_c_noted
 from common.keras_setup import keras, tf
 from models.training.batch_norm import Calibration
 from models.training.batches import PREDICT_BATCH, batches
@@ -76,6 +74,9 @@ class _StopWhenAsked(keras.callbacks.Callback):
         super().__init__()
         self.asked = False
 
+    def ask(self) -> None:
+        self.asked = True
+
     def on_train_batch_end(self, batch, logs=None):
         self._check()
 
@@ -98,25 +99,6 @@ def _stopping_callbacks(patience: int, plateau: bool) -> tuple[list, object]:
         stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
         callbacks.append(stopper)
     return callbacks, stopper
-
-
-@contextmanager
-def _ctrl_c_noted(watcher: _StopWhenAsked):
-    """While the block runs, a first Ctrl-C only sets `watcher.asked`; a second one interrupts at once."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.getsignal(signal.SIGINT)
-
-    def note(signum, frame):
-        watcher.asked = True
-        signal.signal(signal.SIGINT, previous)
-
-    signal.signal(signal.SIGINT, note)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def fit(model, x, y, *, validation_data, epochs: int, batch_size: int | None, callbacks=(),
@@ -142,7 +124,7 @@ def fit(model, x, y, *, validation_data, epochs: int, batch_size: int | None, ca
     extra, stopper = _stopping_callbacks(patience, plateau)
     extra = [calibration, *extra] if calibration is not None else extra
     start = time.perf_counter()
-    with _ctrl_c_noted(watcher):
+    with ctrl_c_noted(watcher.ask):
         try:
             model.fit(x, validation_data=validation_data, epochs=epochs, verbose=0, shuffle=False,
                       callbacks=[PhaseClock(), watcher, *extra, EpochRecorder(result.history), *callbacks])
