@@ -35,8 +35,7 @@ class ClassifierTrials:
 
     identity = IDENTITY
     scored = "test_accuracy"  # a run counts as finished (and reusable) once the log has it
-
-    kind = "classifier"
+    kind = "classifier"  # what a kept model's sidecar calls it
 
     def __init__(self, data: StudyData, train_one, check=None, keep: str | None = None):
         self.data, self.train_one, self.check_config = data, train_one, check
@@ -81,7 +80,7 @@ class AutoencoderTrials:
 
     identity = AUTOENCODER_IDENTITY
     scored = "val_loss"
-    kind = "autoencoder"
+    kind = "autoencoder"  # what a kept model's sidecar calls it
 
     def __init__(self, images: int, train_one, check, keep: str | None = None):
         self.images, self.train_one, self.check_config = images, train_one, check
