@@ -91,7 +91,7 @@ class AutoencoderProgram:
         """How a sweep trains this program's runs (common/study/trials.py)."""
         from common.study.trials import AutoencoderTrials
 
-        return AutoencoderTrials(len(self.train_x), self.train_one, self.check, getattr(self.args, "keep_models", None))
+        return AutoencoderTrials(len(self.train_x), self.train_one, self.check, self.args.keep_models)
 
     def results(self, run) -> dict:
         """What the summary shows of a run."""

@@ -142,7 +142,7 @@ class ClassifierProgram:
         from common.study.trials import ClassifierTrials, StudyData
 
         data = StudyData((self.train_x, self.train_y), (self.val_x, self.val_y), (self.test_x, self.test_y))
-        return ClassifierTrials(data, self.train_one, self.check, getattr(self.args, "keep_models", None))
+        return ClassifierTrials(data, self.train_one, self.check, self.args.keep_models)
 
     def results(self, run) -> dict:
         metrics = run.metrics()
