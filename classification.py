@@ -7,7 +7,7 @@ from common.data.dataset import TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LA
 from common.ui.cli import Parser, add_hyperparameter_flags, add_labels_flags, add_run_flags, resolve_labels_flags
 from common.ui.main import guarded
 from common.ui.plan_flags import add_plan_flags, resolve_plan_flags
-from models.config import ClassifierConfig
+from models.config import JOINT_SETTINGS, ClassifierConfig
 
 
 def parse(argv):
@@ -27,7 +27,7 @@ def parse(argv):
     resolve_labels_flags(parser, args)
     resolve_plan_flags(parser, args, ClassifierConfig)
     resolve_data_flags(parser, args)
-    if (args.reconstruction_weight or args.noise or args.consistency) and args.joint is None:
+    if any(getattr(args, name) for name in JOINT_SETTINGS) and args.joint is None:
         args.joint = True  # a reconstruction weight, noise or consistency asks for joint training
     return args
 

@@ -13,6 +13,7 @@ OPTIMIZERS = ("adam", "rmsprop", "sgd")
 POOLED_BLOCKS = 2  # max-pooling after the first two encoder blocks, up-sampling after the last two decoder blocks
 SIDE_MULTIPLE = 2 ** POOLED_BLOCKS  # what the images' sides must be multiples of
 SCHEDULES = ("constant", "cosine", "plateau")  # the learning rate: fixed, cosine decay to 0, halved on plateaus
+JOINT_SETTINGS = ("reconstruction_weight", "noise", "consistency", "joint_learning_rate")  # of joint training only
 
 
 def hyperparameter(default, low, high, label: str, column: str, *, asked: bool = True):
@@ -113,6 +114,9 @@ class ClassifierConfig:
                                   "Noise", asked=False)  # Gaussian, in training only: a denoising autoencoder
     consistency: float = hyperparameter(0.0, 0.0, 1000.0, "Weight of the consistency of two noisy predictions "
                                         "(joint)", "Consistency", asked=False)  # Π-model, ramped up
+    joint_learning_rate: float = hyperparameter(
+        2e-4, 1e-6, 1.0, "Learning rate of joint training (for batches of 64 or more)", "Joint_Learning_Rate",
+        asked=False)  # stage 2 when joint; scaled down in proportion for smaller batches, as every stage's
     optimizer: str = choice("adam", OPTIMIZERS, "Optimizer", "Optimizer")  # of every stage
     schedule: str = choice("constant", SCHEDULES, "Learning-rate schedule", "Schedule")  # within each stage
     patience: int = hyperparameter(0, 0, 1000, "Early-stopping patience in epochs (0: off)", "Patience",
@@ -122,9 +126,15 @@ class ClassifierConfig:
 def check_classifier(config: ClassifierConfig) -> None:
     """Reject a classifier configuration whose settings do not go together, saying why."""
     check_ranges(config)
-    if not config.joint and (config.reconstruction_weight or config.noise or config.consistency):
-        raise UserError("the reconstruction weight, the noise and the consistency weight are settings of joint "
-                        "training: add --joint (or choose joint training from the menu first)")
+    if not config.joint and joint_settings_changed(config):
+        raise UserError("the reconstruction weight, the noise, the consistency weight and the joint learning rate "
+                        "are settings of joint training: add --joint (or choose joint training from the menu first)")
+
+
+def joint_settings_changed(config: ClassifierConfig) -> list[str]:
+    """The settings of joint training that `config` moves away from their defaults."""
+    defaults = {f.name: f.default for f in fields(ClassifierConfig)}
+    return [name for name in JOINT_SETTINGS if getattr(config, name) != defaults[name]]
 
 
 def check_autoencoder(config: AutoencoderConfig, image_shape: tuple[int, ...], train_count: int) -> None:

@@ -149,6 +149,7 @@ def test_init_scratch_is_logged(mnist, saved_autoencoder, tmp_path, in_process):
     (["--arms", "joint"], ["--arms goes with --study labels"]),
     (["--reconstruction-weight", "-1"], ["argument --reconstruction-weight: '-1': must be from 0.0 to 1000.0"]),
     (["--noise", "2"], ["argument --noise: '2': must be from 0.0 to 1.0"]),
+    (["--joint-learning-rate", "0"], ["argument --joint-learning-rate: '0': must be from 1e-06 to 1.0"]),
     (["--no-menu", "--precision", "float16"], ["--precision float16 (--mixed-precision) needs a GPU"]),
     (["--sweep", "labels=5,20", "--batch-size", "5"], ["labelled images must be 0 (all) or from 10 to 240, got 5"]),
     (["--sweep", "batch-size=10,64", "--labels", "20"], ["batch size 64 is larger than the smallest budget (20"]),
@@ -175,3 +176,10 @@ def test_a_self_training_run_logs_one_row_with_its_rounds(mnist, saved_autoencod
     assert 0 < run["Pseudo_Labels"] <= 30 and 0 <= run["Pseudo_Accuracy"] <= 1
     assert run["Rounds"].startswith(f"1: {run['Pseudo_Labels']} at ") and "val_accuracy" in run["Rounds"]
     assert run["Epochs_Done"] == 3 and "augment-st1" in run["Model_Path"]
+
+
+def test_every_setting_of_joint_training_asks_for_it():
+    import classification
+    for flag in ("--reconstruction-weight", "--noise", "--consistency", "--joint-learning-rate"):
+        assert classification.parse([flag, "0.1"]).joint is True
+    assert classification.parse([]).joint is None  # asked for, or the default, later

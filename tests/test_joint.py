@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 
 from common.data import dataset
+from common.errors import UserError
 from common.keras_setup import keras
 from models.classifier import build_classifier
-from models.config import ClassifierConfig
+from models.config import ClassifierConfig, check_classifier
 from models.encoder import copy_autoencoder, decoder_view, encoder_view
 from models.joint import JointClassifier
 from models.training.batch_norm import batch_statistics_loss
@@ -116,3 +117,27 @@ def test_the_consistency_term_is_measured_and_ramped_up(saved_autoencoder, data)
     assert history["consistency"][0] > 0 and history["reconstruction"] == [0.0, 0.0]  # W = 0: no decoder pass
     assert float(joint.ramp()) == pytest.approx(1.0)  # 12 steps done, more than the ramp's 10
     assert float(JointClassifier(classifier, encoder, decoder, weight=0.0, noise=0.0, ramp_steps=0).ramp()) == 1.0
+
+
+
+def test_the_joint_learning_rate_sets_how_far_joint_training_moves_the_encoder(saved_autoencoder, data):
+    train = dataset.labelled_part(*data[0], 40, seed=1)
+    moved = {}
+    for rate in (1e-5, 1e-2):
+        encoder, decoder = parts(saved_autoencoder)
+        config = ClassifierConfig(**SMALL, label_budget=40, joint=True, reconstruction_weight=1.0,
+                                  joint_learning_rate=rate)
+        run = train_classifier(encoder, config, train, data[1], seed=3, decoder=decoder, images=data[0][0][:96])
+        before = parts(saved_autoencoder)[0].trainable_weights  # the kernels and biases, not the statistics
+        moved[rate] = sum(float(np.abs(np.asarray(a) - np.asarray(b)).sum())
+                          for a, b in zip(encoder.trainable_weights, before))
+        assert run.history["reconstruction"][0] > 0
+    assert moved[1e-2] > 30 * moved[1e-5] > 0  # Adam's steps scale with the rate (a thousandfold here)
+
+
+def test_the_joint_settings_ask_for_joint_training():
+    for setting in ({"consistency": 1.0}, {"joint_learning_rate": 1e-3}):
+        with pytest.raises(UserError, match="settings of joint training"):
+            check_classifier(ClassifierConfig(**setting))
+        check_classifier(ClassifierConfig(joint=True, **setting))
+    check_classifier(ClassifierConfig())

@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields, replace
 from itertools import product
 
 from common.errors import UserError
-from models.config import ClassifierConfig
+from models.config import JOINT_SETTINGS, ClassifierConfig, joint_settings_changed
 
 ARMS = ("pretrained", "scratch", "self-training", "joint", "joint-w0")  # the study's arms, in the order shown
 ARM_NAMES = {"pretrained": "pretrained", "scratch": "scratch", "self-training": "pretrained + self-training",
@@ -25,8 +25,8 @@ OLD_ARMS = {"unlabelled": "self-training"}  # arm names logged by earlier versio
 DEFAULT_ROUNDS = 10  # the self-training arm's rounds when the study's settings give none
 JOINT_RECIPE = {  # the joint arm's settings (measured: benchmarks/README.md, "Joint training")
     "joint": True, "reconstruction_weight": 1.0, "noise": 0.3, "consistency": 10.0, "augment": True,
-    "fine_tune_epochs": 2}
-OWN_SETTINGS = ("reconstruction_weight", "noise", "consistency")  # recipe settings a study's own flags replace
+    "joint_learning_rate": 1e-3, "schedule": "cosine", "fine_tune_epochs": 1}
+DEFAULTS = {f.name: f.default for f in fields(ClassifierConfig)}
 
 
 def default_arms(config: ClassifierConfig) -> tuple[str, ...]:
@@ -107,7 +107,7 @@ def arm_config(config: ClassifierConfig, arm: str) -> ClassifierConfig:
     """An arm's configuration from the study's: pretrained and scratch as the config says (augmented if it says
     so), without self-training or joint training; self-training pretrained, augmented, with the config's rounds (or
     DEFAULT_ROUNDS); joint with the joint recipe, and joint-w0 the same with no reconstruction term."""
-    plain = {"joint": False, "reconstruction_weight": 0.0, "noise": 0.0, "consistency": 0.0}
+    plain = {"joint": False, **{name: DEFAULTS[name] for name in JOINT_SETTINGS}}
     base = replace(config, init="pretrained", self_training=0, **plain)
     if arm == "scratch":
         return replace(base, init="scratch")
@@ -120,11 +120,11 @@ def arm_config(config: ClassifierConfig, arm: str) -> ClassifierConfig:
 
 
 def joint_recipe(config: ClassifierConfig) -> dict:
-    """JOINT_RECIPE, except where `config` sets its weight or noise away from the default; its epochs always (an
-    epoch of joint training passes over every training image, not the labelled ones)."""
-    defaults = {f.name: f.default for f in fields(ClassifierConfig)}
-    return {name: getattr(config, name) if name in OWN_SETTINGS and getattr(config, name) != defaults[name]
-            else value for name, value in JOINT_RECIPE.items()}
+    """JOINT_RECIPE, except for the settings of joint training `config` moves away from their defaults (its weight,
+    noise, consistency or learning rate); its epochs always (an epoch of joint training passes over every training
+    image, not the labelled ones)."""
+    own = joint_settings_changed(config)
+    return {name: getattr(config, name) if name in own else value for name, value in JOINT_RECIPE.items()}
 
 
 def arm_of(row) -> str:

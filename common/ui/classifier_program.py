@@ -21,12 +21,11 @@ from common.ui.prompts import Prompter
 from common.ui.study_screens import StudyScreens
 from common.ui.tables import self_training_table
 from common.ui.test_report import predict_test_set
-from models.config import SIDE_MULTIPLE, ClassifierConfig, check_classifier
+from models.config import JOINT_SETTINGS, SIDE_MULTIPLE, ClassifierConfig, check_classifier
 
 LOG_NAME = "classification_loss_values.csv"
 ENCODER_LABELS = {"encoder_layers": "Encoder layers", "encoder_filter_size": "Encoder filter size",
                   "encoder_filters": "Encoder filters in the first layer"}
-JOINT_SETTINGS = ("reconstruction_weight", "noise", "consistency")  # each asks for joint training when set
 JOINT_RECIPE_ENTRY = "Train with the joint recipe (the best measured with few labels)"
 SHAPE_FIELDS = ("fc_units", "batch_size", "augment", "optimizer", "joint")  # with the encoder: what a step costs
 
@@ -85,7 +84,7 @@ class ClassifierProgram:
             raise UserError(f"batch size {config.batch_size} is larger than the {used} labelled training images")
 
     def changed(self, config: ClassifierConfig, name: str) -> ClassifierConfig:
-        """A reconstruction weight or noise set from the menu asks for joint training."""
+        """A setting of joint training (reconstruction weight, noise, ...) set from the menu asks for it."""
         if name in JOINT_SETTINGS and getattr(config, name) and not config.joint:
             return replace(config, joint=True)
         return config

@@ -105,8 +105,9 @@ def study_description(plan: Plan, test_images: int) -> str:
     if "joint" in plan.arms or "joint-w0" in plan.arms:
         recipe = joint_recipe(config)
         text += (f", joint: W {recipe['reconstruction_weight']:g}, noise {recipe['noise']:g}, consistency "
-                 f"{recipe['consistency']:g}{', augmented' if recipe.get('augment') else ''}, "
-                 f"{recipe['fine_tune_epochs']} epochs over every training image")
+                 f"{recipe['consistency']:g}{', augmented' if recipe.get('augment') else ''}, learning rate "
+                 f"{recipe['joint_learning_rate']:g} ({recipe['schedule']}), "
+                 f"{count(recipe['fine_tune_epochs'], 'epoch')} over every training image")
     return text + f"; tested on {test_images} test images."
 
 

@@ -22,7 +22,6 @@ from models.training.way_trials import LOSS_STEPS, Candidates
 
 HEAD_LEARNING_RATE = 2e-3  # stage 1: the head alone, for batches of FULL_RATE_BATCH images or more
 FINE_TUNE_LEARNING_RATE = 2e-4  # stage 2: a tenth, so a pretrained encoder is adjusted, not overwritten
-JOINT_LEARNING_RATE = 2e-4  # stage 2 of joint training
 FULL_RATE_BATCH = 64  # smaller batches get proportionally smaller rates (measured best at 32 and at 64)
 FEATURE_CHUNK = 1024  # images per encoder call when caching features
 
@@ -139,7 +138,7 @@ def fit_joint(classifier, encoder, decoder, config: ClassifierConfig, train, ima
     decoder's error on `images` seen with noise. Batch-normalisation statistics are estimated on `images`."""
     joint = JointClassifier(classifier, encoder, decoder, weight=config.reconstruction_weight, noise=config.noise,
                             consistency=config.consistency, ramp_steps=len(images) // config.batch_size, seed=seed)
-    compile_classifier(joint, config, JOINT_LEARNING_RATE, len(images), config.fine_tune_epochs, xla)
+    compile_classifier(joint, config, config.joint_learning_rate, len(images), config.fine_tune_epochs, xla)
     return fit(joint, joint_batches(train, images, config.batch_size, seed), None,
                validation_data=batches(*val, PREDICT_BATCH), epochs=config.fine_tune_epochs, batch_size=None,
                callbacks=callbacks, calibration=Calibration(encoder, images, config.batch_size), **_stopping(config))
