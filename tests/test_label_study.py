@@ -198,7 +198,8 @@ def test_the_joint_arms_differ_only_in_the_reconstruction_weight_and_resume(data
     mine = label_study(replace(PLAN.config, noise=0.5), (20,), 1, seed=7, arms=("joint",))
     assert mine.config_of(mine.runs()[0]).noise == 0.5  # a setting of the study's own wins over the recipe
     rate = label_study(replace(PLAN.config, joint_learning_rate=3e-3), (20,), 1, seed=7, arms=("joint", "pretrained"))
-    assert [rate.config_of(p).joint_learning_rate for p in rate.runs()] == [2e-4, 3e-3]  # pretrained: not joint
+    rates = {p.arm: rate.config_of(p).joint_learning_rate for p in rate.runs()}
+    assert rates == {"joint": 3e-3, "pretrained": 2e-4}  # the pretrained arm is not joint: its default rate
     log = RunLog(tmp_path / "log.csv", LOG_COLUMNS)
     stopped = run_study(plan, data, RecordingTrainer(stop_at=2), log=log, context=CONTEXT)
     assert stopped.interrupted and stopped.trained == 1
