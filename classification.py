@@ -28,7 +28,7 @@ def parse(argv):
     resolve_plan_flags(parser, args, ClassifierConfig)
     resolve_data_flags(parser, args)
     if any(getattr(args, name) for name in JOINT_SETTINGS) and args.joint is None:
-        args.joint = True  # a reconstruction weight, noise or consistency asks for joint training
+        args.joint = True  # a setting of joint training (reconstruction weight, noise, ...) asks for it
     return args
 
 

@@ -131,10 +131,12 @@ def check_classifier(config: ClassifierConfig) -> None:
                         "are settings of joint training: add --joint (or choose joint training from the menu first)")
 
 
+CLASSIFIER_DEFAULTS = {f.name: f.default for f in fields(ClassifierConfig)}
+
+
 def joint_settings_changed(config: ClassifierConfig) -> list[str]:
     """The settings of joint training that `config` moves away from their defaults."""
-    defaults = {f.name: f.default for f in fields(ClassifierConfig)}
-    return [name for name in JOINT_SETTINGS if getattr(config, name) != defaults[name]]
+    return [name for name in JOINT_SETTINGS if getattr(config, name) != CLASSIFIER_DEFAULTS[name]]
 
 
 def check_autoencoder(config: AutoencoderConfig, image_shape: tuple[int, ...], train_count: int) -> None:

@@ -119,7 +119,6 @@ def test_the_consistency_term_is_measured_and_ramped_up(saved_autoencoder, data)
     assert float(JointClassifier(classifier, encoder, decoder, weight=0.0, noise=0.0, ramp_steps=0).ramp()) == 1.0
 
 
-
 def test_the_joint_learning_rate_sets_how_far_joint_training_moves_the_encoder(saved_autoencoder, data):
     train = dataset.labelled_part(*data[0], 40, seed=1)
     moved = {}

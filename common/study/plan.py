@@ -12,11 +12,11 @@ knows before any fine-tuning) and at the end. Every run is appended to the run l
 the log with the same settings are reused, so an interrupted study carries on where it stopped.
 """
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from itertools import product
 
 from common.errors import UserError
-from models.config import JOINT_SETTINGS, ClassifierConfig, joint_settings_changed
+from models.config import CLASSIFIER_DEFAULTS, JOINT_SETTINGS, ClassifierConfig, joint_settings_changed
 
 ARMS = ("pretrained", "scratch", "self-training", "joint", "joint-w0")  # the study's arms, in the order shown
 ARM_NAMES = {"pretrained": "pretrained", "scratch": "scratch", "self-training": "pretrained + self-training",
@@ -26,7 +26,6 @@ DEFAULT_ROUNDS = 10  # the self-training arm's rounds when the study's settings 
 JOINT_RECIPE = {  # the joint arm's settings (measured: benchmarks/README.md, "Joint training")
     "joint": True, "reconstruction_weight": 1.0, "noise": 0.3, "consistency": 10.0, "augment": True,
     "joint_learning_rate": 1e-3, "schedule": "cosine", "fine_tune_epochs": 1}
-DEFAULTS = {f.name: f.default for f in fields(ClassifierConfig)}
 
 
 def default_arms(config: ClassifierConfig) -> tuple[str, ...]:
@@ -107,7 +106,7 @@ def arm_config(config: ClassifierConfig, arm: str) -> ClassifierConfig:
     """An arm's configuration from the study's: pretrained and scratch as the config says (augmented if it says
     so), without self-training or joint training; self-training pretrained, augmented, with the config's rounds (or
     DEFAULT_ROUNDS); joint with the joint recipe, and joint-w0 the same with no reconstruction term."""
-    plain = {"joint": False, **{name: DEFAULTS[name] for name in JOINT_SETTINGS}}
+    plain = {"joint": False, **{name: CLASSIFIER_DEFAULTS[name] for name in JOINT_SETTINGS}}
     base = replace(config, init="pretrained", self_training=0, **plain)
     if arm == "scratch":
         return replace(base, init="scratch")
