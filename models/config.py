@@ -13,7 +13,8 @@ OPTIMIZERS = ("adam", "rmsprop", "sgd")
 POOLED_BLOCKS = 2  # max-pooling after the first two encoder blocks, up-sampling after the last two decoder blocks
 SIDE_MULTIPLE = 2 ** POOLED_BLOCKS  # what the images' sides must be multiples of
 SCHEDULES = ("constant", "cosine", "plateau")  # the learning rate: fixed, cosine decay to 0, halved on plateaus
-JOINT_SETTINGS = ("reconstruction_weight", "noise", "consistency", "joint_learning_rate")  # of joint training only
+JOINT_SETTINGS = ("reconstruction_weight", "noise", "consistency", "teacher_decay", "entropy_weight",
+                  "joint_learning_rate")  # of joint training only
 
 
 def hyperparameter(default, low, high, label: str, column: str, *, asked: bool = True):
@@ -114,6 +115,10 @@ class ClassifierConfig:
                                   "Noise", asked=False)  # Gaussian, in training only: a denoising autoencoder
     consistency: float = hyperparameter(0.0, 0.0, 1000.0, "Weight of the consistency of two noisy predictions "
                                         "(joint)", "Consistency", asked=False)  # Π-model, ramped up
+    teacher_decay: float = hyperparameter(0.0, 0.0, 0.9999, "Decay of the teacher's average of the weights (joint; "
+                                          "0: no teacher)", "Teacher_Decay", asked=False)  # Mean Teacher's targets
+    entropy_weight: float = hyperparameter(0.0, 0.0, 1000.0, "Weight of the entropy of the predictions on every "
+                                           "training image (joint)", "Entropy_Weight", asked=False)  # ramped up
     joint_learning_rate: float = hyperparameter(
         2e-4, 1e-6, 1.0, "Learning rate of joint training (for batches of 64 or more)", "Joint_Learning_Rate",
         asked=False)  # stage 2 when joint; scaled down in proportion for smaller batches, as every stage's
@@ -127,8 +132,12 @@ def check_classifier(config: ClassifierConfig) -> None:
     """Reject a classifier configuration whose settings do not go together, saying why."""
     check_ranges(config)
     if not config.joint and joint_settings_changed(config):
-        raise UserError("the reconstruction weight, the noise, the consistency weight and the joint learning rate "
-                        "are settings of joint training: add --joint (or choose joint training from the menu first)")
+        raise UserError("the reconstruction weight, the noise, the consistency and entropy weights, the teacher's "
+                        "decay and the joint learning rate are settings of joint training: add --joint (or choose "
+                        "joint training from the menu first)")
+    if config.teacher_decay and not config.consistency:
+        raise UserError(f"a teacher (decay {config.teacher_decay:g}) gives the consistency term its targets: set the "
+                        "consistency weight too (--consistency)")
 
 
 CLASSIFIER_DEFAULTS = {f.name: f.default for f in fields(ClassifierConfig)}

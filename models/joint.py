@@ -19,19 +19,27 @@ class JointClassifier(keras.Model):
     data are ((labelled images, labels), images to reconstruct) and its loss is the classification loss plus
     `weight` times the reconstruction's mean squared error, plus `consistency` times the squared distance between
     the classifier's predictions on two noisy (and, with augmentation, differently changed) views of the images to
-    reconstruct, that weight ramped up from 0 over `ramp_steps` steps (the Π-model, Laine and Aila 2017). `noise`
-    is the standard deviation of the Gaussian noise added to the encoder's input on the reconstruction path and,
-    with `noisy_labels`, on the classification path too."""
+    reconstruct, that weight ramped up from 0 over `ramp_steps` steps (the Π-model, Laine and Aila 2017). With
+    `teacher_decay` above 0 the second view's predictions come from a teacher: a copy of the classifier whose weights
+    follow the classifier's as an exponential moving average with that decay after every step (Mean Teacher,
+    Tarvainen and Valpola 2017). `entropy` times the mean entropy of the first view's predictions, ramped up as the
+    consistency, pushes the classifier to decide on every image (entropy minimisation, Grandvalet and Bengio 2005).
+    `noise` is the standard deviation of the Gaussian noise added to the encoder's input on the reconstruction path
+    and, with `noisy_labels`, on the classification path too."""
 
     def __init__(self, classifier, encoder, decoder, *, weight: float, noise: float, consistency: float = 0.0,
-                 noisy_labels: bool = True, ramp_steps: int = 0, seed: int | None = None, **kwargs):
+                 teacher_decay: float = 0.0, entropy: float = 0.0, noisy_labels: bool = True, ramp_steps: int = 0,
+                 seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
         self.classifier, self.encoder, self.decoder = classifier, encoder, decoder
         self.weight, self.noise, self.consistency = weight, noise, consistency
+        self.teacher_decay, self.entropy = teacher_decay, entropy
         self.noisy_labels, self.ramp_steps = noisy_labels, ramp_steps
         self.noise_seed = keras.random.SeedGenerator(seed)
+        self.teacher = teacher_of(classifier) if teacher_decay and consistency else None
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.consistency_tracker = keras.metrics.Mean(name="consistency")
+        self.entropy_tracker = keras.metrics.Mean(name="entropy")
 
     def call(self, images, training=False):
         return self.classifier(images, training=training)
@@ -48,12 +56,25 @@ class JointClassifier(keras.Model):
         rebuilt = self.decoder(self.encoder(self.noisy(images), training=training), training=training)
         return ops.mean(ops.square(ops.cast(rebuilt, "float32") - ops.cast(images, "float32")))
 
-    def consistency_loss(self, images):
-        """Squared distance between the class probabilities of two noisy views of `images`, the second a fixed
-        target (no gradient through it)."""
-        first = self.classifier(self.noisy(images), training=True)
-        second = ops.stop_gradient(self.classifier(self.noisy(images), training=True))
-        return ops.mean(ops.sum(ops.square(ops.cast(first, "float32") - ops.cast(second, "float32")), axis=-1))
+    def unlabelled_losses(self, images):
+        """(consistency, entropy) on `images`: the squared distance between the class probabilities of two noisy
+        views, the second a fixed target (no gradient through it) from the teacher if there is one, and the mean
+        entropy of the first view's probabilities; 0 for a term whose weight is 0."""
+        zero = ops.zeros((), "float32")
+        if not (self.consistency or self.entropy):
+            return zero, zero
+        first = ops.cast(self.classifier(self.noisy(images), training=True), "float32")
+        entropy = ops.mean(-ops.sum(first * ops.log(first + 1e-7), axis=-1)) if self.entropy else zero
+        if not self.consistency:
+            return zero, entropy
+        target = self.teacher if self.teacher is not None else self.classifier
+        second = ops.stop_gradient(ops.cast(target(self.noisy(images), training=True), "float32"))
+        return ops.mean(ops.sum(ops.square(first - second), axis=-1)), entropy
+
+    def follow(self) -> None:
+        """Move the teacher's weights (batch-normalisation statistics included) towards the classifier's."""
+        for mine, theirs in zip(self.teacher.weights, self.classifier.weights):
+            mine.assign(self.teacher_decay * mine + (1.0 - self.teacher_decay) * ops.cast(theirs, mine.dtype))
 
     def ramp(self):
         """The share of the consistency weight at this step: a sigmoid-shaped ramp from 0 to 1 over `ramp_steps`
@@ -65,7 +86,8 @@ class JointClassifier(keras.Model):
 
     def optimized_variables(self) -> list:
         """What the optimizer updates: the decoder too only when its reconstruction counts (W > 0)."""
-        return self.trainable_variables if self.weight else self.classifier.trainable_variables
+        decoder = self.decoder.trainable_variables if self.weight else []
+        return self.classifier.trainable_variables + decoder
 
     def train_step(self, data):
         (x, y), images = data
@@ -73,20 +95,30 @@ class JointClassifier(keras.Model):
             seen = self.noisy(x) if self.noisy_labels else x
             predicted = self.classifier(seen, training=True)
             loss = self.compute_loss(x=x, y=y, y_pred=predicted, training=True)
-            zero = ops.zeros((), "float32")
-            reconstruction = self.reconstruction_loss(images) if self.weight else zero
-            consistent = self.consistency_loss(images) if self.consistency else zero
-            total = loss + self.weight * reconstruction + self.consistency * self.ramp() * consistent
+            reconstruction = self.reconstruction_loss(images) if self.weight else ops.zeros((), "float32")
+            consistent, entropy = self.unlabelled_losses(images)
+            unlabelled = self.consistency * consistent + self.entropy * entropy
+            total = loss + self.weight * reconstruction + self.ramp() * unlabelled
             scaled = self.optimizer.scale_loss(total)
         variables = self.optimized_variables()
         self.optimizer.apply(tape.gradient(scaled, variables), variables)
+        if self.teacher is not None:
+            self.follow()
         self._loss_tracker.update_state(loss, sample_weight=ops.shape(x)[0])  # the classification loss, as logged
         self.reconstruction_tracker.update_state(reconstruction)
         self.consistency_tracker.update_state(consistent)
+        self.entropy_tracker.update_state(entropy)
         return self.compute_metrics(x, y, predicted)
 
     def test_step(self, data):
         logs = super().test_step(data)  # the classifier's loss and accuracy, without noise
-        for name in ("reconstruction", "consistency"):  # measured in training only
+        for name in ("reconstruction", "consistency", "entropy"):  # measured in training only
             logs.pop(name, None)
         return logs
+
+
+def teacher_of(classifier):
+    """A copy of `classifier` with its weights, not trained by the optimizer (its weights follow the classifier's)."""
+    teacher = keras.models.clone_model(classifier)
+    teacher.set_weights(classifier.get_weights())
+    return teacher

@@ -135,8 +135,53 @@ def test_the_joint_learning_rate_sets_how_far_joint_training_moves_the_encoder(s
 
 
 def test_the_joint_settings_ask_for_joint_training():
-    for setting in ({"consistency": 1.0}, {"joint_learning_rate": 1e-3}):
+    for setting in ({"consistency": 1.0}, {"joint_learning_rate": 1e-3}, {"entropy_weight": 1.0},
+                    {"consistency": 1.0, "teacher_decay": 0.99}):
         with pytest.raises(UserError, match="settings of joint training"):
             check_classifier(ClassifierConfig(**setting))
         check_classifier(ClassifierConfig(joint=True, **setting))
     check_classifier(ClassifierConfig())
+
+
+def test_a_teacher_needs_the_consistency_term_it_gives_targets_to():
+    with pytest.raises(UserError, match="teacher.*--consistency"):
+        check_classifier(ClassifierConfig(joint=True, teacher_decay=0.99))
+    with pytest.raises(UserError, match="from 0.0 to 0.9999, got 1.0"):
+        check_classifier(ClassifierConfig(joint=True, consistency=1.0, teacher_decay=1.0))
+
+
+def joint_model(saved_autoencoder, **settings):
+    encoder, decoder = parts(saved_autoencoder)
+    classifier, _ = build_classifier(encoder, ClassifierConfig(fc_units=16))
+    joint = JointClassifier(classifier, encoder, decoder, weight=0.0, noise=0.2, seed=1, **settings)
+    joint.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return joint, classifier
+
+
+def test_the_teacher_follows_the_classifier_as_a_moving_average_and_is_not_trained(saved_autoencoder, data):
+    joint, classifier = joint_model(saved_autoencoder, consistency=5.0, teacher_decay=0.9)
+    assert joint.teacher is not None and same(weights(joint.teacher), weights(classifier))  # starts as a copy
+    start = [np.asarray(w).copy() for w in joint.teacher.trainable_weights]
+    train = dataset.labelled_part(*data[0], 40, seed=1)
+    joint.fit(joint_batches(train, data[0][0][:16], 16, seed=2), epochs=1, verbose=0, shuffle=False)  # one step
+    taught = [np.asarray(w) for w in classifier.trainable_weights]
+    assert not same(taught, start)
+    for teacher, old, new in zip(joint.teacher.trainable_weights, start, taught):
+        assert np.allclose(np.asarray(teacher), 0.9 * old + 0.1 * new, atol=1e-6)  # not a step of its own
+    plain, _ = joint_model(saved_autoencoder, consistency=5.0)
+    assert plain.teacher is None  # decay 0: the classifier gives its own targets, as before
+
+
+def test_the_entropy_term_makes_the_predictions_on_unlabelled_images_surer(saved_autoencoder, data):
+    train = dataset.labelled_part(*data[0], 40, seed=1)
+    unlabelled = data[0][0][:96]
+    entropy = {}
+    for weight in (0.0, 5.0):
+        keras.utils.set_random_seed(4)
+        joint, classifier = joint_model(saved_autoencoder, entropy=weight)
+        history = joint.fit(joint_batches(train, unlabelled, 16, seed=2), epochs=3, verbose=0, shuffle=False).history
+        p = classifier.predict(unlabelled, verbose=0)
+        entropy[weight] = float(np.mean(-np.sum(p * np.log(p + 1e-7), axis=1)))
+        assert (history["entropy"][0] > 0) == (weight > 0)  # measured only when it counts
+    assert entropy[5.0] < 0.8 * entropy[0.0]

@@ -194,6 +194,7 @@ def test_the_joint_arms_differ_only_in_the_reconstruction_weight_and_resume(data
     assert joint.noise == JOINT_RECIPE["noise"] and joint.fine_tune_epochs == JOINT_RECIPE["fine_tune_epochs"]
     assert joint.consistency == JOINT_RECIPE["consistency"] > 0 and joint.augment is JOINT_RECIPE["augment"]
     assert joint.joint_learning_rate == JOINT_RECIPE["joint_learning_rate"] and joint.schedule == "cosine"
+    assert joint.teacher_decay == JOINT_RECIPE["teacher_decay"] > 0 and joint.entropy_weight == 1.0
     assert ablation == replace(joint, reconstruction_weight=0.0)
     mine = label_study(replace(PLAN.config, noise=0.5), (20,), 1, seed=7, arms=("joint",))
     assert mine.config_of(mine.runs()[0]).noise == 0.5  # a setting of the study's own wins over the recipe
@@ -226,7 +227,7 @@ def test_the_study_says_which_joint_recipe_it_trains():
     plan = label_study(PLAN.config, (20,), 1, seed=7, arms=("pretrained", "joint"))
     text = study_description(plan, 100)
     assert "arms: pretrained, joint;" in text and "1 repeat (seed 7)" in text
-    assert ("joint: W 1, noise 0.3, consistency 10, augmented, learning rate 0.001 (cosine), 1 epoch over every "
-            "training image") in text
+    assert ("joint: W 1, noise 0.3, consistency 10 (teacher's decay 0.99), entropy 1, augmented, learning rate 0.001 "
+            "(cosine), 1 epoch over every training image") in text
     mine = label_study(replace(PLAN.config, joint=True, noise=0.5), (20,), 1, seed=7, arms=("joint",))
     assert "noise 0.5," in study_description(mine, 100)

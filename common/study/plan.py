@@ -24,8 +24,8 @@ ARM_NAMES = {"pretrained": "pretrained", "scratch": "scratch", "self-training": 
 OLD_ARMS = {"unlabelled": "self-training"}  # arm names logged by earlier versions
 DEFAULT_ROUNDS = 10  # the self-training arm's rounds when the study's settings give none
 JOINT_RECIPE = {  # the joint arm's settings (measured: benchmarks/README.md, "Joint training")
-    "joint": True, "reconstruction_weight": 1.0, "noise": 0.3, "consistency": 10.0, "augment": True,
-    "joint_learning_rate": 1e-3, "schedule": "cosine", "fine_tune_epochs": 1}
+    "joint": True, "reconstruction_weight": 1.0, "noise": 0.3, "consistency": 10.0, "teacher_decay": 0.99,
+    "entropy_weight": 1.0, "augment": True, "joint_learning_rate": 1e-3, "schedule": "cosine", "fine_tune_epochs": 1}
 
 
 def default_arms(config: ClassifierConfig) -> tuple[str, ...]:

@@ -105,10 +105,16 @@ def study_description(plan: Plan, test_images: int) -> str:
     if "joint" in plan.arms or "joint-w0" in plan.arms:
         recipe = joint_recipe(config)
         text += (f", joint: W {recipe['reconstruction_weight']:g}, noise {recipe['noise']:g}, consistency "
-                 f"{recipe['consistency']:g}{', augmented' if recipe.get('augment') else ''}, learning rate "
+                 f"{recipe['consistency']:g}{teacher(recipe['teacher_decay'])}, entropy {recipe['entropy_weight']:g}"
+                 f"{', augmented' if recipe.get('augment') else ''}, learning rate "
                  f"{recipe['joint_learning_rate']:g} ({recipe['schedule']}), "
                  f"{count(recipe['fine_tune_epochs'], 'epoch')} over every training image")
     return text + f"; tested on {test_images} test images."
+
+
+def teacher(decay: float) -> str:
+    """How the consistency's targets are made, in words: by a teacher of averaged weights, or by the classifier."""
+    return f" (teacher's decay {decay:g})" if decay else ""
 
 
 def budget(labels: int) -> str:

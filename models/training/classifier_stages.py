@@ -137,7 +137,8 @@ def fit_joint(classifier, encoder, decoder, config: ClassifierConfig, train, ima
     paired with a labelled batch of `train`; the classifier's loss plus the reconstruction weight times the
     decoder's error on `images` seen with noise. Batch-normalisation statistics are estimated on `images`."""
     joint = JointClassifier(classifier, encoder, decoder, weight=config.reconstruction_weight, noise=config.noise,
-                            consistency=config.consistency, ramp_steps=len(images) // config.batch_size, seed=seed)
+                            consistency=config.consistency, teacher_decay=config.teacher_decay,
+                            entropy=config.entropy_weight, ramp_steps=len(images) // config.batch_size, seed=seed)
     compile_classifier(joint, config, config.joint_learning_rate, len(images), config.fine_tune_epochs, xla)
     return fit(joint, joint_batches(train, images, config.batch_size, seed), None,
                validation_data=batches(*val, PREDICT_BATCH), epochs=config.fine_tune_epochs, batch_size=None,
