@@ -131,10 +131,11 @@ class ClassifierConfig:
 def check_classifier(config: ClassifierConfig) -> None:
     """Reject a classifier configuration whose settings do not go together, saying why."""
     check_ranges(config)
-    if not config.joint and joint_settings_changed(config):
-        raise UserError("the reconstruction weight, the noise, the consistency and entropy weights, the teacher's "
-                        "decay and the joint learning rate are settings of joint training: add --joint (or choose "
-                        "joint training from the menu first)")
+    changed = joint_settings_changed(config)
+    if not config.joint and changed:
+        flags = ", ".join("--" + name.replace("_", "-") for name in changed)
+        raise UserError(f"{flags} {'are' if len(changed) > 1 else 'is one of the'} settings of joint training: add "
+                        "--joint (or choose joint training from the menu first)")
     if config.teacher_decay and not config.consistency:
         raise UserError(f"a teacher (decay {config.teacher_decay:g}) gives the consistency term its targets: set the "
                         "consistency weight too (--consistency)")

@@ -9,6 +9,7 @@ import pytest
 
 from common.data.idx import write_idx
 from common.keras_setup import keras
+from models.config import JOINT_SETTINGS
 from tests.conftest import assert_one_line_error
 
 SMALL = ["--fc-units", 16, "--epochs", 1, "--fine-tune-epochs", 1, "--batch-size", 32]
@@ -180,6 +181,6 @@ def test_a_self_training_run_logs_one_row_with_its_rounds(mnist, saved_autoencod
 
 def test_every_setting_of_joint_training_asks_for_it():
     import classification
-    for flag in ("--reconstruction-weight", "--noise", "--consistency", "--joint-learning-rate"):
-        assert classification.parse([flag, "0.1"]).joint is True
+    for name in JOINT_SETTINGS:
+        assert classification.parse(["--" + name.replace("_", "-"), "0.1"]).joint is True
     assert classification.parse([]).joint is None  # asked for, or the default, later

@@ -137,7 +137,8 @@ def test_the_joint_learning_rate_sets_how_far_joint_training_moves_the_encoder(s
 def test_the_joint_settings_ask_for_joint_training():
     for setting in ({"consistency": 1.0}, {"joint_learning_rate": 1e-3}, {"entropy_weight": 1.0},
                     {"consistency": 1.0, "teacher_decay": 0.99}):
-        with pytest.raises(UserError, match="settings of joint training"):
+        flags = ", ".join("--" + name.replace("_", "-") for name in setting)
+        with pytest.raises(UserError, match=f"^{flags} (are|is one of the) settings of joint training: add --joint"):
             check_classifier(ClassifierConfig(**setting))
         check_classifier(ClassifierConfig(joint=True, **setting))
     check_classifier(ClassifierConfig())
