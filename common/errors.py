@@ -5,6 +5,15 @@ class UserError(Exception):
     """A problem with the user's input: a file, a value or a flag; its message says which and why."""
 
 
+class ConfigError(UserError):
+    """Hyperparameters that do not go together or do not fit the data; `fields` names those refused, so that a
+    person can be asked for just them again."""
+
+    def __init__(self, message: str, fields: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.fields = tuple(fields)
+
+
 class DataError(UserError):
     """A data file that cannot be read or does not hold what it should."""
 

@@ -6,7 +6,7 @@ Kept free of TensorFlow so that `--help` and argument errors answer at once.
 import os
 from dataclasses import dataclass, field, fields
 
-from common.errors import UserError
+from common.errors import ConfigError
 
 INITS = ("pretrained", "scratch")  # a classifier's initial encoder weights: the autoencoder's, or random ones
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
@@ -15,6 +15,7 @@ SIDE_MULTIPLE = 2 ** POOLED_BLOCKS  # what the images' sides must be multiples o
 SCHEDULES = ("constant", "cosine", "plateau")  # the learning rate: fixed, cosine decay to 0, halved on plateaus
 JOINT_SETTINGS = ("reconstruction_weight", "noise", "consistency", "teacher_decay", "entropy_weight",
                   "joint_learning_rate")  # of joint training only
+SELF_TRAINING_SETTINGS = ("pseudo_threshold", "pseudo_cap", "round_epochs")  # of self-training rounds only
 
 
 def hyperparameter(default, low, high, label: str, column: str, *, asked: bool = True):
@@ -66,12 +67,12 @@ def check_ranges(config) -> None:
         value = getattr(config, f.name)
         if is_choice(f):
             if value not in f.metadata["choices"]:
-                raise UserError(f"{f.metadata['label']} must be one of "
-                                f"{', '.join(map(shown, f.metadata['choices']))}, got {value!r}")
+                raise ConfigError(f"{f.metadata['label']} must be one of "
+                                  f"{', '.join(map(shown, f.metadata['choices']))}, got {value!r}", (f.name,))
             continue
         low, high = f.metadata["low"], f.metadata["high"]
         if not low <= value <= high:
-            raise UserError(f"{f.metadata['label']} must be from {low} to {high}, got {value}")
+            raise ConfigError(f"{f.metadata['label']} must be from {low} to {high}, got {value}", (f.name,))
 
 
 @dataclass(frozen=True)
@@ -134,14 +135,24 @@ def check_classifier(config: ClassifierConfig) -> None:
     changed = joint_settings_changed(config)
     if not config.joint and changed:
         flags = ", ".join("--" + name.replace("_", "-") for name in changed)
-        raise UserError(f"{flags} {'are' if len(changed) > 1 else 'is one of the'} settings of joint training: add "
-                        "--joint (or choose joint training from the menu first)")
+        raise ConfigError(f"{flags} {'are' if len(changed) > 1 else 'is one of the'} settings of joint training: "
+                          "add --joint (or choose joint training from the menu first)", ("joint", *changed))
     if config.teacher_decay and not config.consistency:
-        raise UserError(f"a teacher (decay {config.teacher_decay:g}) gives the consistency term its targets: set the "
-                        "consistency weight too (--consistency)")
+        raise ConfigError(f"a teacher (decay {config.teacher_decay:g}) gives the consistency term its targets: set "
+                          "the consistency weight too (--consistency)", ("consistency", "teacher_decay"))
 
 
 CLASSIFIER_DEFAULTS = {f.name: f.default for f in fields(ClassifierConfig)}
+
+
+def in_effect(config) -> list:
+    """The fields of a configuration that change what its run does: joint training's settings only with joint
+    training, self-training's only with rounds to run."""
+    idle = set()
+    if isinstance(config, ClassifierConfig):
+        idle |= set() if config.joint else set(JOINT_SETTINGS)
+        idle |= set() if config.self_training else set(SELF_TRAINING_SETTINGS)
+    return [f for f in fields(config) if f.name not in idle]
 
 
 def joint_settings_changed(config: ClassifierConfig) -> list[str]:
@@ -155,18 +166,20 @@ def check_autoencoder(config: AutoencoderConfig, image_shape: tuple[int, ...], t
     check_ranges(config)
     rows, cols = image_shape[:2]
     if rows % SIDE_MULTIPLE or cols % SIDE_MULTIPLE:
-        raise UserError(f"images are {rows}x{cols}: both sides must be divisible by {SIDE_MULTIPLE} for the "
-                        f"{POOLED_BLOCKS} poolings")
+        raise ConfigError(f"images are {rows}x{cols}: both sides must be divisible by {SIDE_MULTIPLE} for the "
+                          f"{POOLED_BLOCKS} poolings")
     smallest = min(rows, cols) // 4
     if config.filter_size > smallest:
-        raise UserError(f"filter size {config.filter_size} is larger than the {rows // 4}x{cols // 4} "
-                        f"feature maps after pooling; use at most {smallest}")
+        raise ConfigError(f"filter size {config.filter_size} is larger than the {rows // 4}x{cols // 4} "
+                          f"feature maps after pooling; use at most {smallest}", ("filter_size",))
     if config.batch_size > train_count:
-        raise UserError(f"batch size {config.batch_size} is larger than the {train_count} training images")
+        raise ConfigError(f"batch size {config.batch_size} is larger than the {train_count} training images",
+                          ("batch_size",))
     needed, available = training_memory(config, image_shape), physical_memory()
     if available and needed > available // 2:
-        raise UserError(f"this model would need about {needed / 2**30:.1f} GiB to train, more than half of the "
-                        f"{available / 2**30:.1f} GiB of memory; use fewer layers, filters or a smaller batch")
+        raise ConfigError(f"this model would need about {needed / 2**30:.1f} GiB to train, more than half of the "
+                          f"{available / 2**30:.1f} GiB of memory; use fewer layers, filters or a smaller batch",
+                          ("layers", "filters", "batch_size"))
 
 
 def block_filters(config: AutoencoderConfig) -> list[int]:

@@ -15,12 +15,16 @@ import pytest
 
 from common.data import dataset
 from common.data.idx import read_images, read_labels, write_idx
+from common.tracking.run_log import RunLog
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN_SLICE = 300  # training images in the slice: enough for a split and a balanced label subset
 TEST_SLICE = 100
 CACHE = Path(tempfile.mkdtemp(prefix="workbench-cache-"))  # the programs' cache of measured ways, for the tests alone
 atexit.register(shutil.rmtree, CACHE, ignore_errors=True)
+
+
+RunLog.strict = True  # a value a run measures without a column in its log fails the test that logs it
 
 
 def pytest_collection_modifyitems(items: list) -> None:
@@ -47,8 +51,9 @@ def mnist(tmp_path_factory) -> dict[str, Path]:
 
 
 def program_env() -> dict[str, str]:
-    """The environment for running the programs: no screen, so figures are only written."""
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    """The environment for running the programs: no screen, so figures are only written; no Ray authentication
+    mode left by a Ray instance an earlier test started in this process."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "RAY_AUTH_MODE")}
     env.update(CI="1", MPLBACKEND="Agg", PYTHONUNBUFFERED="1", COLUMNS="200", WORKBENCH_CACHE=str(CACHE))
     return env
 

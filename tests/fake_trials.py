@@ -12,7 +12,8 @@ from common.tracking.run_log import new_run_id, run_row
 
 class FakeTrials:
     """Trains nothing: a row per run with the process that made it. The first run with 8 filters kills its own
-    worker (SIGKILL) once; with `fail`, runs with 16 filters always raise; runs with 64 filters take two minutes."""
+    worker (SIGKILL) once, and so does the first with 32; with `fail`, runs with 16 filters always raise; runs with
+    64 filters take two minutes."""
 
     identity, scored = AUTOENCODER_IDENTITY, "val_loss"
 
@@ -27,8 +28,8 @@ class FakeTrials:
 
     def train(self, plan, planned, context, reporter) -> dict:
         config = plan.config_of(planned)
-        killed = self.folder / "killed"
-        if config.filters == 8 and planned.repeat == 1 and not killed.exists():
+        killed = self.folder / ("killed" if config.filters == 8 else f"killed-{config.filters}")
+        if config.filters in (8, 32) and planned.repeat == 1 and not killed.exists():
             killed.touch()
             os.kill(os.getpid(), signal.SIGKILL)
         if config.filters == 16 and self.fail:

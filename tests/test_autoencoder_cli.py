@@ -111,3 +111,21 @@ def test_an_unwritable_log_is_reported_and_the_model_still_saved(mnist, tmp_path
     assert "the run was not logged" in done.stdout and "loss_values.csv: is not a regular file" in done.stdout
     assert "Logged to" not in done.stdout and done.stdout.count("loss_values.csv: is not a regular file") == 1
     assert (tmp_path / "kept.h5").exists()
+
+
+def test_a_full_disk_while_logging_is_reported_not_logged_and_the_model_still_saved(mnist, tmp_path, in_process,
+                                                                                    monkeypatch):
+    import common.tracking.csv_file as csv_file
+
+    def disk_full(fd, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(csv_file.os, "write", disk_full)  # the append of the run's row
+    done = in_process("autoencoder.py", "-d", mnist["train_images"], "--no-menu", *SMALL, "--limit", 100,
+                      "--save", tmp_path / "kept.h5", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    said = " ".join(done.stdout.split())
+    assert "the run was not logged" in said and "No space left on device" in said and "Logged to" not in said
+    assert (tmp_path / "kept.h5").exists()
+    header = (tmp_path / "runs" / "loss_values.csv").read_text().splitlines()
+    assert len(header) == 1 and header[0].startswith("Layers,")  # the header alone: no half row

@@ -22,18 +22,19 @@ def data_flags(mnist):
 
 def test_no_menu_trains_both_stages_predicts_logs_and_saves(mnist, saved_autoencoder, tmp_path, in_process):
     done = in_process("classification.py", *data_flags(mnist), "-model", saved_autoencoder, "--no-menu", *SMALL,
-                       cwd=tmp_path)
+                      "--patience", 1, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     assert "stage 1, epoch 1/1" in done.stdout and "stage 2, epoch 1/1" in done.stdout
+    assert "Early-stopping patience" in done.stdout and "reconstruction" not in done.stdout  # what is in effect
     assert "Test accuracy:" in done.stdout
     runs = pd.read_csv(tmp_path / "runs" / "classification_loss_values.csv")
     assert len(runs) == 1
     run = runs.iloc[0]
     assert [run["Layers"], run["Fc_units"], run["Epochs"], run["Batch_Size"],
             run["Fine_Tune_Epochs"]] == [2, 16, 1, 32, 1]
-    assert run["Epochs_Done"] == 2 and run["Labels_Used"] == 240
-    assert 0 <= run["Test_Accuracy"] <= 1 and f"{run['Test_Accuracy']:.4f}" in done.stdout
+    assert run["Epochs_Done"] == 2 and run["Labels_Used"] == 240 and run["Best_Epoch"] == 2  # the sidecar's too
+    assert 0.2 < run["Test_Accuracy"] <= 1 and f"{run['Test_Accuracy']:.4f}" in done.stdout  # above chance
     assert run["Filter_Size"] == 3 and run["Filters/Layer"] == 4 and run["Autoencoder"] == str(saved_autoencoder)
     model = keras.models.load_model(tmp_path / run["Model_Path"], compile=False)
     assert model.output_shape == (None, 10)

@@ -1,9 +1,20 @@
 """Hyperparameter bounds and the checks that reject impossible or absurd autoencoders before building."""
 
+from dataclasses import fields
+
 import pytest
 
 from common.errors import UserError
-from models.config import AutoencoderConfig, ClassifierConfig, bounds, check_autoencoder, training_memory
+from models.config import (
+    JOINT_SETTINGS,
+    SELF_TRAINING_SETTINGS,
+    AutoencoderConfig,
+    ClassifierConfig,
+    bounds,
+    check_autoencoder,
+    in_effect,
+    training_memory,
+)
 
 
 def test_defaults_pass_on_mnist():
@@ -50,3 +61,13 @@ def test_memory_estimate_grows_with_the_model():
 def test_bounds_read_from_the_fields():
     assert bounds(AutoencoderConfig, "layers") == (2, 8)
     assert bounds(ClassifierConfig, "fine_tune_epochs")[0] == 0
+
+
+def test_a_runs_table_shows_the_settings_in_effect():
+    """Joint training's settings only with joint training, self-training's only with rounds; all of the
+    autoencoder's."""
+    plain = {f.name for f in in_effect(ClassifierConfig())}
+    assert not plain & {*JOINT_SETTINGS, *SELF_TRAINING_SETTINGS} and {"fc_units", "joint", "self_training"} <= plain
+    joint = {f.name for f in in_effect(ClassifierConfig(joint=True, self_training=2))}
+    assert {*JOINT_SETTINGS, *SELF_TRAINING_SETTINGS} <= joint
+    assert [f.name for f in in_effect(AutoencoderConfig())] == [f.name for f in fields(AutoencoderConfig)]

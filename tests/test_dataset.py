@@ -72,9 +72,22 @@ def test_a_test_label_the_training_labels_lack_is_refused(tmp_path):
                                     (tmp_path / "images", tmp_path / "test-labels"))
 
 
-def test_limit_keeps_the_first_images(mnist):
+def test_limit_takes_the_classes_in_turn_in_every_format(mnist, tmp_path):
+    """--limit N: N images from the classes in turn (two of each of MNIST's ten for 20), each class's first; the same
+    from IDX files, .npy files and an .npz archive; images without labels: the first N."""
+    every_image, every_label = dataset.load_labelled(mnist["train_images"], mnist["train_labels"])
     images, labels = dataset.load_labelled(mnist["train_images"], mnist["train_labels"], limit=20)
-    assert images.shape == (20, 28, 28, 1) and labels.tolist()[:5] == [5, 0, 4, 1, 9]
+    assert np.bincount(labels).tolist() == [2] * 10
+    first_two = np.sort(np.concatenate([np.flatnonzero(every_label == c)[:2] for c in range(10)]))
+    assert np.array_equal(images, every_image[first_two]) and np.array_equal(labels, every_label[first_two])
+    np.save(tmp_path / "x.npy", every_image[..., 0])
+    np.save(tmp_path / "y.npy", every_label)
+    np.savez(tmp_path / "set.npz", x_train=every_image[..., 0], y_train=every_label)
+    for found in (dataset.load_labelled(tmp_path / "x.npy", tmp_path / "y.npy", limit=20),
+                  dataset.load_labelled(tmp_path / "set.npz", limit=20)):
+        assert np.array_equal(found[0], images) and np.array_equal(found[1], labels)
+    assert np.array_equal(dataset.load_images(mnist["train_images"], 7), every_image[:7])
+    assert np.array_equal(dataset.load_images(tmp_path / "x.npy", 7), every_image[:7])
 
 
 def test_images_without_pixels_are_refused(tmp_path):

@@ -4,6 +4,8 @@ import gzip
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from common.data import dataset
 from common.data.idx import read_images, read_labels, write_idx
@@ -23,6 +25,28 @@ def test_raw_and_gzip_files_read_the_same(tmp_path):
     write_idx(tmp_path / "packed.gz", images)
     assert np.array_equal(read_images(tmp_path / "raw"), images)
     assert np.array_equal(read_images(tmp_path / "packed.gz"), images)
+
+
+@settings(max_examples=60, deadline=None)
+@given(count=st.integers(0, 12), rows=st.integers(1, 5), columns=st.integers(1, 5), limit=st.integers(0, 15),
+       packed=st.booleans(), seed=st.integers(0, 2**16))
+def test_reading_the_first_n_images_gives_those_of_the_whole_file(tmp_path_factory, count, rows, columns, limit,
+                                                                   packed, seed):
+    images = np.random.default_rng(seed).integers(0, 256, (count, rows, columns), dtype=np.uint8)
+    path = tmp_path_factory.mktemp("idx") / ("images.gz" if packed else "images")
+    write_idx(path, images)
+    assert np.array_equal(read_images(path, limit), read_images(path)[:limit])
+
+
+def test_the_first_n_images_are_read_without_the_rest(tmp_path):
+    """A gzip file whose later images are missing (cut short) gives its first ones; read whole, it is refused."""
+    images = read_images(dataset.TEST_IMAGES)[:200]
+    write_idx(tmp_path / "whole.gz", images)
+    packed = (tmp_path / "whole.gz").read_bytes()
+    (tmp_path / "cut.gz").write_bytes(packed[:len(packed) // 3])
+    assert np.array_equal(read_images(tmp_path / "cut.gz", 5), images[:5])
+    with pytest.raises(DataError, match="cut.gz"):
+        read_images(tmp_path / "cut.gz")
 
 
 def test_missing_file_is_named(tmp_path):

@@ -16,7 +16,7 @@ LAYERS = [  # top first; a module belongs to the first layer with a prefix of it
     ("networks", ("models.autoencoder", "models.encoder", "models.classifier", "models.joint",
                   "models.augmentation", "models.evaluation", "models.precision")),
     ("hyperparameters and data", ("models.config", "common.data")),
-    ("base", ("common.errors", "common.keras_setup", "common.phases", "common.interrupts")),
+    ("base", ("common.errors", "common.keras_setup", "common.phases", "common.interrupts", "common.paths")),
 ]
 
 

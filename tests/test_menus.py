@@ -40,12 +40,15 @@ def classifier_session(mnist, tmp_path, keyboard, *flags):
 
 def test_autoencoder_menu_train_change_graphs_save_log_exit(mnist, tmp_path):
     keyboard = Keyboard("2" + ENTER, "3" + ENTER, "4" + ENTER, "1" + ENTER, "32" + ENTER,  # the baseline
-                        "Train again", "Filters in the first layer", "8" + ENTER,
-                        "Show graphs", "Save the autoencoder", ENTER, "Show the run log", "Exit")
+                        "Train again", "Filters in the first layer", ENTER, "8" + ENTER,  # the baseline's 4 first
+                        "Show graphs", "Save the autoencoder", CTRL_U + str(tmp_path / "m.pt") + ENTER,
+                        "\x7f" * 2 + "h5" + ENTER, "Show the run log", "Exit")
     session, console = autoencoder_session(mnist, tmp_path, keyboard)
     assert session.run() == 0 and keyboard.script == []
-    out = console.file.getvalue()
-    assert "last 20 of 2 runs" in out and "Saved the autoencoder to" in out
+    out = " ".join(console.file.getvalue().split())
+    assert "4 is the baseline's own filters in the first layer: choose another value" in out
+    assert "m.pt: a model file must end in .h5 or .keras" in out  # and the question came again, holding it
+    assert "last 20 of 2 runs" in out and f"Saved the autoencoder to {tmp_path / 'm.h5'}" in out
     runs = pd.read_csv(tmp_path / "runs" / "loss_values.csv")
     assert runs["Filters/Layer"].tolist() == [4, 8] and runs["Layers"].tolist() == [2, 2]
     assert runs["Compute"].tolist() == ["CPU, float32, no XLA"] * 2
@@ -57,11 +60,17 @@ def test_autoencoder_menu_train_change_graphs_save_log_exit(mnist, tmp_path):
         "encoder_conv_1").filters == 8
 
 
-def test_escape_goes_back_and_exit_asks_about_an_unsaved_model(mnist, tmp_path):
-    keyboard = Keyboard("Train again", ESC, "Show graphs", "Exit", "n", "Exit", "y")
-    session, _ = autoencoder_session(mnist, tmp_path, keyboard, "--layers", 2, "--filter-size", 3,
-                                     "--filters", 4, "--epochs", 1, "--batch-size", 32)
+def test_escape_and_ctrl_c_go_back_and_exit_asks_about_an_unsaved_model(mnist, tmp_path, monkeypatch):
+    keyboard = Keyboard("Train again", ESC, "Show graphs", "Show the run log", "Exit", "n", "Exit", "y")
+    session, console = autoencoder_session(mnist, tmp_path, keyboard, "--layers", 2, "--filter-size", 3,
+                                           "--filters", 4, "--epochs", 1, "--batch-size", 32)
+
+    def ctrl_c():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(session, "show_graphs", ctrl_c)  # Ctrl-C while the graphs are drawn
     assert session.run() == 0 and keyboard.script == []
+    assert "Stopped (Ctrl-C): back to the menu." in console.file.getvalue()
     assert keyboard.asked.count("The last autoencoder is not saved. Exit anyway?") == 2
     assert len(pd.read_csv(tmp_path / "runs" / "loss_values.csv")) == 1  # backing out trained nothing
 

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from common.data import dataset
 from common.data.idx import read_images, read_labels, write_idx
 from tests.conftest import assert_one_line_error
 from tests.test_own_data import save_folder
@@ -151,3 +152,27 @@ def test_only_autoencoders_of_the_images_shape_are_offered(tmp_path):
         (tmp_path / f"{name}.json").write_text(json.dumps(sidecar))
     source = AutoencoderSource(tmp_path, (32, 32, 3), "colour.npz", Console(), ask=None)
     assert sorted(p.name for p in source.saved()) == ["colour.h5", "older.h5"]  # an older sidecar does not say
+
+
+def test_limit_takes_the_classes_in_turn_and_a_scarce_class_is_named(mnist, saved_autoencoder, tmp_path,
+                                                                     in_process):
+    """A folder of three classes, 40 images each, sorted by class: --limit 60 trains on 20 of each (not 40, 20
+    and none). A label that appears once among the training labels is named in a warning; training would go on."""
+    digits, labels = read_images(dataset.TRAIN_IMAGES, 600), read_labels(dataset.TRAIN_LABELS)[:600]
+    keep = np.concatenate([np.flatnonzero(labels == digit)[:40] for digit in (0, 1, 2)])
+    save_folder(tmp_path / "three", digits[keep][..., np.newaxis], labels[keep], ["zero", "one", "two"])
+    train, _ = dataset.load_classification((tmp_path / "three", None), (tmp_path / "three", None), limit=60)
+    assert np.bincount(train.labels).tolist() == [20, 20, 20]
+    done = in_process("classification.py", "-d", tmp_path / "three", "-t", tmp_path / "three", "--limit", 60,
+                      "-model", saved_autoencoder, "--no-menu", *CLASSIFIER, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    said = " ".join(done.stdout.split())
+    assert "Loaded 60 labelled images" in said and "(3 classes: one, two, zero)" in said and "warning" not in said
+    stray = read_labels(mnist["train_labels"]).copy()
+    stray[7] = 42
+    write_idx(tmp_path / "stray-labels.gz", stray)
+    done = in_process("classification.py", "-d", mnist["train_images"], "-dl", tmp_path / "stray-labels.gz",
+                      "-t", mnist["test_images"], "-tl", mnist["test_labels"], "-model", tmp_path / "missing.h5",
+                      "--no-menu", *CLASSIFIER, cwd=tmp_path)
+    assert "warning: " in done.stdout and "class with fewer than 5 training images: 42 (1 image); training goes " \
+                                          "on" in " ".join(done.stdout.split())

@@ -5,14 +5,21 @@ time, and stopped by Ctrl-C in a terminal: tests/test_terminal_sessions.py."""
 import importlib.util
 import multiprocessing
 import os
-import queue
+import shutil
 import signal
+import socket
+import subprocess
+import sys
+import tempfile
 import time
+from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from common.errors import UserError
 from common.keras_setup import keras
 from common.study.parallel import WorkerReporter, Workers
 from common.study.plan import Plan
@@ -21,6 +28,7 @@ from common.study.runner import run_plan
 from common.tracking.run_log import RunLog
 from common.tracking.schema import AUTOENCODER
 from models.config import AutoencoderConfig
+from tests.conftest import run_program
 from tests.fake_trials import FakeTrials, fake_trials
 
 CONTEXT = {"dataset": "/data/train.gz", "images": 300, "val_split": 0.2, "split_seed": 1}
@@ -106,17 +114,28 @@ def test_ctrl_c_just_after_runs_finish_stops_every_worker_and_keeps_those_runs(t
     assert "KeyboardInterrupt" not in capfd.readouterr().err  # the workers left Ctrl-C to the parent
 
 
+def test_two_workers_dying_charge_only_the_run_each_was_training(tmp_path):
+    """Two unrelated crashes: each charges the run its worker had, once; the runs waiting are not charged, so every
+    run is logged and none is reported."""
+    plan = Plan(AutoencoderConfig(layers=2, filters=4, epochs=1, batch_size=32), (("filters", (8, 32, 4)),), 2, 1)
+    reporter = Warnings()
+    outcome = run_plan(plan, FakeTrials(str(tmp_path)), log=RunLog(tmp_path / "log.csv", AUTOENCODER),
+                       context=CONTEXT, workers=Workers(2, fake_trials, (str(tmp_path), False)), reporter=reporter)
+    assert (tmp_path / "killed").exists() and (tmp_path / "killed-32").exists()  # both crashes happened
+    assert reporter.warnings == [] and outcome.trained == 6
+    assert sorted(outcome.rows["filters"].tolist()) == [4, 4, 8, 8, 32, 32]
+
+
 def test_a_worker_tells_the_parent_each_epoch_it_finishes():
-    news = queue.Queue()
-    reporter = WorkerReporter(news, slot=1)
+    told = []
+    reporter = WorkerReporter(lambda *news: told.append(news))
     planned = PLAN.runs()[0]
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse")
     model.fit(np.zeros((8, 2)), np.zeros((8, 1)), epochs=2, verbose=0,
               callbacks=reporter.callbacks_for(planned)("stage 2"))
-    told = [news.get_nowait() for _ in range(news.qsize())]
-    assert [item[:5] for item in told] == [(1, planned, "stage 2", 1, 2), (1, planned, "stage 2", 2, 2)]
-    assert set(told[-1][5]) == {"loss"} and told[-1][5]["loss"] == 0.0
+    assert [item[:4] for item in told] == [(planned, "stage 2", 1, 2), (planned, "stage 2", 2, 2)]
+    assert set(told[-1][4]) == {"loss"} and told[-1][4]["loss"] == 0.0
 
 
 @pytest.mark.slow
@@ -133,3 +152,62 @@ def test_a_plan_on_a_local_ray_instance_survives_a_killed_actor_and_reports_a_fa
     assert outcome.trained == 4 and logged["Run_ID"].nunique() == 4
     assert len(reporter.warnings) == 2 and all("failed twice (RuntimeError: out of memory" in w
                                                for w in reporter.warnings)
+
+
+@contextmanager
+def ray_head(auth: bool):
+    """A Ray head started as the README says (`ray start --head` on the loopback address), in a temporary folder
+    of its own; with `auth`, on a machine that holds a Ray token (as after any `--ray local`), which turns token
+    authentication on; without, with authentication off. Ended by its own process group afterwards."""
+    ray = str(Path(sys.executable).parent / "ray")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
+    if auth:
+        subprocess.run([ray, "get-auth-token", "--generate"], env=env, capture_output=True, check=True)
+    else:
+        env["RAY_AUTH_MODE"] = "disabled"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    folder = tempfile.mkdtemp(prefix="ray")  # short: Ray's socket paths must fit in 107 characters
+    head = subprocess.Popen([ray, "start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}", "--block",
+                             "--include-dashboard=false", "--num-cpus=2", f"--temp-dir={folder}"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert head.poll() is None and time.monotonic() < deadline, "the Ray head did not start"
+                time.sleep(0.2)
+        yield f"127.0.0.1:{port}"
+    finally:  # `ray start --block` takes half a minute to end on SIGTERM: its group is killed at once
+        os.killpg(head.pid, signal.SIGKILL)
+        head.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="Ray is not installed")
+@pytest.mark.parametrize("auth", [True, False], ids=["token authentication on", "off"])
+def test_a_sweep_sent_to_a_head_started_with_ray_start_logs_every_row(mnist, tmp_path, auth):
+    """The program as a user starts it, against a head started as the README says: with a token on the machine
+    (as after any --ray local) the head asks for it; without authentication it must not be sent."""
+    with ray_head(auth) as address:
+        done = run_program("autoencoder.py", "-d", mnist["train_images"], "--sweep", "epochs=1", "--repeats", 2,
+                           "--layers", 2, "--filter-size", 3, "--filters", 4, "--batch-size", 32, "--xla", "off",
+                           "--precision", "float32", "--ray", address, "--workers", 2, "--no-show", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    runs = pd.read_csv(tmp_path / "runs" / "loss_values.csv")
+    assert sorted(runs["Seed"]) == [1, 2] and runs["Val_Loss"].notna().all()
+
+
+def test_a_ray_address_where_nothing_answers_is_one_line_within_seconds(tmp_path):
+    with socket.socket() as probe:  # a port nothing listens on once the probe is closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    start = time.monotonic()
+    with pytest.raises(UserError, match=f"--ray 127.0.0.1:{port}: no Ray head answers"):
+        list(RayWorkers(f"127.0.0.1:{port}", 1, fake_trials, (str(tmp_path), False)).results(PLAN, [], {}, None))
+    assert time.monotonic() - start < 10

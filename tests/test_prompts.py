@@ -1,11 +1,18 @@
 """Prompts answered through a pipe, as prompt_toolkit's own tests do; Esc and Ctrl-C mean back."""
 
+import io
+
 import pytest
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
+from rich.console import Console
 
-from common.errors import UserError
-from common.ui.prompts import ask_int, ask_text, choose, confirm, parse_int
+from common.errors import ConfigError, UserError
+from common.ui.cli import label_items
+from common.ui.hyperparameter_screens import ask_baseline
+from common.ui.prompts import ask_int, ask_parsed, ask_text, choose, confirm, parse_int
+from models.config import ClassifierConfig
+from tests.keyboard import CTRL_U, Keyboard
 
 ENTER, DOWN, ESC, CTRL_C = "\r", "\x1b[B", "\x1b", "\x03"
 
@@ -50,3 +57,39 @@ def test_parse_int_names_the_value():
         parse_int("x", 1, 20)
     with pytest.raises(UserError, match="'30': must be from 1 to 20"):
         parse_int("30", 1, 20)
+
+
+class Refuses:
+    """A program that refuses a batch larger than its labelled images, as the classifier does."""
+    config_type = ClassifierConfig
+
+    def check(self, config):
+        used = config.label_budget or 1000
+        if config.batch_size > used:
+            raise ConfigError(f"batch size {config.batch_size} is larger than the {used} labelled training images",
+                              ("batch_size", "label_budget"))
+
+    def changed(self, config, name):
+        return config
+
+
+def test_a_refused_baseline_asks_again_for_what_was_refused_and_keeps_every_flag():
+    given = {"optimizer": "sgd", "joint": True, "consistency": 5.0, "batch_size": 64, "label_budget": 20,
+             "fc_units": 16, "epochs": 1, "fine_tune_epochs": 1}
+    keyboard = Keyboard(CTRL_U + "16" + ENTER, ENTER)  # the batch size, then the labels kept
+    console = Console(file=io.StringIO(), width=200)
+    config = ask_baseline(keyboard, Refuses(), given, True, console)
+    assert keyboard.asked == ["Batch size", "Labelled training images (0 = all)"] and keyboard.script == []
+    assert "batch size 64 is larger than the 20 labelled training images; please choose again" in \
+        console.file.getvalue()
+    assert (config.batch_size, config.label_budget, config.optimizer, config.joint, config.consistency) == \
+        (16, 20, "sgd", True, 5.0)
+
+
+def test_a_wrong_answer_is_said_and_asked_again_holding_what_was_typed():
+    keyboard = Keyboard(CTRL_U + "100,allabc" + ENTER, "\x7f" * 3 + ENTER)  # the typo, then mended
+    console = Console(file=io.StringIO(), width=200)
+    assert ask_parsed(keyboard, console, "Numbers of labelled images:", "", label_items) == ["100", "all"]
+    assert "error: '100,allabc': expected numbers of labelled images" in console.file.getvalue()
+    assert keyboard.asked == ["Numbers of labelled images:"] * 2
+    assert ask_parsed(Keyboard(ESC), console, "Numbers of labelled images:", "", label_items) is None

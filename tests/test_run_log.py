@@ -135,3 +135,39 @@ def test_a_log_that_is_not_a_regular_file_is_refused_not_read_forever(tmp_path):
     os.mkfifo(tmp_path / "log.csv")
     with pytest.raises(UserError, match="log.csv: is not a regular file"):
         RunLog(tmp_path / "log.csv", COLUMNS).read()
+
+
+def test_a_key_without_a_column_is_written_under_its_own_name_and_is_an_error_in_tests(tmp_path, monkeypatch):
+    log = RunLog(tmp_path / "log.csv", COLUMNS)
+    with pytest.raises(AssertionError, match="no column for best_epoch"):  # the tests run strict (conftest.py)
+        log.append({"layers": 1, "best_epoch": 3, "run_id": "a"})
+    monkeypatch.setattr(RunLog, "strict", False)  # as the programs run: nothing measured is dropped
+    log.append({"layers": 2, "best_epoch": 3, "run_id": "b"})
+    assert (tmp_path / "log.csv").read_text().splitlines() == ["Layers,Loss,Note,Run_ID,best_epoch", "2,,,b,3"]
+
+
+def test_a_short_write_is_finished_and_a_failed_one_leaves_no_half_row(tmp_path, monkeypatch):
+    log = RunLog(tmp_path / "log.csv", COLUMNS)
+    log.append({"layers": 1, "run_id": "a"})
+    before = (tmp_path / "log.csv").read_bytes()
+    real_write = os.write
+
+    def a_few_bytes(fd, data):  # the system writes fewer bytes than asked, as it may
+        return real_write(fd, bytes(data[:3]))
+
+    monkeypatch.setattr(os, "write", a_few_bytes)
+    log.append({"layers": 2, "note": "written in pieces", "run_id": "b"})
+    assert log.read()[0]["note"].tolist()[1] == "written in pieces"
+    full = (tmp_path / "log.csv").read_bytes()
+    calls = []
+
+    def disk_full(fd, data):  # a few bytes, then no space left
+        calls.append(len(data))
+        if len(calls) > 1:
+            raise OSError(28, "No space left on device")
+        return real_write(fd, bytes(data[:5]))
+
+    monkeypatch.setattr(os, "write", disk_full)
+    with pytest.raises(UserError, match="log.csv: cannot be written \\(No space left on device\\)"):
+        log.append({"layers": 3, "run_id": "c"})
+    assert (tmp_path / "log.csv").read_bytes() == full and full.startswith(before)

@@ -68,7 +68,7 @@ def test_classifier_sweeps_of_labels_switches_and_fractions():
     (["--workers", "2"], "--workers goes with --sweep"),
     (["--ray", "local"], "--ray goes with --sweep"),
     (["--keep-models", "models"], "--keep-models goes with --sweep"),
-    (["--sweep", "filters=8", "--keep-models", str(ROOT / "README.md")], "README.md': is a file, expected a folder"),
+    (["--sweep", "filters=8", "--keep-models", str(ROOT / "README.md")], "README.md: is a file, expected a folder"),
     (["--sweep", "filters=8", "--workers", "0"], "argument --workers: '0': must be from 1 to 64")])
 def test_bad_sweep_flags_are_refused_before_anything_trains(in_process, tmp_path, flags, fragment):
     done = in_process("autoencoder.py", *flags, "--out", tmp_path / "runs", cwd=tmp_path)

@@ -11,12 +11,26 @@ from common.errors import DataError, first_line
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 
 
-def read_npy(path) -> np.ndarray:
-    """The array in a `.npy` file; DataError when it cannot be read or holds Python objects."""
+def read_npy(path, limit: int | None = None) -> np.ndarray:
+    """The array in a `.npy` file (its first `limit` rows, only those read from disk); DataError when it cannot be
+    read or holds Python objects."""
     path = Path(path)
     _check_file(path)
     try:
-        return np.load(path, allow_pickle=False)
+        if limit is None:
+            return np.load(path, allow_pickle=False)
+        mapped = np.load(path, mmap_mode="r", allow_pickle=False)
+        return np.array(mapped[:limit] if mapped.ndim else mapped)
+    except (OSError, ValueError, EOFError) as e:
+        raise DataError(f"{path}: not a readable .npy array ({first_line(e)})") from None
+
+
+def npy_shape(path) -> tuple[int, ...]:
+    """The shape of the array in a `.npy` file, read from its header."""
+    path = Path(path)
+    _check_file(path)
+    try:
+        return tuple(np.load(path, mmap_mode="r", allow_pickle=False).shape)  # mapped: no data read
     except (OSError, ValueError, EOFError) as e:
         raise DataError(f"{path}: not a readable .npy array ({first_line(e)})") from None
 

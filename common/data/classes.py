@@ -39,6 +39,12 @@ class Classes:
                             f"{self.describe()})")
         return np.array([lookup[str(_plain(v))] for v in unique], dtype=np.int64)[inverse.reshape(-1)]
 
+    def scarce(self, numbers: np.ndarray, least: int) -> dict[str, int]:
+        """The classes that fewer than `least` of the class numbers `numbers` belong to, by name, with their count
+        (a stray label, or a --limit below the number of classes)."""
+        counts = np.bincount(numbers, minlength=len(self))
+        return {name: int(n) for name, n in zip(self.names, counts) if n < least}
+
     def describe(self) -> str:
         """'10 classes: 0, 1, ..., 9' in a line."""
         shown = list(self.names) if len(self) <= 6 else [*self.names[:3], "...", *self.names[-2:]]

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import numpy as np
 
-from common.data.arrays import as_images, as_labels, npz_names, read_npy, read_npz
+from common.data.arrays import as_images, as_labels, npy_shape, npz_names, read_npy, read_npz
 from common.data.classes import Classes, names_file_beside
-from common.data.idx import read_images, read_labels
+from common.data.idx import idx_dims, read_images, read_labels
 from common.data.image_folder import is_image_folder, read_folder
+from common.data.selection import in_turn
 from common.errors import DataError, UserError
 
 MNIST_DIR = Path(__file__).resolve().parents[2] / "data" / "mnist"
@@ -36,19 +37,20 @@ class Labelled:
 
 
 def load_images(path, limit: int | None = None) -> np.ndarray:
-    """The images of an IDX file, a .npy array, an .npz archive (`x_train`) or a folder of image files, the first
-    `limit` of them, as uint8 (count, rows, columns, channels); checked that there is something to train on."""
+    """The images of an IDX file, a .npy array, an .npz archive (`x_train`) or a folder of image files, `limit` of
+    them (common/data/selection.py: a folder's classes in turn, else the first; an IDX or .npy file reads no more),
+    as uint8 (count, rows, columns, channels); checked that there is something to train on."""
     path = Path(path)
     if is_image_folder(path):
         images = read_folder(path, limit).images
     elif path.suffix == ".npz":
-        images = as_images(read_npz(path, ("x_train",))["x_train"], f"{path} (x_train)")
+        images = as_images(read_npz(path, ("x_train",))["x_train"][:limit], f"{path} (x_train)")
     elif path.suffix == ".npy":
-        images = as_images(read_npy(path), str(path))
+        images = as_images(read_npy(path, limit), str(path))
     else:
-        images = with_channels(read_images(path), path)
+        images = with_channels(read_images(path, limit), path)
     _check_images(images, path)
-    return images[:limit] if limit else images
+    return images
 
 
 def carries_labels(path) -> bool:
@@ -57,22 +59,40 @@ def carries_labels(path) -> bool:
 
 
 def load_labelled(images_path, labels_path=None, limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Images and their labels as the files write them (numbers, or a folder's class names), the first `limit`:
-    from an images file and its labels file (IDX or .npy), an .npz archive (`x_train`, `y_train`), or a folder with
-    one sub-folder per class."""
+    """Images and their labels as the files write them (numbers, or a folder's class names), `limit` of them taken
+    from the classes in turn (common/data/selection.py): from an images file and its labels file (IDX or .npy), an
+    .npz archive (`x_train`, `y_train`), or a folder with one sub-folder per class."""
+    images, labels, _ = _labelled(images_path, labels_path, limit)
+    return images, labels
+
+
+def _labelled(images_path, labels_path, limit: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`load_labelled`'s images and labels, and every label of the set (those `limit` left out too)."""
     path = Path(images_path)
     if carries_labels(path):
         if labels_path is not None:
             raise DataError(f"{labels_path}: the labels of {path} are in it: leave out the separate labels file")
-        images, labels = _own_labels(path, "x_train", "y_train", limit)
+        images, labels, every = _own_labels(path, "x_train", "y_train", limit)
     else:
         if labels_path is None:
             raise DataError(f"{path}: holds images without labels; give their labels file too")
-        images = load_images(path)
-        labels = _read_labels(Path(labels_path))
-        _check_counts(images, labels, path, labels_path)
+        every = _read_labels(Path(labels_path))
+        _check_counts(image_count(path), every, path, labels_path)
+        keep = in_turn(every, limit)
+        images = load_images(path, int(keep[-1]) + 1 if len(keep) else None)[keep]  # read no further than needed
+        labels = every[keep]
     _check_images(images, path)
-    return (images[:limit], labels[:limit]) if limit else (images, labels)
+    return images, labels, every
+
+
+def image_count(path) -> int:
+    """How many images a file or folder holds, read from an IDX header or a .npy header where it can be."""
+    path = Path(path)
+    if not is_image_folder(path) and path.suffix not in (".npy", ".npz"):
+        return idx_dims(path)[0]
+    if path.suffix == ".npy" and len(npy_shape(path)) >= 3:
+        return npy_shape(path)[0]
+    return len(load_images(path))  # also says what is wrong with a file that holds no images
 
 
 def load_test_part(path, limit: int | None = None) -> tuple[np.ndarray, np.ndarray] | None:
@@ -80,16 +100,17 @@ def load_test_part(path, limit: int | None = None) -> tuple[np.ndarray, np.ndarr
     path = Path(path)
     if path.suffix != ".npz" or is_image_folder(path):
         return None
-    return _own_labels(path, "x_test", "y_test", limit)
+    return _own_labels(path, "x_test", "y_test", limit)[:2]
 
 
 def load_classification(train: tuple, test: tuple | None, limit: int | None = None) -> tuple[Labelled, Labelled]:
-    """The training and test sets of the classifier, each given as (images path, labels path or None), labelled
-    with the classes of the training labels (named by a `classes.txt` beside them). `test` None: the test part of
-    the training .npz. DataError for a test set of another image shape or with labels the training set lacks."""
-    images, raw = load_labelled(*train, limit=None)
+    """The training and test sets of the classifier, each given as (images path, labels path or None), `limit`
+    images of each taken from the classes in turn, labelled with the classes of every training label (named by a
+    `classes.txt` beside them). `test` None: the test part of the training .npz. DataError for a test set of another
+    image shape or with labels the training set lacks."""
+    images, raw, every = _labelled(*train, limit)
     names = names_file_beside(train[1] if train[1] is not None else train[0])
-    classes = Classes.of(raw, names)
+    classes = Classes.of(every, names)
     if len(classes) < 2:
         raise DataError(f"{train[1] or train[0]}: holds one class only ({classes.values[0]}); a classifier needs two "
                         f"or more")
@@ -105,8 +126,7 @@ def load_classification(train: tuple, test: tuple | None, limit: int | None = No
     if test_images.shape[1:] != images.shape[1:]:
         raise DataError(f"{test[0] if test else train[0]}: test images are {describe_shape(test_images)} but the "
                         f"training images in {train[0]} are {describe_shape(images)}")
-    train_set = Labelled(images[:limit] if limit else images,
-                         classes.indices(raw[:limit] if limit else raw, str(train[1] or train[0])), classes)
+    train_set = Labelled(images, classes.indices(raw, str(train[1] or train[0])), classes)
     return train_set, Labelled(test_images, classes.indices(test_raw, test_name), classes)
 
 
@@ -142,22 +162,24 @@ def with_channels(images: np.ndarray, path) -> np.ndarray:
     return images
 
 
-def _own_labels(path: Path, x: str, y: str, limit: int | None) -> tuple[np.ndarray, np.ndarray]:
-    """Images and labels from one source: a folder of class sub-folders, or an .npz archive's arrays `x`, `y`."""
+def _own_labels(path: Path, x: str, y: str, limit: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Images and labels from one source, `limit` of them in turn, and every label it holds: a folder of class
+    sub-folders, or an .npz archive's arrays `x`, `y`."""
     if is_image_folder(path):
         found = read_folder(path, limit)
         if found.labels is None:
             raise DataError(f"{path}: holds images but no class sub-folders; put each class's images in a "
                             f"sub-folder named after it")
-        return found.images, found.labels
+        return found.images, found.labels, found.every_label
     arrays = read_npz(path, (x, y))
     if x not in arrays or y not in arrays:
         missing = " and ".join(k for k in (x, y) if k not in arrays)
         raise DataError(f"{path}: holds no {missing}" + ("; give the test images and labels (-t, -tl)"
                                                             if x == "x_test" else "; the classifier needs labels"))
     images, labels = as_images(arrays[x], f"{path} ({x})"), as_labels(arrays[y], f"{path} ({y})")
-    _check_counts(images, labels, f"{path} ({x})", f"{path} ({y})")
-    return (images[:limit], labels[:limit]) if limit else (images, labels)
+    _check_counts(len(images), labels, f"{path} ({x})", f"{path} ({y})")
+    keep = in_turn(labels, limit)
+    return images[keep], labels[keep], labels
 
 
 def _read_labels(path: Path) -> np.ndarray:
@@ -166,10 +188,9 @@ def _read_labels(path: Path) -> np.ndarray:
     return read_labels(path).astype(np.int64)
 
 
-def _check_counts(images: np.ndarray, labels: np.ndarray, images_name, labels_name) -> None:
-    if images.shape[0] != labels.shape[0]:
-        raise DataError(f"{labels_name}: holds {labels.shape[0]} labels but {images_name} "
-                        f"holds {images.shape[0]} images")
+def _check_counts(images: int, labels: np.ndarray, images_name, labels_name) -> None:
+    if images != labels.shape[0]:
+        raise DataError(f"{labels_name}: holds {labels.shape[0]} labels but {images_name} holds {images} images")
 
 
 def _check_images(images: np.ndarray, path) -> None:

@@ -22,10 +22,10 @@ _CHUNK = 1 << 20  # bytes per read
 DEFLATE_MAX_RATIO = 1032  # deflate expands data at most about 1032 times: the most a gzip file can hold
 
 
-def read_images(path) -> np.ndarray:
-    """Return the images of an IDX images file as a uint8 array: (count, rows, columns), or (count, rows, columns,
-    channels) for a 4-dimensional file."""
-    return read_idx(path, IMAGES_MAGIC, also=CHANNEL_IMAGES_MAGIC)
+def read_images(path, limit: int | None = None) -> np.ndarray:
+    """Return the images of an IDX images file (the first `limit` of them, only those read) as a uint8 array:
+    (count, rows, columns), or (count, rows, columns, channels) for a 4-dimensional file."""
+    return read_idx(path, IMAGES_MAGIC, also=CHANNEL_IMAGES_MAGIC, limit=limit)
 
 
 def read_labels(path) -> np.ndarray:
@@ -33,20 +33,23 @@ def read_labels(path) -> np.ndarray:
     return read_idx(path, LABELS_MAGIC)
 
 
-def read_idx(path, expected_magic: int, also: int | None = None) -> np.ndarray:
+def read_idx(path, expected_magic: int, also: int | None = None, limit: int | None = None) -> np.ndarray:
     """Read an IDX file, checking its magic number, dimensions and length against the header.
 
     No buffer is made larger than the file can hold: a raw file's size must match its header exactly before the
     data is read; a gzip file's promise must be within what deflate can expand its size to and agree with the size
     its trailer records, or its data is read in chunks and only kept if it is all there. The data is then read
     straight into the array it is returned in, so loading needs little more memory than the result. A file with
-    the magic number `also` is taken too (4-dimensional images where 3-dimensional ones are expected).
+    the magic number `also` is taken too (4-dimensional images where 3-dimensional ones are expected). With `limit`,
+    only the first `limit` items (images, labels) are read and returned: the header is checked as always, the rest
+    of the data is neither read nor decompressed.
     """
     path = Path(path)
     try:
         packed, size = _inspect(path)
         with gzip.open(path, "rb") if packed else open(path, "rb") as f:
-            return _read(f, path, expected_magic, _Source(packed, size, _gzip_size(path) if packed else None), also)
+            return _read(f, path, expected_magic, _Source(packed, size, _gzip_size(path) if packed else None), also,
+                         limit)
     except (OSError, EOFError, zlib.error) as e:
         if isinstance(e, OSError) and not isinstance(e, gzip.BadGzipFile) and e.strerror:
             raise DataError(f"{path}: cannot be read ({e.strerror})") from None
@@ -69,8 +72,36 @@ class _Source:
         return total == self.size if not self.packed else self.trailer == total % 2 ** 32
 
 
-def _read(f, path: Path, expected_magic: int, source: _Source, also: int | None = None) -> np.ndarray:
-    """Parse an open IDX stream."""
+def _read(f, path: Path, expected_magic: int, source: _Source, also: int | None = None,
+          limit: int | None = None) -> np.ndarray:
+    """Parse an open IDX stream (its first `limit` items only, when given)."""
+    dims = _header(f, path, expected_magic, also)
+    header, expected = 4 + 4 * len(dims), math.prod(dims)  # Python integers: no overflow
+    if not source.packed and source.size - header < expected:
+        raise DataError(f"{path}: truncated: the header promises {_shape(dims)} ({expected} bytes) "
+                        f"but only {source.size - header} bytes follow")
+    if expected > source.capacity() - header:
+        raise DataError(f"{path}: the header promises {_shape(dims)} ({expected:,} bytes), more than a "
+                        f"{source.size:,}-byte gzip file can hold")
+    partial = limit is not None and dims and limit < dims[0]
+    kept = (limit, *dims[1:]) if partial else dims
+    wanted = math.prod(kept)
+    if source.confirms(header + expected):
+        data = _allocate(wanted, path, dims)
+        actual = _read_into(f, memoryview(data))
+    else:
+        data, actual = _read_chunks(f, wanted)
+    if actual < wanted:
+        raise DataError(f"{path}: truncated: the header promises {_shape(dims)} ({expected} bytes) "
+                        f"but only {actual} bytes follow")
+    extra = 0 if partial else _count_rest(f)
+    if extra:
+        raise DataError(f"{path}: {extra} unexpected bytes after the {_shape(dims)} the header promises")
+    return data.reshape(kept)
+
+
+def _header(f, path: Path, expected_magic: int, also: int | None) -> tuple[int, ...]:
+    """The dimensions an open IDX stream's header gives, its magic number checked."""
     what = _KIND[expected_magic]
     start = f.read(4)
     if len(start) < 4 or start[0:2] != b"\x00\x00":
@@ -83,26 +114,20 @@ def _read(f, path: Path, expected_magic: int, source: _Source, also: int | None 
     dims_bytes = f.read(4 * ndim)
     if len(dims_bytes) < 4 * ndim:
         raise DataError(f"{path}: truncated header ({4 + len(dims_bytes)} bytes, the header needs {4 + 4 * ndim})")
-    dims = tuple(int.from_bytes(dims_bytes[4 * i: 4 * i + 4], "big") for i in range(ndim))
-    header, expected = 4 + 4 * ndim, math.prod(dims)  # Python integers: no overflow
-    if not source.packed and source.size - header < expected:
-        raise DataError(f"{path}: truncated: the header promises {_shape(dims)} ({expected} bytes) "
-                        f"but only {source.size - header} bytes follow")
-    if expected > source.capacity() - header:
-        raise DataError(f"{path}: the header promises {_shape(dims)} ({expected:,} bytes), more than a "
-                        f"{source.size:,}-byte gzip file can hold")
-    if source.confirms(header + expected):
-        data = _allocate(expected, path, dims)
-        actual = _read_into(f, memoryview(data))
-    else:
-        data, actual = _read_chunks(f, expected)
-    if actual < expected:
-        raise DataError(f"{path}: truncated: the header promises {_shape(dims)} ({expected} bytes) "
-                        f"but only {actual} bytes follow")
-    extra = _count_rest(f)
-    if extra:
-        raise DataError(f"{path}: {extra} unexpected bytes after the {_shape(dims)} the header promises")
-    return data.reshape(dims)
+    return tuple(int.from_bytes(dims_bytes[4 * i: 4 * i + 4], "big") for i in range(ndim))
+
+
+def idx_dims(path, expected_magic: int = IMAGES_MAGIC, also: int | None = CHANNEL_IMAGES_MAGIC) -> tuple[int, ...]:
+    """The dimensions an IDX file's header gives (images by default), read without its data."""
+    path = Path(path)
+    try:
+        packed, _ = _inspect(path)
+        with gzip.open(path, "rb") if packed else open(path, "rb") as f:
+            return _header(f, path, expected_magic, also)
+    except (OSError, EOFError, zlib.error) as e:
+        if isinstance(e, OSError) and not isinstance(e, gzip.BadGzipFile) and e.strerror:
+            raise DataError(f"{path}: cannot be read ({e.strerror})") from None
+        raise DataError(f"{path}: corrupt gzip data ({e})") from None
 
 
 def write_idx(path, array: np.ndarray) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from common.data.selection import in_turn
 from common.errors import DataError, first_line
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
@@ -26,6 +27,7 @@ class FolderImages:
     images: np.ndarray  # uint8 (count, rows, columns, channels): 1 channel when every image is grey, else 3
     labels: np.ndarray | None  # each image's class folder name, None for a flat folder
     files: list[str]  # each image's file, in the order of `images`
+    every_label: np.ndarray | None  # the class folder name of every image in the folder, those not read too
 
 
 def is_image_folder(path) -> bool:
@@ -33,19 +35,20 @@ def is_image_folder(path) -> bool:
 
 
 def read_folder(path, limit: int | None = None) -> FolderImages:
-    """Decode every image of the folder (or `limit` of them, taken from the classes in turn) in the order of their
+    """Decode every image of the folder (or `limit` of them: common/data/selection.py) in the order of their
     class and file names: in one process, or for many files in several (each decodes a share and hands it back, so
     the set is held decoded only once). DataError naming the file for an unreadable image or one of another size,
     and for a folder with no images."""
     path = Path(path)
     files, labels = _listing(path)
+    every = labels
     if limit and limit < len(files):
-        keep = np.sort(_in_turn(labels, limit)) if labels is not None else np.arange(limit)
+        keep = in_turn(labels, limit) if labels is not None else np.arange(limit)
         files, labels = [files[i] for i in keep], None if labels is None else labels[keep]
     images = None
     for start, chunk in _decoded_chunks(files):
         images = _place(images, chunk, start, len(files), files)
-    return FolderImages(images, labels, files)
+    return FolderImages(images, labels, files, every)
 
 
 def _decoded_chunks(files: list[str]):
@@ -122,13 +125,6 @@ def _images_under(folder: str) -> list[str]:
 
 def _is_image(entry: os.DirEntry) -> bool:
     return entry.name.lower().endswith(IMAGE_SUFFIXES) and entry.is_file()
-
-
-def _in_turn(labels: np.ndarray, limit: int) -> np.ndarray:
-    """Indices of `limit` images taken from each class in turn, each class's first images first."""
-    pools = [np.flatnonzero(labels == name) for name in dict.fromkeys(labels)]
-    order = [pool[i] for i in range(max(map(len, pools))) for pool in pools if i < len(pool)]
-    return np.array(order[:limit])
 
 
 def _decode(file: str) -> np.ndarray:

@@ -1,29 +1,27 @@
-"""A plan's runs trained N at a time, each in a process of its own (`--workers N`).
+"""A plan's runs trained N at a time, each worker a process of its own (`--workers N`).
 
 Every worker builds the program's trials once (`factory(*factory_args)`: its data, its autoencoder) and is told how
 many threads it may use (the cores divided among the workers) or which GPU, so the workers do not fight over the
-machine. The program that started the plan stays the only writer of the run log: workers send back each finished
-run's row and it is appended as it arrives. Ctrl-C stops every worker and keeps what finished. A run whose worker
-failed (an error, or the process killed) is tried once more in a fresh worker, then reported and left out.
+machine. Each talks to the program over a pipe of its own: the runs it is given, each epoch's news, each finished
+run's row. The program stays the only writer of the run log and appends each row as it arrives. Workers start deaf
+to the terminal's Ctrl-C: the program notes it and stops them. What happens to a run whose worker fails or dies is
+common/study/dispatch.py's one policy.
 """
 
+import contextlib
 import multiprocessing
 import os
 import signal
-import sys
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
+from multiprocessing.connection import wait as wait_for
 
-from common.interrupts import ctrl_c_ignored, ctrl_c_noted
+from common.interrupts import ctrl_c_ignored
+from common.study.dispatch import Outcome, dispatch
 
-ATTEMPTS = 2  # a run is tried at most this many times
-POLL_SECONDS = 0.2  # how often the parent relays the workers' news and looks for a noted Ctrl-C
 SHOWN = ("loss", "val_loss", "accuracy", "val_accuracy")  # the metrics a worker sends after each epoch
 _SPAWN = multiprocessing.get_context("spawn")  # workers start afresh: no copy of the parent's TensorFlow
-
-_worker = {}  # in a worker process: its trials, built once by `_start`
+STOPPED = Outcome(why="its worker stopped", detail="killed or out of memory", lost=True)
 
 
 @dataclass(frozen=True)
@@ -41,80 +39,112 @@ class Workers:
 
     def results(self, plan, todo: list, context: dict, reporter):
         """Yield (planned run, its log row) as the workers finish them, in any order, telling `reporter.working`
-        what each worker is training. A run that failed twice is reported (`reporter.warn`) and not yielded."""
-        attempts, finished, asked, left = dict.fromkeys(todo, 0), set(), [], list(todo)
-        with _environment(self.thread_settings()), ctrl_c_noted(lambda: asked.append(True)):
-            while left:
-                news = _SPAWN.SimpleQueue()  # sent at once, before the run's row; a pool's own: a worker killed
-                # while sending leaves the others of its pool waiting, and that pool is stopped anyway
-                with ctrl_c_ignored():  # the workers start now, deaf to the terminal's Ctrl-C: the parent stops them
-                    pool = self._pool(news)
-                    running = {pool.submit(_train, plan, planned, context): planned for planned in left}
-                try:
-                    for planned, row in _collect(running, attempts, _Watch(news, reporter, asked)):
-                        finished.add(planned)
-                        yield planned, row
-                finally:  # Ctrl-C, an error, or the plan done: stop every worker at once
-                    _stop(pool)
-                left = [planned for planned in left if planned not in finished and attempts[planned] < ATTEMPTS]
+        what each worker is training."""
+        yield from dispatch(ProcessPool(self), plan, todo, context, reporter)
 
     def thread_settings(self) -> dict[str, str]:
         """The environment that gives each worker its share of the cores (TensorFlow's and oneDNN's threads)."""
         threads = str(self.threads())
         return {"TF_NUM_INTRAOP_THREADS": threads, "TF_NUM_INTEROP_THREADS": threads, "OMP_NUM_THREADS": threads}
 
-    def _pool(self, news) -> ProcessPoolExecutor:
-        slots = _SPAWN.Queue()
-        for index in range(self.count):
-            slots.put(index)
-        return ProcessPoolExecutor(self.count, mp_context=_SPAWN, initializer=_start,
-                                   initargs=(self.factory, self.factory_args, self.gpus, slots, news))
 
+class ProcessPool:
+    """The worker processes of `Workers`, each with its pipe (common/study/dispatch.py's WorkerPool)."""
 
-class _Watch:
-    """What the parent watches while the workers train: their news (relayed to the reporter) and a noted Ctrl-C
-    (raised as KeyboardInterrupt here, a safe place)."""
+    def __init__(self, workers: Workers):
+        self.workers, self.count = workers, workers.count
+        self.processes, self.pipes, self.busy = {}, {}, set()
 
-    def __init__(self, news, reporter, asked: list):
-        self.news, self.reporter, self.asked = news, reporter, asked
+    def start(self, slot: int) -> None:
+        self._end(slot)
+        mine, theirs = _SPAWN.Pipe()
+        process = _SPAWN.Process(target=serve, args=(theirs, slot, self.workers.factory, self.workers.factory_args,
+                                                     self.workers.gpus), daemon=True)
+        with _environment(self.workers.thread_settings()), ctrl_c_ignored():  # it starts deaf to Ctrl-C
+            process.start()
+        theirs.close()  # the worker holds the only other end: its death reads as the end of the pipe here
+        self.processes[slot], self.pipes[slot] = process, mine
 
-    def look(self) -> None:
-        while not self.news.empty():
-            slot, planned, stage, epoch, epochs, logs = self.news.get()
-            self.reporter.working(slot + 1, planned, stage, epoch, epochs, logs)
-        if self.asked:
-            raise KeyboardInterrupt
+    def submit(self, slot: int, plan, planned, context: dict) -> None:
+        self.busy.add(slot)
+        with contextlib.suppress(OSError):  # it died while idle: `wait` finds the pipe closed and says so
+            self.pipes[slot].send((plan, planned, context))
 
-
-def _collect(running: dict, attempts: dict, watch: _Watch):
-    """Yield each finished run's (planned, row); count a failure against its run, and report a run's last one."""
-    pending = set(running)
-    while pending:
-        done, pending = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
-        for future in done:
-            planned = running[future]
+    def wait(self, timeout: float, reporter) -> list[tuple[int, Outcome]]:
+        ended = []
+        slot_of = {pipe: slot for slot, pipe in self.pipes.items()}
+        for pipe in wait_for(list(slot_of), timeout):
+            slot = slot_of[pipe]
             try:
-                row = future.result()
-            except Exception as e:  # noqa: BLE001  (any error of one run: reported, the others go on)
-                attempts[planned] += 1  # a dead worker (BrokenProcessPool) fails every run in flight: all retried
-                if attempts[planned] >= ATTEMPTS:
-                    why = "its worker stopped twice (killed or out of memory)" if isinstance(e, BrokenProcessPool) \
-                        else f"failed twice ({type(e).__name__}: {e})"
-                    watch.reporter.warn(f"{name_of(planned)}: {why}; left out")
+                kind, *content = pipe.recv()
+            except (EOFError, OSError):  # the process died
+                if slot in self.busy:
+                    self.busy.discard(slot)
+                    ended.append((slot, STOPPED))
+                else:
+                    self.start(slot)
                 continue
-            yield planned, row
-        watch.look()  # after the finished runs: a Ctrl-C now still keeps them
+            if kind == "news":
+                reporter.working(slot + 1, *content)
+                continue
+            self.busy.discard(slot)
+            ended.append((slot, Outcome(row=content[0]) if kind == "row" else Outcome(why="failed",
+                                                                                      detail=content[0])))
+        return ended
+
+    def stop(self) -> None:
+        for slot in list(self.processes):
+            self._end(slot)
+
+    def _end(self, slot: int) -> None:
+        process, pipe = self.processes.pop(slot, None), self.pipes.pop(slot, None)
+        if pipe is not None:
+            pipe.close()
+        if process is not None:
+            if process.is_alive():
+                process.kill()
+            process.join(timeout=10)
 
 
-def _stop(pool: ProcessPoolExecutor) -> None:
-    """Cancel what has not started and end every worker process now."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        if process.is_alive():
-            process.kill()
-    for process in processes:
-        process.join(timeout=10)
+def serve(pipe, slot: int, factory, factory_args: tuple, gpus: int) -> None:
+    """A worker process: its GPU (its share of the cores comes with its environment), Ctrl-C left to the program;
+    then each run it is given, trained with the trials built at the first, its row or its error sent back."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the program stops the workers
+    os.environ["CUDA_VISIBLE_DEVICES"] = str(slot % gpus) if gpus else ""
+    trials = None
+    while True:
+        try:
+            plan, planned, context = pipe.recv()
+        except (EOFError, OSError):  # the program has gone
+            return
+        try:
+            trials = trials or factory(*factory_args)
+            reporter = WorkerReporter(lambda *news: pipe.send(("news", *news)))
+            pipe.send(("row", trials.train(plan, planned, context, reporter)))
+        except Exception as e:  # noqa: BLE001  (any error of one run: sent back, the worker goes on)
+            pipe.send(("error", f"{type(e).__name__}: {e}"))
+
+
+class WorkerReporter:
+    """A worker's reporter: its runs' epochs told to the program (`tell(planned, stage, epoch, epochs, logs)`),
+    which relays them to the screen."""
+
+    def __init__(self, tell):
+        self.tell = tell
+
+    def callbacks_for(self, planned):
+        from common.keras_setup import keras
+
+        def callbacks(stage: str = "") -> list:
+            told = keras.callbacks.LambdaCallback()
+            told.on_epoch_end = lambda epoch, logs=None: self.tell(
+                planned, stage, epoch + 1, told.params.get("epochs") or 0,
+                {name: float(value) for name, value in (logs or {}).items() if name in SHOWN})
+            return [told]
+        return callbacks
+
+    def warn(self, message: str) -> None:
+        pass
 
 
 @contextmanager
@@ -130,51 +160,3 @@ def _environment(values: dict[str, str]):
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-
-
-def name_of(planned) -> str:
-    """'filters 8, repeat 2': a planned run in a warning."""
-    values = ", ".join(f"{name} {value}" for name, value in planned.values)
-    return f"{values}, repeat {planned.repeat}{', ' + planned.arm if planned.arm else ''}"
-
-
-def _start(factory, factory_args: tuple, gpus: int, slots, news) -> None:
-    """A worker's start: its GPU (its share of the cores comes with its environment), Ctrl-C left to the parent,
-    then its trials."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the workers
-    index = slots.get()
-    if "tensorflow" not in sys.modules:  # the programs' factories import it later, when they build networks
-        os.environ["CUDA_VISIBLE_DEVICES"] = str(index % gpus) if gpus else ""
-    _worker.update(slot=index, news=news)
-    _worker["trials"] = factory(*factory_args)
-
-
-def _train(plan, planned, context: dict) -> dict:
-    """In a worker: train one planned run, telling the parent which and each epoch's end; its log row."""
-    reporter = WorkerReporter(_worker["news"], _worker["slot"])
-    reporter.send(planned, "", 0, 0, {})
-    return _worker["trials"].train(plan, planned, context, reporter)
-
-
-class WorkerReporter:
-    """A worker's reporter: its runs' epochs sent to the parent (`Workers.results` relays them to the screen)."""
-
-    def __init__(self, news, slot: int):
-        self.news, self.slot = news, slot
-
-    def send(self, planned, stage: str, epoch: int, epochs: int, logs: dict) -> None:
-        self.news.put((self.slot, planned, stage, epoch, epochs, logs))
-
-    def callbacks_for(self, planned):
-        from common.keras_setup import keras
-
-        def callbacks(stage: str = "") -> list:
-            told = keras.callbacks.LambdaCallback()
-            told.on_epoch_end = lambda epoch, logs=None: self.send(
-                planned, stage, epoch + 1, told.params.get("epochs") or 0,
-                {name: float(value) for name, value in (logs or {}).items() if name in SHOWN})
-            return [told]
-        return callbacks
-
-    def warn(self, message: str) -> None:
-        pass

@@ -2,7 +2,9 @@
 held from each read to its write, appends in one synced `write`, rewrites through a temporary file and a rename."""
 
 import csv
+import errno
 import io
+import json
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,14 +25,21 @@ class CsvFile:
         self.path = Path(path)
 
     def append(self, cells: list[str]) -> None:
-        """Append one row in a single synced write (after a newline if the file's last line lacks one)."""
+        """Append one row, synced to disk (after a newline if the file's last line lacks one). A write the system
+        cuts short is carried on; one that fails (a full disk) takes back what it wrote and raises OSError, so the
+        file never keeps half a row."""
         line = _csv_line(cells)
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
+            size = os.fstat(fd).st_size
             if _ends_without_newline(self.path):
                 line = "\n" + line
-            os.write(fd, line.encode())
-            os.fsync(fd)
+            try:
+                _write_all(fd, line.encode())
+                os.fsync(fd)
+            except OSError:
+                os.ftruncate(fd, size)
+                raise
         finally:
             os.close(fd)
 
@@ -106,14 +115,27 @@ def _csv_line(cells) -> str:
 
 
 def cell(value) -> str:
-    """A value as the log writes it: floats to 6 significant digits, None empty."""
+    """A value as the log writes it: floats to 6 significant digits, None empty, lists and dicts as JSON."""
     if value is None:
         return ""
+    if isinstance(value, dict | list):
+        return json.dumps(value, separators=(",", ":"))
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
         return f"{value:.6g}"
     return str(value)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Write every byte: `os.write` may write fewer than it is given (a signal, a nearly full disk); a write of
+    nothing at all is a full disk."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        if written <= 0:
+            raise OSError(errno.ENOSPC, "no space left: nothing could be written")
+        view = view[written:]
 
 
 def _ends_without_newline(path: Path) -> bool:

@@ -45,7 +45,11 @@ def run_row(config, metrics: dict, context: dict, run_id: str | None = None) -> 
 
 
 class RunLog:
-    """A CSV file of runs with a fixed column order; tolerant of older or hand-edited files."""
+    """A CSV file of runs with a fixed column order; tolerant of older or hand-edited files. A row's key that no
+    column names is written all the same, under its own name at the end; with `strict` (the tests) it is an error,
+    so that every value a run measures gets its column."""
+
+    strict = False  # set by the tests: a key without a column raises instead of widening the file
 
     def __init__(self, path, columns: list[Column]):
         self.path = Path(path)
@@ -64,8 +68,11 @@ class RunLog:
             raise UserError(f"{self.path}: cannot be written ({e.strerror or e})") from None
 
     def _append(self, row: dict) -> list[str]:
-        header, notes = self._ensure_header()
+        unknown = sorted(k for k in row if k not in self._header_of)
+        if unknown and self.strict:
+            raise AssertionError(f"{self.path}: no column for {', '.join(unknown)} (common/tracking/schema.py)")
         values = {self._header_of.get(k, k): v for k, v in row.items()}
+        header, notes = self._ensure_header(list(values))
         self.file.append([cell(values.get(h)) for h in header])
         return notes
 
@@ -143,9 +150,11 @@ class RunLog:
         return [f"{self.path}: line {i + 2}: {column.header} is not a number ({raw[i]!r}): ignored"
                 for i in frame.index[bad]]
 
-    def _ensure_header(self) -> tuple[list[str], list[str]]:
-        """The file's header, written or widened first so that every column of ours is in it."""
+    def _ensure_header(self, written: list[str]) -> tuple[list[str], list[str]]:
+        """The file's header, written or widened first so that every column of ours and every header `written`
+        (a row's: one the columns lack is added at the end, never dropped) is in it."""
         ours = [c.header for c in self.columns]
+        ours += [h for h in written if h not in ours]
         if not self.path.exists() or self.path.stat().st_size == 0:
             self.file.rewrite(ours, [])
             return ours, []

@@ -8,7 +8,7 @@ used the default (an older log's classifier runs were pretrained, without augmen
 from dataclasses import fields
 
 from common.tracking.run_log import Column
-from models.config import AutoencoderConfig, ClassifierConfig
+from models.config import SELF_TRAINING_SETTINGS, AutoencoderConfig, ClassifierConfig
 
 
 def hyperparameter_columns(config_type, hidden=()) -> dict[str, Column]:
@@ -30,6 +30,7 @@ RUN = {c.key: c for c in [  # what every run records, in both logs
     Column("device", "Device", numeric=False, in_table=False), Column("compute", "Compute", numeric=False),
     Column("split_seed", "Split_Seed", in_table=False),  # seeds the validation split (runs of a sweep: one split)
     Column("wall_time", "Wall_Time", in_table=False),  # a sweep's or study's run: from its start to its scores
+    Column("best_epoch", "Best_Epoch"),  # with early stopping: the epoch whose weights the model kept (from 1)
 ]}
 
 
@@ -43,8 +44,7 @@ _AE = hyperparameter_columns(AutoencoderConfig)
 AUTOENCODER = _columns(  # loss_values.csv: the original assignment's columns first
     _AE, "layers", "filter_size", "filters", "epochs", "batch_size", "train_time", "loss", "val_loss",
     "optimizer", "schedule", "patience", "best_epoch", "device", "compute", "timestamp", "dataset", "images", "seed",
-    "image_shape", "model_path", "val_split", "epochs_done", "interrupted", "run_id", "split_seed", "wall_time",
-    extra={"best_epoch": Column("best_epoch", "Best_Epoch")})
+    "image_shape", "model_path", "val_split", "epochs_done", "interrupted", "run_id", "split_seed", "wall_time")
 
 _CLASSIFIER_EXTRA = {c.key: c for c in [
     Column("encoder_layers", "Layers"), Column("accuracy", "Accuracy"), Column("val_accuracy", "Val_Accuracy"),
@@ -58,15 +58,16 @@ _CLASSIFIER_EXTRA = {c.key: c for c in [
     Column("autoencoder_sha256", "Autoencoder_SHA256", numeric=False, in_table=False),
     Column("test_dataset", "Test_Dataset", numeric=False, in_table=False),
     Column("test_images", "Test_Images", in_table=False),
+    Column("classes", "Classes", numeric=False, in_table=False),  # the labels the classes stand for, and names
     Column("stage1_time", "Stage1_Time", in_table=False), Column("stage2_time", "Stage2_Time", in_table=False),
 ]}
-_CL = hyperparameter_columns(ClassifierConfig, hidden=("pseudo_threshold", "pseudo_cap", "round_epochs"))
+_CL = hyperparameter_columns(ClassifierConfig, hidden=SELF_TRAINING_SETTINGS)
 CLASSIFIER = _columns(  # classification_loss_values.csv: the original assignment's columns first
     _CL, "encoder_layers", "fc_units", "epochs", "batch_size", "train_time", "loss", "val_loss", "accuracy",
     "val_accuracy", "fine_tune_epochs", "label_budget", "labels_used", "init", "augment", "self_training",
     "pseudo_threshold", "pseudo_cap", "round_epochs", "pseudo_labels", "pseudo_accuracy", "rounds", "joint",
     "reconstruction_weight", "noise", "consistency", "reconstruction_loss", "arm", "optimizer", "schedule", "patience",
-    "test_accuracy", "test_loss", "stage1_test_accuracy", "encoder_filter_size", "encoder_filters", "autoencoder",
-    "autoencoder_sha256", "seed", "timestamp", "dataset", "images", "image_shape", "val_split", "epochs_done",
-    "split_seed", "test_dataset", "test_images", "stage1_time", "stage2_time", "wall_time", "device", "compute",
-    "interrupted", "model_path", "run_id", extra=_CLASSIFIER_EXTRA)
+    "best_epoch", "test_accuracy", "test_loss", "stage1_test_accuracy", "encoder_filter_size", "encoder_filters",
+    "autoencoder", "autoencoder_sha256", "seed", "timestamp", "dataset", "images", "image_shape", "val_split",
+    "epochs_done", "split_seed", "test_dataset", "test_images", "stage1_time", "stage2_time", "wall_time", "device",
+    "compute", "interrupted", "model_path", "run_id", "classes", extra=_CLASSIFIER_EXTRA)

@@ -7,7 +7,9 @@ from pathlib import Path
 from rich.console import Console
 
 from common.errors import UserError
-from common.ui.prompts import Prompter, interactive
+from common.paths import MODEL_SUFFIXES
+from common.ui.messages import error
+from common.ui.prompts import Prompter, ask_parsed, interactive
 
 OTHER_PATH = "Type a path..."
 BACK = "Back"
@@ -42,7 +44,7 @@ class AutoencoderSource:
     def saved(self) -> list[Path]:
         """Model files under the folder that are autoencoders of images of this shape (as far as their sidecars
         say), newest first."""
-        from models.training.persistence import MODEL_SUFFIXES, read_metadata
+        from models.training.persistence import read_metadata
 
         shape = "x".join(map(str, self.image_shape))  # as sidecars record it: rows x columns x channels
         files = [p for p in self.folder.rglob("*") if p.suffix in MODEL_SUFFIXES and not p.name.startswith(".")]
@@ -72,17 +74,19 @@ class AutoencoderSource:
         return True
 
     def switch(self) -> bool:
-        """Menu: pick another saved autoencoder (or type a path) and load it; True when one was loaded."""
+        """Menu: pick another saved autoencoder (or type a path: one that cannot be loaded is said and asked for
+        again) and load it; True when one was loaded."""
         choices = [str(p) for p in self.saved() if p.resolve() != self.path.resolve()]
         choice = self.ask.choose("Use which autoencoder?", [*choices, OTHER_PATH, BACK])
-        if choice == OTHER_PATH:
-            choice = self.ask.ask_text("Path of the autoencoder (.h5 or .keras):")
-        if choice in (None, "", BACK):
+        if choice in (None, BACK):
             return False
+        if choice == OTHER_PATH:
+            return ask_parsed(self.ask, self.console, "Path of the autoencoder (.h5 or .keras):", "",
+                              lambda text: self.load(Path(text).expanduser()) or True) is not None
         try:
-            self.load(Path(choice.strip()).expanduser())
+            self.load(Path(choice))
         except UserError as e:
-            self.console.print(f"[red]{e}[/]")
+            error(self.console, e)
             return False
         return True
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.console import Console
 
 from common.data import dataset
-from common.errors import UserError
+from common.errors import ConfigError
 from common.study.plan import JOINT_RECIPE
 from common.tracking import schema
 from common.tracking.run_log import RunLog
@@ -16,6 +16,7 @@ from common.ui.autoencoder_program import image_shape, same_data, training_envir
 from common.ui.autoencoder_source import AutoencoderSource
 from common.ui.cli import check_budgets
 from common.ui.figures import Figures
+from common.ui.messages import warn
 from common.ui.plotting import plot_history
 from common.ui.prompts import Prompter
 from common.ui.study_screens import StudyScreens
@@ -27,6 +28,7 @@ LOG_NAME = "classification_loss_values.csv"
 ENCODER_LABELS = {"encoder_layers": "Encoder layers", "encoder_filter_size": "Encoder filter size",
                   "encoder_filters": "Encoder filters in the first layer"}
 JOINT_RECIPE_ENTRY = "Train with the joint recipe (the best measured with few labels)"
+SCARCE_CLASS = 5  # training images: a class with fewer is named in a warning (a stray label?)
 SHAPE_FIELDS = ("fc_units", "batch_size", "augment", "optimizer", "joint")  # with the encoder: what a step costs
 
 
@@ -54,6 +56,12 @@ class ClassifierProgram:
         images = dataset.fit_sides(train.images, SIDE_MULTIPLE, args.pad, args.dataset)
         test_images = dataset.fit_sides(tested.images, SIDE_MULTIPLE, args.pad, args.test or args.dataset)
         self.classes = train.classes
+        scarce = self.classes.scarce(train.labels, SCARCE_CLASS)
+        if scarce:
+            warn(self.console, f"{args.dataset}: {'classes' if len(scarce) > 1 else 'class'} with fewer than "
+                               f"{SCARCE_CLASS} training images: " + ", ".join(
+                                   f"{name} ({count} image{'' if count == 1 else 's'})" for name, count in
+                                   scarce.items()) + "; training goes on")
         check_budgets([args.label_budget or 0, *(args.budgets or [])], len(self.classes), bool(args.study))
         self.dataset, self.count, self.image_shape = Path(args.dataset).resolve(), images.shape[0], images.shape[1:]
         part = dataset.split(self.count, args.val_split, args.seed)
@@ -77,11 +85,12 @@ class ClassifierProgram:
     def check(self, config: ClassifierConfig) -> None:
         check_classifier(config)
         if config.label_budget and not len(self.classes) <= config.label_budget <= len(self.train_y):
-            raise UserError(f"labelled images must be 0 (all) or from {len(self.classes)} to "
-                            f"{len(self.train_y)}, got {config.label_budget}")
+            raise ConfigError(f"labelled images must be 0 (all) or from {len(self.classes)} to "
+                              f"{len(self.train_y)}, got {config.label_budget}", ("label_budget",))
         used = config.label_budget or len(self.train_y)
         if config.batch_size > used:
-            raise UserError(f"batch size {config.batch_size} is larger than the {used} labelled training images")
+            raise ConfigError(f"batch size {config.batch_size} is larger than the {used} labelled training images",
+                              ("batch_size", "label_budget"))
 
     def changed(self, config: ClassifierConfig, name: str) -> ClassifierConfig:
         """A setting of joint training (reconstruction weight, noise, ...) set from the menu asks for it."""

@@ -2,9 +2,9 @@
 
 import argparse
 from dataclasses import fields
-from pathlib import Path
 
 from common.errors import UserError
+from common.paths import model_path, writable_folder
 from common.ui.prompts import parse_int
 from models.config import asked, is_choice
 from models.training.compute import PRECISIONS, XLA_CHOICES
@@ -52,14 +52,23 @@ def flag(name: str) -> str:
     return FLAGS.get(name, f"--{name.replace('_', '-')}")
 
 
-def label_list(text: str) -> list[str]:
-    """Numbers of labelled images separated by commas, or 'all': checked for form here, for sense by the caller."""
+def label_items(text: str) -> list[str]:
+    """Numbers of labelled images separated by commas, or 'all': checked for form here (UserError), for sense by
+    `label_budgets`."""
     items = [item.strip().lower() for item in text.split(",")]
     for item in items:
         if item != ALL_LABELS and not item.isdigit():
-            raise argparse.ArgumentTypeError(f"{text!r}: expected numbers of labelled images separated by commas, "
-                                             f"or '{ALL_LABELS}' (for example 100,1000,{ALL_LABELS})")
+            raise UserError(f"{text!r}: expected numbers of labelled images separated by commas, or '{ALL_LABELS}' "
+                            f"(for example 100,1000,{ALL_LABELS})")
     return items
+
+
+def label_list(text: str) -> list[str]:
+    """`label_items` as an argparse type (--labels)."""
+    try:
+        return label_items(text)
+    except UserError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def label_budgets(items: list[str], classes: int, study: bool) -> list[int]:
@@ -91,7 +100,8 @@ def check_budgets(budgets: list[int], classes: int, study: bool) -> None:
 def add_run_flags(parser: Parser, default_out: str = "runs") -> None:
     """Flags about the data and the run rather than the network."""
     parser.add_argument("--limit", metavar="N", type=int_in(1, 10**9),
-                        help="use only the first N images of each file (of a folder: from its classes in turn)")
+                        help="use only N images of each set: with labels (a labels file, an .npz, a folder of class "
+                             "sub-folders), N taken from the classes in turn; without, the first N")
     parser.add_argument("--pad", action="store_true",
                         help="pad images whose sides are not multiples of 4 (what the two poolings need) with black "
                              "to the next multiples, centred")
@@ -101,7 +111,8 @@ def add_run_flags(parser: Parser, default_out: str = "runs") -> None:
                         help="seed of the split and the weights (default 1)")
     parser.add_argument("--out", metavar="DIR", default=default_out, type=output_folder,
                         help=f"folder of the run log, plots and saved models (default {default_out}/)")
-    parser.add_argument("--save", metavar="PATH", help="where --no-menu saves the model (.h5 or .keras)")
+    parser.add_argument("--save", metavar="PATH", type=_model_file,
+                        help="where --no-menu saves the model (.h5 or .keras), checked before training")
     parser.add_argument("--no-menu", action="store_true",
                         help="train once with the given or default values, log, save and exit")
     parser.add_argument("--no-show", action="store_true", help="write graphs as PNG files without opening windows")
@@ -180,9 +191,20 @@ def _number_in(low, high, kind):
 
 
 def output_folder(text: str) -> str:
-    """A folder to write into: it may not exist yet, but it may not be a file."""
-    if Path(text).exists() and not Path(text).is_dir():
-        raise argparse.ArgumentTypeError(f"{text!r}: is a file, expected a folder")
+    """A folder to write into: it may not exist yet, but it must be possible to make it and write in it."""
+    try:
+        writable_folder(text)
+    except UserError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return text
+
+
+def _model_file(text: str) -> str:
+    """A model file to write (`--save`): its suffix and folder checked before anything trains."""
+    try:
+        model_path(text)
+    except UserError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
     return text
 
 

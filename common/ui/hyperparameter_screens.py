@@ -7,27 +7,29 @@ import questionary
 from rich.console import Console
 
 from common.errors import UserError
+from common.ui.messages import error
 from common.ui.prompts import Prompter
-from models.config import asked, shown
+from models.config import asked, is_choice, shown
 
 BACK = "Back"
 
 
 def ask_baseline(ask: Prompter, program, given: dict, can_ask: bool, console: Console):
     """Hyperparameters from the flags, asking for the rest when `can_ask`, until the program accepts them; None if
-    the user backs out. Without asking, a configuration the program refuses raises its UserError."""
+    the user backs out. A configuration the program refuses is said, and only what it refused is asked for again
+    (the value in use offered), every other value and flag kept. Without asking, the refusal raises its
+    UserError."""
     values = dict(given)
+    for f in fields(program.config_type):
+        if f.name in values:
+            continue
+        if not can_ask or not asked(f):  # kept at its flag's value or default; the menu changes it
+            values[f.name] = f.default
+            continue
+        values[f.name] = ask_value(ask, f, f.default, f.metadata["label"])
+        if values[f.name] is None:
+            return None
     while True:
-        for f in fields(program.config_type):
-            if f.name in values:
-                continue
-            if not can_ask or not asked(f):  # kept at its flag's value or default; the menu changes it
-                values[f.name] = f.default
-                continue
-            value = ask.ask_int(f.metadata["label"], f.default, f.metadata["low"], f.metadata["high"])
-            if value is None:
-                return None
-            values[f.name] = value
         config = program.config_type(**values)
         try:
             program.check(config)
@@ -35,23 +37,39 @@ def ask_baseline(ask: Prompter, program, given: dict, can_ask: bool, console: Co
         except UserError as e:
             if not can_ask:
                 raise
-            console.print(f"[red]{e}[/]; please choose again.")
-            values = {}  # ask for every value, those given as flags too: they may be the problem
+            error(console, f"{e}; please choose again.")
+            refused = getattr(e, "fields", ()) or [f.name for f in fields(program.config_type) if asked(f)]
+        for f in fields(program.config_type):
+            if f.name in refused:
+                values[f.name] = ask_value(ask, f, values[f.name], f.metadata["label"])
+                if values[f.name] is None:
+                    return None
 
 
-def ask_change(ask: Prompter, program, baseline):
-    """The baseline with one hyperparameter changed, as the user picks it and its value; None if they back out."""
+def ask_value(ask: Prompter, f, now, message: str):
+    """A new value of field `f` (a choice among its values, or a number in its range), `now` offered; None if the
+    user backs out."""
+    meta = f.metadata
+    if is_choice(f):
+        return ask.choose(message, [questionary.Choice(shown(c), c) for c in meta["choices"]], default=now)
+    return ask.ask_int(message, now, meta["low"], meta["high"])
+
+
+def ask_change(ask: Prompter, program, baseline, console: Console):
+    """The baseline with one hyperparameter changed, as the user picks it and its value (the baseline's own value
+    is said and asked for again: it would train the same run); None if they back out."""
     choices = [questionary.Choice(f"{f.metadata['label']} (baseline {shown(getattr(baseline, f.name))})", f.name)
                for f in fields(program.config_type)] + [BACK]
     name = ask.choose("Change which hyperparameter?", choices)
     if name in (None, BACK):
         return None
-    meta = next(f.metadata for f in fields(program.config_type) if f.name == name)
-    label, now = meta["label"].lower(), getattr(baseline, name)
-    if "choices" in meta:
-        value = ask.choose(f"New {label}", [questionary.Choice(shown(c), c) for c in meta["choices"]], default=now)
-    else:
-        value = ask.ask_int(f"New {label}", now, meta["low"], meta["high"])
-    if value is None:
-        return None
-    return program.changed(replace(baseline, **{name: value}), name)
+    f = next(f for f in fields(program.config_type) if f.name == name)
+    now = getattr(baseline, name)
+    while True:
+        value = ask_value(ask, f, now, f"New {f.metadata['label'].lower()}")
+        if value is None:
+            return None
+        if value != now:
+            return program.changed(replace(baseline, **{name: value}), name)
+        error(console, f"{shown(value)} is the baseline's own {f.metadata['label'].lower()}: choose another value "
+                       f"(Esc goes back)")

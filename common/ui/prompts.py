@@ -7,8 +7,10 @@ import sys
 
 import questionary
 from prompt_toolkit.key_binding import KeyBindings, merge_key_bindings
+from rich.console import Console
 
 from common.errors import UserError
+from common.ui.messages import error
 
 
 def interactive() -> bool:
@@ -41,6 +43,18 @@ def ask_text(message: str, default: str = "", **kwargs) -> str | None:
 def confirm(message: str, default: bool = False, **kwargs) -> bool | None:
     """Ask a yes / no question."""
     return _ask(questionary.confirm(message, default=default, **kwargs))
+
+
+def drop_type_ahead() -> None:
+    """Discard what was typed at the terminal while the program was busy (an Enter pressed during training), so
+    that it cannot answer the next question. Pipes and files are left alone: there, input is meant to be read."""
+    try:
+        import termios
+
+        if sys.stdin.isatty():
+            termios.tcflush(sys.stdin.fileno(), termios.TCIFLUSH)
+    except (ImportError, OSError, ValueError):  # no termios (Windows), or no usable standard input
+        pass
 
 
 def parse_int(text: str, low, high, kind=int):
@@ -90,13 +104,38 @@ class Prompter:
         self.streams = streams  # input= and output= for questionary, or nothing for the terminal
 
     def ask_int(self, label: str, default, low, high):
+        self._fresh()
         return ask_int(label, default, low, high, **self.streams)
 
     def choose(self, message: str, choices: list, default=None):
+        self._fresh()
         return choose(message, choices, default, **self.streams)
 
     def ask_text(self, message: str, default: str = "") -> str | None:
+        self._fresh()
         return ask_text(message, default, **self.streams)
 
     def confirm(self, message: str, default: bool = False) -> bool | None:
+        self._fresh()
         return confirm(message, default, **self.streams)
+
+    def _fresh(self) -> None:
+        """At the terminal, keys typed before the question is shown do not answer it."""
+        if not self.streams:
+            drop_type_ahead()
+
+
+def ask_parsed(ask: Prompter, console: Console, message: str, default: str, parse):
+    """Ask for a line of text until `parse` takes it: a UserError from `parse` is said in one line and the question
+    comes again, holding what was typed to be corrected. `parse`'s value, or None when the user backs out (Esc,
+    Ctrl-C) or leaves the answer empty."""
+    text = default
+    while True:
+        answer = ask.ask_text(message, text)
+        if answer is None or not answer.strip():
+            return None
+        try:
+            return parse(answer.strip())
+        except UserError as e:
+            error(console, e)
+            text = answer

@@ -4,7 +4,10 @@ sidecar, and noting the path in the run log."""
 from pathlib import Path
 
 from common.errors import UserError
+from common.paths import model_path
 from common.tracking.model_files import ModelFiles
+from common.ui.messages import warn
+from common.ui.prompts import ask_parsed
 
 NOTHING_YET = "Nothing trained yet."
 
@@ -23,10 +26,10 @@ class Saving:
             self.session.console.print(NOTHING_YET)
             return
         proposed = self.files.propose(last.config)
-        answer = ask.ask_text(f"Save the {self.kind} to (.h5 or .keras):", str(proposed))
-        if not answer:
+        path = ask_parsed(ask, self.session.console, f"Save the {self.kind} to (.h5 or .keras):", str(proposed),
+                          model_path)
+        if path is None:
             return
-        path = Path(answer.strip()).expanduser()
         if path == proposed:  # claim it now: another program may have taken the name while we asked
             path = self.files.claim(last.config)
         elif path.exists() and not ask.confirm(f"{path} exists. Overwrite it?"):
@@ -37,8 +40,16 @@ class Saving:
             self.session.console.print(f"[red]{e}[/]")
 
     def save_to(self, path: str | None) -> None:
-        """Save the last model to `path`, or to a free name claimed under --out."""
-        self.save(Path(path) if path else self.files.claim(self.session.last.config))
+        """Save the last model to `path`, or to a free name claimed under --out; when `path` (checked before
+        training) cannot be written now, to a free name under --out instead, said in a warning: the model is never
+        lost."""
+        if path:
+            try:
+                self.save(Path(path))
+                return
+            except UserError as e:
+                warn(self.session.console, f"{e}; saving under {self.files.folder}/ instead")
+        self.save(self.files.claim(self.session.last.config))
 
     def save(self, path: Path) -> None:
         """Save the last model with a sidecar of its hyperparameters and metrics; note the path in the log."""

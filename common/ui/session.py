@@ -83,6 +83,8 @@ class Session:
                 actions[label]()
             except UserError as e:  # a file that cannot be written, say: tell, and stay in the menu
                 error(self.console, e)
+            except KeyboardInterrupt:  # Ctrl-C in an entry (predicting, drawing, a sweep's setup): back here
+                self.console.print("Stopped (Ctrl-C): back to the menu.")
 
     def confirm_exit(self) -> bool:
         """True to leave; asks first when the last model has not been saved."""
@@ -109,7 +111,7 @@ class Session:
 
     def train_changed(self) -> None:
         """Ask which hyperparameter to change and its value; train with the others at the baseline."""
-        config = ask_change(self.ask, self.program, self.baseline)
+        config = ask_change(self.ask, self.program, self.baseline, self.console)
         if config is not None:
             self.train_checked(config)
 

@@ -3,13 +3,13 @@ its plot."""
 
 from dataclasses import replace
 
-from common.errors import UserError
 from common.study.plan import ARM_NAMES, ARMS, Plan, default_arms, joint_recipe, label_study, parse_arms
 from common.study.runner import run_plan
 from common.study.summary import summarize
 from common.study.trials import check_plan
-from common.ui.cli import DEFAULT_BUDGETS, DEFAULT_REPEATS, given_hyperparameters, label_budgets, label_list
+from common.ui.cli import DEFAULT_BUDGETS, DEFAULT_REPEATS, given_hyperparameters, label_budgets, label_items
 from common.ui.plotting import plot_label_study
+from common.ui.prompts import ask_parsed
 from common.ui.sweep_screens import run_from_menu, seeds_of
 from common.ui.tables import label_study_table
 from common.ui.workers import workers_for
@@ -45,22 +45,22 @@ class StudyScreens:
             run_from_menu(self, session, plan)
 
     def ask_plan(self, baseline, seed: int) -> Plan | None:
-        """The study's budgets, repeats and arms, asked for; None when the user backs out or answers wrongly."""
-        text = self.ask.ask_text("Numbers of labelled images, separated by commas (all = every label):",
-                                 DEFAULT_BUDGETS)
-        if not text:
+        """The study's budgets, repeats and arms, asked for (a wrong answer is said and asked again); None when the
+        user backs out."""
+        def budgets_of(text: str) -> list[int]:
+            budgets = label_budgets(label_items(text), len(self.program.classes), study=True)
+            check_plan(label_study(baseline, tuple(budgets), 1, seed, ("pretrained",)), self.program.train_y)
+            return budgets
+
+        budgets = ask_parsed(self.ask, self.console, "Numbers of labelled images, separated by commas (all = every "
+                             "label):", DEFAULT_BUDGETS, budgets_of)
+        if budgets is None:
             return None
-        repeats = arms = None
-        try:
-            budgets = label_budgets(label_list(text), len(self.program.classes), study=True)
-            repeats = self.ask.ask_int("Repeats of each budget and arm", DEFAULT_REPEATS, 1, 100)
-            if repeats is not None:
-                arms = self.ask.ask_text(f"Arms, separated by commas ({', '.join(ARMS)}):",
-                                         ",".join(default_arms(baseline)))
-            arms = parse_arms(arms) if arms else None
-        except (UserError, ValueError, TypeError) as e:
-            self.console.print(f"[red]{e}[/]")
+        repeats = self.ask.ask_int("Repeats of each budget and arm", DEFAULT_REPEATS, 1, 100)
+        if repeats is None:
             return None
+        arms = ask_parsed(self.ask, self.console, f"Arms, separated by commas ({', '.join(ARMS)}):",
+                          ",".join(default_arms(baseline)), parse_arms)
         if arms is None:
             return None
         return label_study(replace(baseline, label_budget=0, init="pretrained"), tuple(budgets), repeats, seed, arms)

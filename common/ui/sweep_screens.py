@@ -13,6 +13,7 @@ from common.study.summary import summarize_sweep
 from common.ui.cli import DEFAULT_REPEATS, flag, given_hyperparameters
 from common.ui.plan_flags import parse_sweep
 from common.ui.plotting import plot_against
+from common.ui.prompts import ask_parsed
 from common.ui.tables import sweep_table
 from common.ui.workers import workers_for
 from models.config import asked, shown
@@ -42,20 +43,16 @@ class SweepScreens:
             run_from_menu(self, session, plan)
 
     def ask_plan(self, baseline, seed: int) -> Plan | None:
-        """The swept hyperparameter, its values and the repeats, asked for; None when the user backs out or
-        answers wrongly."""
+        """The swept hyperparameter, its values and the repeats, asked for (wrong values are said and asked for
+        again); None when the user backs out."""
         names = {label: name for name, label in self.labels.items()}
         label = self.ask.choose("Which hyperparameter to sweep?", list(names))
         if label is None:
             return None
         name = names[label]
-        text = self.ask.ask_text(f"Values of {label.lower()}, separated by commas:", "")
-        if not text:
-            return None
-        try:
-            axis = parse_sweep(f"{name}={text}", self.program.config_type)
-        except UserError as e:
-            self.console.print(f"[red]{e}[/]")
+        axis = ask_parsed(self.ask, self.console, f"Values of {label.lower()}, separated by commas:", "",
+                          lambda text: parse_sweep(f"{name}={text}", self.program.config_type))
+        if axis is None:
             return None
         repeats = self.ask.ask_int("Runs of each value (seeds in turn)", DEFAULT_REPEATS, 1, 100)
         if repeats is None:

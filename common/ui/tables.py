@@ -1,6 +1,5 @@
 """Rich tables: a run's summary, the run log, and a classification report."""
 
-from dataclasses import fields
 
 import pandas as pd
 from rich import box
@@ -8,15 +7,15 @@ from rich.console import Group
 from rich.table import Table
 
 from common.ui.cli import flag
-from models.config import shown
+from models.config import in_effect, shown
 
 
 def run_summary(title: str, config, results: dict[str, object]) -> Table:
-    """Hyperparameters and results of one run, two columns."""
+    """The hyperparameters in effect (models/config.py, `in_effect`) and the results of one run, two columns."""
     table = Table(title=title, show_header=False)
     table.add_column("", style="bold")
     table.add_column("", justify="right")
-    for f in fields(config):
+    for f in in_effect(config):
         table.add_row(f.metadata["label"], shown(getattr(config, f.name)))
     for name, value in results.items():
         table.add_row(name, _format(value))

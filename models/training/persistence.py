@@ -6,10 +6,10 @@ from pathlib import Path
 from common import phases
 from common.errors import UserError, first_line
 from common.keras_setup import keras
+from common.paths import model_path
 from common.tracking.files import replace_atomically, write_text_atomically
 from models.precision import in_float32
 
-MODEL_SUFFIXES = (".h5", ".keras")
 SIDECAR_LIMIT = 1 << 20  # bytes: a sidecar is a few hundred; a larger file is not ours
 
 
@@ -22,9 +22,7 @@ def sidecar_path(path) -> Path:
 def save_model(model, path, metadata: dict) -> Path:
     """Write the model and its sidecar, each replaced in one step: a failure leaves any earlier file at `path`
     as it was, and a program reading it meanwhile sees the old file or the new one."""
-    path = Path(path)
-    if path.suffix not in MODEL_SUFFIXES:
-        raise UserError(f"{path}: a model file must end in .h5 or .keras")
+    path = model_path(path)
     try:
         with phases.phase(phases.SAVING):
             replace_atomically(path, in_float32(model).save)

@@ -41,11 +41,12 @@ class TrainedRun:
         self.interrupted = self.interrupted or stage.interrupted
 
     def metrics(self) -> dict:
-        """What the run adds to its log row: final metrics, the time of each stage, how it computed, each
-        self-training round's pseudo-labels, how many of them were right and the validation accuracy after it,
-        joint training's last reconstruction loss, and the epochs done."""
+        """What the run adds to its log row: final metrics, the time of each stage (of a run in stages), how it
+        computed, each self-training round's pseudo-labels, how many of them were right and the validation accuracy
+        after it, joint training's last reconstruction loss, and the epochs done."""
         values = {name: self.history[name][self.final_epoch] for name in FINAL_METRICS if self.history.get(name)}
-        values.update(zip(("stage1_time", "stage2_time"), (round(s, 2) for s in self.stage_seconds)))
+        if self.stage_boundary:  # a run in stages (the classifier's): the time of each
+            values.update(zip(("stage1_time", "stage2_time"), (round(s, 2) for s in self.stage_seconds)))
         values.update(compute=self.compute, epochs_done=self.epochs_done, train_time=round(self.seconds, 2),
                       interrupted="yes" if self.interrupted else "")
         if self.best_epoch is not None:
