@@ -141,7 +141,8 @@ def test_a_worker_tells_the_parent_each_epoch_it_finishes():
 @pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("ray") is None,
                     reason="Ray is not installed (pip install -r requirements-ray.txt; the dev requirements have it)")
-def test_a_plan_on_a_local_ray_instance_survives_a_killed_actor_and_reports_a_failing_run(tmp_path):
+def test_a_plan_on_a_local_ray_instance_survives_a_killed_actor_and_reports_a_failing_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:1")  # a cluster this machine knows of, long dead: not joined
     reporter = Warnings()
     log = RunLog(tmp_path / "loss_values.csv", AUTOENCODER)
     outcome = run_plan(PLAN, FakeTrials(str(tmp_path)), log=log, context=CONTEXT, reporter=reporter,
