@@ -4,9 +4,9 @@
 import sys
 
 from common.data.dataset import TRAIN_IMAGES
-from common.ui.cli import Parser, add_hyperparameter_flags, add_run_flags
-from common.ui.main import guarded
-from common.ui.plan_flags import add_plan_flags, resolve_plan_flags
+from common.ui.cli.flags import Parser, add_hyperparameter_flags, add_run_flags
+from common.ui.cli.main import guarded
+from common.ui.cli.plan_flags import add_plan_flags, resolve_plan_flags
 from models.config import AutoencoderConfig
 
 
@@ -27,7 +27,7 @@ def main(argv=None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
 
     def run():
-        from common.ui.autoencoder_program import main as program
+        from common.ui.programs.autoencoder_program import main as program
         return program(args)
 
     return guarded(run, args.out)

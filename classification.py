@@ -4,9 +4,9 @@
 import sys
 
 from common.data.dataset import TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS, carries_labels
-from common.ui.cli import Parser, add_hyperparameter_flags, add_labels_flags, add_run_flags, resolve_labels_flags
-from common.ui.main import guarded
-from common.ui.plan_flags import add_plan_flags, resolve_plan_flags
+from common.ui.cli.flags import Parser, add_hyperparameter_flags, add_labels_flags, add_run_flags, resolve_labels_flags
+from common.ui.cli.main import guarded
+from common.ui.cli.plan_flags import add_plan_flags, resolve_plan_flags
 from models.config import JOINT_SETTINGS, ClassifierConfig
 
 
@@ -50,7 +50,7 @@ def main(argv=None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
 
     def run():
-        from common.ui.classifier_program import main as program
+        from common.ui.programs.classifier_program import main as program
         return program(args)
 
     return guarded(run, args.out)

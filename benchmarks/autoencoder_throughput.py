@@ -27,7 +27,7 @@ from common.data import dataset
 from common.keras_setup import keras, tf
 from models.classifier import build_classifier
 from models.config import AutoencoderConfig, ClassifierConfig
-from models.encoder import extract_encoder
+from models.encoder import copy_autoencoder, encoder_view
 from models.training.autoencoder_training import new_autoencoder
 from models.training.autoencoder_training import way_timer as autoencoder_timer
 from models.training.classifier_stages import FINE_TUNE_LEARNING_RATE, compile_classifier
@@ -45,10 +45,10 @@ def make_model(program: str, config, way, images: int):
         autoencoder = new_autoencoder(config, steps=images // config.batch_size, xla=way.xla)
     if program == "autoencoder":
         return autoencoder
-    encoder = extract_encoder(autoencoder, init="scratch", seed=1, policy=way.policy)
+    encoder = encoder_view(copy_autoencoder(autoencoder, init="scratch", seed=1, policy=way.policy))
     classifier_config = ClassifierConfig(batch_size=config.batch_size)
     with computing(way):
-        classifier, _ = build_classifier(encoder, classifier_config)
+        classifier, _ = build_classifier(encoder, classifier_config, dataset.MNIST_CLASSES)
     compile_classifier(classifier, classifier_config, FINE_TUNE_LEARNING_RATE, images, 1, way.xla)
     return classifier
 
@@ -101,9 +101,9 @@ def main():
     if args.program == "autoencoder":
         timer = autoencoder_timer(config, x, seed=1)
     else:
-        timer = classifier_timer(lambda way: extract_encoder(make_model("autoencoder", config, way, len(x)),
-                                                             init="scratch", seed=1, policy=way.policy),
-                                 ClassifierConfig(batch_size=config.batch_size), (x, y), seed=1)
+        timer = classifier_timer(lambda way: encoder_view(copy_autoencoder(
+            make_model("autoencoder", config, way, len(x)), init="scratch", seed=1, policy=way.policy)),
+            ClassifierConfig(batch_size=config.batch_size), (x, y), seed=1, classes=dataset.MNIST_CLASSES)
     start = time.perf_counter()
     chosen = choose(run_trials(ways, timer, args.run_steps))
     seconds = time.perf_counter() - start

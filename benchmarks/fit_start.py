@@ -28,7 +28,7 @@ def child(model_kind: str, first: bool, images: int) -> dict:
     from common.keras_setup import keras
     from models.classifier import build_classifier
     from models.config import AutoencoderConfig, ClassifierConfig
-    from models.encoder import extract_encoder
+    from models.encoder import copy_autoencoder, encoder_view
     from models.training import fit as fit_module
     from models.training.autoencoder_training import new_autoencoder
     from models.training.classifier_stages import FINE_TUNE_LEARNING_RATE, compile_classifier
@@ -40,8 +40,8 @@ def child(model_kind: str, first: bool, images: int) -> dict:
         model, y = new_autoencoder(AutoencoderConfig()), None
     else:
         config = ClassifierConfig()
-        encoder = extract_encoder(new_autoencoder(AutoencoderConfig()), init="scratch", seed=1)
-        model, _ = build_classifier(encoder, config)
+        encoder = encoder_view(copy_autoencoder(new_autoencoder(AutoencoderConfig()), init="scratch", seed=1))
+        model, _ = build_classifier(encoder, config, dataset.MNIST_CLASSES)
         compile_classifier(model, config, FINE_TUNE_LEARNING_RATE, images, 1)
         y = labels.astype("int64")
     traces = []

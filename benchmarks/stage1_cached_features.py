@@ -14,8 +14,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from common.data import dataset
 from models.config import ClassifierConfig
-from models.encoder import extract_encoder
-from models.training.classifier_stages import train_classifier
+from models.encoder import copy_autoencoder, encoder_view
+from models.training.classifier_stages import ClassifierData, train_classifier
 from models.training.persistence import load_model
 
 
@@ -36,7 +36,8 @@ def main():
     autoencoder = load_model(args.model)
     print(f"autoencoder: {args.model}; {len(train[0])} training and {len(val[0])} validation images; {config}")
     for cached in (True, False):
-        run = train_classifier(extract_encoder(autoencoder), config, train, val, seed=1, cache_features=cached)
+        run = train_classifier(encoder_view(copy_autoencoder(autoencoder)), config,
+                               ClassifierData(train, val, dataset.MNIST_CLASSES), seed=1, cache_features=cached)
         how = "cached features (one encoder pass)" if cached else "through the frozen encoder"
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
         print(f"stage 1, {how}: {run.seconds:.1f} s, val_accuracy {run.history['val_accuracy'][-1]:.4f}, "

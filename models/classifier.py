@@ -1,7 +1,6 @@
 """A classifier on an encoder: a fully connected head with a softmax output, augmentation in front when asked
 for (models/training/classifier_stages.py trains it in two stages)."""
 
-from common.data.dataset import MNIST_CLASSES
 from common.keras_setup import keras, layers
 from models.augmentation import augmentation
 from models.config import ClassifierConfig
@@ -9,7 +8,7 @@ from models.config import ClassifierConfig
 DROPOUT = 0.2  # dropout rate before the softmax layer (0.5 learned too slowly in short runs: benchmarks/README.md)
 
 
-def build_classifier(encoder, config: ClassifierConfig, classes: int = MNIST_CLASSES):
+def build_classifier(encoder, config: ClassifierConfig, classes: int):
     """Return (classifier, head): the head maps encoder features to the probabilities of `classes` classes and
     shares its layers."""
     features = keras.Input(shape=encoder.output_shape[1:], name="features")

@@ -55,12 +55,6 @@ def asked(f) -> bool:
     return f.metadata.get("asked", True)
 
 
-def bounds(config_type, name: str) -> tuple[int, int]:
-    """The (low, high) range allowed for one hyperparameter."""
-    meta = next(f.metadata for f in fields(config_type) if f.name == name)
-    return meta["low"], meta["high"]
-
-
 def check_ranges(config) -> None:
     """Raise UserError naming the first hyperparameter outside its range (or not among its choices)."""
     for f in fields(config):
@@ -143,6 +137,23 @@ def check_classifier(config: ClassifierConfig) -> None:
 
 
 CLASSIFIER_DEFAULTS = {f.name: f.default for f in fields(ClassifierConfig)}
+
+
+def check_label_budget(labels: int, classes: int, available: int | None = None) -> None:
+    """The one rule for a number of labelled images (0: every label): at least one per class, and no more than the
+    labelled training images `available` after the validation split (when known). ConfigError otherwise, naming
+    the field, with the one message every place that checks a budget gives."""
+    if labels and (labels < classes or (available is not None and labels > available)):
+        most = f" to {available:,} (the labelled training images after the validation split)" if available else ""
+        raise ConfigError(f"--labels {labels}: expected all (every label), or from {classes} (one per class){most}",
+                          ("label_budget",))
+
+
+def check_batch(batch_size: int, labelled: int) -> None:
+    """ConfigError when a batch is larger than the labelled images it is drawn from."""
+    if batch_size > labelled:
+        raise ConfigError(f"batch size {batch_size} is larger than the {labelled:,} labelled training images: use "
+                          f"--batch-size {labelled} or less", ("batch_size", "label_budget"))
 
 
 def in_effect(config) -> list:

@@ -19,21 +19,11 @@ class EncoderShape:
     filters: int  # filters of its first convolution
 
 
-def extract_encoder(autoencoder, source="the model", *, init: str = "pretrained", seed: int | None = None,
-                    policy: str | None = None) -> keras.Model:
-    """Return the encoder (input to code) of a mirrored convolutional autoencoder, as a copy: training it leaves
-    `autoencoder` as it was. `init="scratch"` gives the same layers with freshly initialised weights (seeded by
-    `seed`) and fresh batch-normalisation statistics, so the two differ only in their initial weights. With a
-    `policy` (Keras' dtype policy: "mixed_bfloat16", ...), the copy's layers compute in it, whatever the saved
-    model's layers did."""
-    return encoder_view(copy_autoencoder(autoencoder, init=init, seed=seed, policy=policy), source)
-
-
 def copy_autoencoder(autoencoder, *, init: str = "pretrained", seed: int | None = None, policy: str | None = None
                      ) -> keras.Model:
     """A copy of `autoencoder` with its weights (`init="pretrained"`) or fresh ones of the same shape, seeded
-    (`init="scratch"`), its layers computing in `policy` when one is given: for `extract_encoder`, or to cut
-    both the encoder and the decoder from (`encoder_view`, `decoder_view`)."""
+    (`init="scratch"`), its layers computing in `policy` when one is given: to cut the encoder and the decoder
+    from (`encoder_view`, `decoder_view`), which then train without changing `autoencoder`."""
     if init not in INITS:
         raise ValueError(f"init must be one of {INITS}, got {init!r}")
     if seed is not None:
@@ -46,7 +36,7 @@ def copy_autoencoder(autoencoder, *, init: str = "pretrained", seed: int | None 
 
 def encoder_view(autoencoder, source="the model") -> keras.Model:
     """Return the encoder (input to code) of a mirrored convolutional autoencoder, sharing its layers: for
-    inspecting it; train a copy from `extract_encoder` instead."""
+    inspecting it, or for training when cut from a copy (`copy_autoencoder`)."""
     input_shape, output_shape = tuple(autoencoder.input_shape[1:]), tuple(autoencoder.output_shape[1:])
     if len(input_shape) != 3 or input_shape != output_shape:
         raise UserError(f"{source}: not an autoencoder: it maps {_shape(input_shape)} inputs to "

@@ -7,8 +7,8 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 from questionary.prompts.common import InquirerControl
 
-from common.ui import prompts
-from common.ui.prompts import Prompter
+from common.ui.terminal import prompts
+from common.ui.terminal.prompts import Prompter
 
 ENTER, ESC, CTRL_U = "\r", "\x1b", "\x15"
 

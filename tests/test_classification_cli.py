@@ -14,6 +14,9 @@ from tests.conftest import assert_one_line_error
 
 SMALL = ["--fc-units", 16, "--epochs", 1, "--fine-tune-epochs", 1, "--batch-size", 32]
 
+ONE_BUDGET_RULE = ("expected all (every label), or from 10 (one per class) to 240 (the labelled training images "
+                   "after the validation split)")  # the one message of every label budget refused
+
 
 def data_flags(mnist):
     return ["-d", mnist["train_images"], "-dl", mnist["train_labels"], "-t", mnist["test_images"],
@@ -82,8 +85,8 @@ def _files(folder, mnist):
     ({"-model": "gone.h5"}, ["gone.h5: no such model file"]),
     ({"-t": "gone.gz"}, ["gone.gz: no such file"]),
     ({"--fc-units": "lots"}, ["argument --fc-units: 'lots': expected a whole number"]),
-    ({"--labels": "5"}, ["--labels 5: at least 10 labelled images are needed, one per class"]),
-    ({"--labels": "1000"}, ["labelled images must be 0 (all) or from 10 to 240, got 1000"]),
+    ({"--labels": "5"}, [f"--labels 5: {ONE_BUDGET_RULE}"]),
+    ({"--labels": "1000"}, [f"--labels 1000: {ONE_BUDGET_RULE}"]),
 ])
 def test_bad_inputs_give_one_line_and_a_non_zero_exit(mnist, saved_autoencoder, tmp_path, in_process, change,
                                                      fragments):
@@ -139,11 +142,12 @@ def test_init_scratch_is_logged(mnist, saved_autoencoder, tmp_path, in_process):
 @pytest.mark.parametrize("args, fragments", [
     (["--study", "labels", "--labels", "0"], ["--labels 0: at least one labelled image per class is needed, or "
                                               "'all' for every label"]),
-    (["--study", "labels", "--labels", "5"], ["--labels 5: at least 10 labelled images are needed, one per class"]),
+    (["--study", "labels", "--labels", "5"], [f"--labels 5: {ONE_BUDGET_RULE}"]),
     (["--study", "labels", "--labels", "abc"], ["argument --labels: 'abc': expected numbers of labelled images"]),
     (["--study", "labels", "--repeats", "0"], ["argument --repeats: '0': must be from 1 to 100"]),
-    (["--study", "labels", "--labels", "100,1000"], ["--labels 1000: only 240 labelled training images"]),
-    (["--study", "labels", "--labels", "20", "--batch-size", "32"], ["batch size 32 is larger than the smallest"]),
+    (["--study", "labels", "--labels", "100,1000"], [f"--labels 1000: {ONE_BUDGET_RULE}"]),
+    (["--study", "labels", "--labels", "20", "--batch-size", "32"], ["batch size 32 is larger than the 20 labelled "
+                                                                     "training images: use --batch-size 20 or less"]),
     (["--study", "labels", "--init", "scratch"], ["--init does not go with --study labels"]),
     (["--labels", "100,1000"], ["--labels 100,1000: give one number"]),
     (["--repeats", "2"], ["--repeats goes with --sweep or --study labels"]),
@@ -153,8 +157,8 @@ def test_init_scratch_is_logged(mnist, saved_autoencoder, tmp_path, in_process):
     (["--noise", "2"], ["argument --noise: '2': must be from 0.0 to 1.0"]),
     (["--joint-learning-rate", "0"], ["argument --joint-learning-rate: '0': must be from 1e-06 to 1.0"]),
     (["--no-menu", "--precision", "float16"], ["--precision float16 (--mixed-precision) needs a GPU"]),
-    (["--sweep", "labels=5,20", "--batch-size", "5"], ["labelled images must be 0 (all) or from 10 to 240, got 5"]),
-    (["--sweep", "batch-size=10,64", "--labels", "20"], ["batch size 64 is larger than the smallest budget (20"]),
+    (["--sweep", "labels=5,20", "--batch-size", "5"], [f"--labels 5: {ONE_BUDGET_RULE}"]),
+    (["--sweep", "batch-size=10,64", "--labels", "20"], ["batch size 64 is larger than the 20 labelled training"]),
     (["--sweep", "noise=0.1,0.2"], ["settings of joint training: add --joint"]),
 ])
 def test_bad_study_arguments_stop_before_training(mnist, saved_autoencoder, tmp_path, in_process, args, fragments):

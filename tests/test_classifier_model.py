@@ -7,11 +7,12 @@ from common.data import dataset
 from common.keras_setup import keras
 from models.classifier import build_classifier
 from models.config import ClassifierConfig
-from models.encoder import encoder_view, extract_encoder
+from models.encoder import encoder_view
 from models.evaluation import evaluate
 from models.training.batch_norm import calibrate
-from models.training.classifier_stages import learning_rate, predict_probabilities, train_classifier
+from models.training.classifier_stages import ClassifierData, learning_rate, predict_probabilities, train_classifier
 from models.training.persistence import load_model
+from tests.helpers import extract_encoder
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +31,8 @@ def _same(a, b):
 
 
 def test_head_is_flatten_dense_dropout_softmax(saved_autoencoder):
-    classifier, head = build_classifier(extract_encoder(load_model(saved_autoencoder)), ClassifierConfig(fc_units=16))
+    encoder = extract_encoder(load_model(saved_autoencoder))
+    classifier, head = build_classifier(encoder, ClassifierConfig(fc_units=16), 10)
     kinds = [type(layer).__name__ for layer in head.layers]
     assert kinds == ["InputLayer", "Flatten", "Dense", "Dropout", "Dense"]
     assert head.get_layer("head_dense").units == 16
@@ -42,7 +44,7 @@ def test_stage_1_leaves_the_encoder_as_loaded(saved_autoencoder, data):
     encoder = extract_encoder(load_model(saved_autoencoder))
     before = _conv_weights(encoder)
     run = train_classifier(encoder, ClassifierConfig(fc_units=16, epochs=2, fine_tune_epochs=0, batch_size=32),
-                           *data, seed=1)
+                           ClassifierData(*data, 10), seed=1)
     assert run.stage_boundary == 2 and len(run.history["val_accuracy"]) == 2
     assert _same(_conv_weights(encoder), before)
 
@@ -52,7 +54,7 @@ def test_stage_2_changes_the_encoder_and_continues_the_history(saved_autoencoder
     before = _conv_weights(loaded)
     encoder = extract_encoder(loaded)
     run = train_classifier(encoder, ClassifierConfig(fc_units=16, epochs=1, fine_tune_epochs=2, batch_size=32),
-                           *data, seed=1)
+                           ClassifierData(*data, 10), seed=1)
     assert not _same(_conv_weights(encoder), before)
     assert _same(_conv_weights(loaded), before)  # the loaded autoencoder itself is untouched
     assert run.stage_boundary == 1 and len(run.history["loss"]) == 3 and len(run.stage_seconds) == 2
@@ -61,14 +63,15 @@ def test_stage_2_changes_the_encoder_and_continues_the_history(saved_autoencoder
 def test_both_ways_of_training_stage_1_learn(saved_autoencoder, data):
     config = ClassifierConfig(fc_units=32, epochs=3, fine_tune_epochs=0, batch_size=32)
     for cached in (True, False):
-        run = train_classifier(extract_encoder(load_model(saved_autoencoder)), config, *data, seed=1,
-                               cache_features=cached)
+        run = train_classifier(extract_encoder(load_model(saved_autoencoder)), config, ClassifierData(*data, 10),
+                               seed=1, cache_features=cached)
         assert run.history["loss"][-1] < run.history["loss"][0]
 
 
 def test_predictions_are_the_argmax_of_the_softmax(saved_autoencoder, data):
     run = train_classifier(extract_encoder(load_model(saved_autoencoder)),
-                           ClassifierConfig(fc_units=16, epochs=1, fine_tune_epochs=0, batch_size=32), *data, seed=1)
+                           ClassifierConfig(fc_units=16, epochs=1, fine_tune_epochs=0, batch_size=32),
+                           ClassifierData(*data, 10), seed=1)
     probabilities = predict_probabilities(run.model, data[1][0])
     assert probabilities.shape == (60, 10) and np.allclose(probabilities.sum(axis=1), 1, atol=1e-5)
     result = evaluate(probabilities, data[1][1])
@@ -108,7 +111,7 @@ def test_a_scratch_encoder_learns_its_batch_norm_statistics(saved_autoencoder, d
     and again after stage 2, as for the pretrained one, so the arms differ only in their initial weights."""
     encoder = extract_encoder(load_model(saved_autoencoder), init="scratch", seed=2)
     run = train_classifier(encoder, ClassifierConfig(fc_units=16, epochs=1, fine_tune_epochs=1, batch_size=32),
-                           *data, seed=2)
+                           ClassifierData(*data, 10), seed=2)
     norms = [layer for layer in encoder.layers if isinstance(layer, keras.layers.BatchNormalization)]
     assert norms and run.stage_boundary == 1
     for layer in norms:
@@ -126,7 +129,7 @@ def test_stage_2_trains_batch_norm_in_both_arms(saved_autoencoder, data):
         encoder = extract_encoder(load_model(saved_autoencoder), init=init, seed=1)
         gammas = [layer.gamma.numpy().copy() for layer in encoder.layers
                   if isinstance(layer, keras.layers.BatchNormalization)]
-        train_classifier(encoder, config, *data, seed=1)
+        train_classifier(encoder, config, ClassifierData(*data, 10), seed=1)
         after = [layer.gamma.numpy() for layer in encoder.layers if isinstance(layer, keras.layers.BatchNormalization)]
         assert not any(np.array_equal(a, b) for a, b in zip(gammas, after)), init
 

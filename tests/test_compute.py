@@ -8,8 +8,8 @@ import pytest
 from rich.console import Console
 
 from common.errors import UserError
-from common.tracking.way_cache import WayCache
-from common.ui.tables import WayReport
+from common.ui.terminal.tables import WayReport
+from common.way_cache import WayCache
 from models.training.compute import Trial, Way, candidates, choose, cpu_flags
 from models.training.devices import Placement
 from models.training.way_choice import MEASURE_MIN_STEPS, WayChooser

@@ -10,11 +10,11 @@ from models.config import (
     SELF_TRAINING_SETTINGS,
     AutoencoderConfig,
     ClassifierConfig,
-    bounds,
     check_autoencoder,
     in_effect,
     training_memory,
 )
+from tests.helpers import bounds
 
 
 def test_defaults_pass_on_mnist():

@@ -36,7 +36,8 @@ def test_balanced_subset_fills_from_other_classes_when_one_runs_out():
     assert counts[0] == 2 and counts.sum() == 100 and counts[1:].min() >= 10
 
 
-@pytest.mark.parametrize("count, message", [(5, "at least 10"), (10**6, "only 500")])
+@pytest.mark.parametrize("count, message", [(5, "from 10 \\(one per class\\) to 500"),
+                                            (10**6, "from 10 \\(one per class\\) to 500")])
 def test_balanced_subset_rejects_impossible_counts(count, message):
     with pytest.raises(UserError, match=message):
         dataset.balanced_subset(np.repeat(np.arange(10), 50), count, seed=1)

@@ -7,8 +7,9 @@ from common.errors import UserError
 from common.keras_setup import keras, layers
 from models.autoencoder import build_autoencoder
 from models.config import AutoencoderConfig
-from models.encoder import EncoderShape, check_input, describe, encoder_view, extract_encoder
+from models.encoder import EncoderShape, check_input, describe, encoder_view
 from models.training.persistence import load_model
+from tests.helpers import extract_encoder
 
 
 def assignment_style_autoencoder():

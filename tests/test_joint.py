@@ -11,7 +11,7 @@ from models.config import ClassifierConfig, check_classifier
 from models.encoder import copy_autoencoder, decoder_view, encoder_view
 from models.joint import JointClassifier
 from models.training.batch_norm import batch_statistics_loss
-from models.training.classifier_stages import train_classifier
+from models.training.classifier_stages import ClassifierData, train_classifier
 from models.training.joint_batches import joint_batches
 from models.training.persistence import load_model
 
@@ -55,7 +55,8 @@ def test_w_0_trains_exactly_as_the_plain_classifier(saved_autoencoder, data):
                    ClassifierConfig(**SMALL, label_budget=40, reconstruction_weight=0.0, noise=0.0)):
         encoder, decoder = parts(saved_autoencoder)
         before = weights(decoder)
-        run = train_classifier(encoder, config, train, data[1], seed=3, decoder=decoder, images=data[0][0])
+        run = train_classifier(encoder, config, ClassifierData(train, data[1], 10, images=data[0][0]), seed=3,
+                               decoder=decoder)
         runs.append(weights(run.model))
         assert same(weights(decoder), before)  # not joint: the decoder is not trained
         assert "reconstruction" not in run.history
@@ -71,7 +72,8 @@ def test_w_above_0_trains_encoder_and_decoder_and_lowers_the_reconstruction_loss
     before_encoder, before_decoder = weights(encoder), weights(decoder)
     config = ClassifierConfig(**{**SMALL, "fine_tune_epochs": 2}, label_budget=40, joint=True,
                               reconstruction_weight=5.0, noise=0.1)
-    run = train_classifier(encoder, config, train, data[1], seed=3, decoder=decoder, images=data[0][0])
+    run = train_classifier(encoder, config, ClassifierData(train, data[1], 10, images=data[0][0]), seed=3,
+                               decoder=decoder)
     assert not same(weights(encoder), before_encoder) and not same(weights(decoder), before_decoder)
     assert batch_statistics_loss(autoencoder, sample, 16) < before_loss  # small steps: 48 of them at 5e-5
     assert len(run.history["reconstruction"]) == 2 and run.metrics()["reconstruction_loss"] > 0
@@ -94,7 +96,7 @@ def test_reconstruction_batches_come_only_from_the_images_given_each_once_per_ep
 
 def test_noise_is_off_when_predicting_and_evaluating(saved_autoencoder, data):
     encoder, decoder = parts(saved_autoencoder)
-    classifier, _ = build_classifier(encoder, ClassifierConfig(fc_units=16))
+    classifier, _ = build_classifier(encoder, ClassifierConfig(fc_units=16), 10)
     joint = JointClassifier(classifier, encoder, decoder, weight=1.0, noise=1.0, seed=1)
     joint.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     images, labels = data[1][0][:32], data[1][1][:32]
@@ -108,7 +110,7 @@ def test_noise_is_off_when_predicting_and_evaluating(saved_autoencoder, data):
 
 def test_the_consistency_term_is_measured_and_ramped_up(saved_autoencoder, data):
     encoder, decoder = parts(saved_autoencoder)
-    classifier, _ = build_classifier(encoder, ClassifierConfig(fc_units=16))
+    classifier, _ = build_classifier(encoder, ClassifierConfig(fc_units=16), 10)
     joint = JointClassifier(classifier, encoder, decoder, weight=0.0, noise=0.2, consistency=5.0, ramp_steps=10,
                             seed=1)
     joint.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
@@ -126,7 +128,8 @@ def test_the_joint_learning_rate_sets_how_far_joint_training_moves_the_encoder(s
         encoder, decoder = parts(saved_autoencoder)
         config = ClassifierConfig(**SMALL, label_budget=40, joint=True, reconstruction_weight=1.0,
                                   joint_learning_rate=rate)
-        run = train_classifier(encoder, config, train, data[1], seed=3, decoder=decoder, images=data[0][0][:96])
+        run = train_classifier(encoder, config, ClassifierData(train, data[1], 10, images=data[0][0][:96]),
+                               seed=3, decoder=decoder)
         before = parts(saved_autoencoder)[0].trainable_weights  # the kernels and biases, not the statistics
         moved[rate] = sum(float(np.abs(np.asarray(a) - np.asarray(b)).sum())
                           for a, b in zip(encoder.trainable_weights, before))
@@ -153,7 +156,7 @@ def test_a_teacher_needs_the_consistency_term_it_gives_targets_to():
 
 def joint_model(saved_autoencoder, **settings):
     encoder, decoder = parts(saved_autoencoder)
-    classifier, _ = build_classifier(encoder, ClassifierConfig(fc_units=16))
+    classifier, _ = build_classifier(encoder, ClassifierConfig(fc_units=16), 10)
     joint = JointClassifier(classifier, encoder, decoder, weight=0.0, noise=0.2, seed=1, **settings)
     joint.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])

@@ -12,15 +12,16 @@ from common.data import dataset
 from common.errors import UserError
 from common.keras_setup import keras
 from common.study.plan import JOINT_RECIPE, arm_of, label_study, parse_arms
-from common.study.runner import reusable, run_study
+from common.study.runner import reusable
 from common.study.summary import summarize
 from common.study.trials import StudyData
 from common.tracking.run_log import RunLog
 from common.tracking.schema import CLASSIFIER as LOG_COLUMNS
-from common.ui.study_screens import study_description
-from common.ui.tables import label_study_table
+from common.ui.screens.study_screens import study_description
+from common.ui.terminal.tables import label_study_table
 from models.config import ClassifierConfig
 from models.training.run import TrainedRun
+from tests.helpers import run_study
 
 CONTEXT = {"autoencoder": "ae.h5", "autoencoder_sha256": "abc123", "dataset": "/data/train.gz", "images": 300,
            "val_split": 0.2, "split_seed": 1, "test_dataset": "/data/test.gz", "test_images": 100,

@@ -16,7 +16,8 @@ LAYERS = [  # top first; a module belongs to the first layer with a prefix of it
     ("networks", ("models.autoencoder", "models.encoder", "models.classifier", "models.joint",
                   "models.augmentation", "models.evaluation", "models.precision")),
     ("hyperparameters and data", ("models.config", "common.data")),
-    ("base", ("common.errors", "common.keras_setup", "common.phases", "common.interrupts", "common.paths")),
+    ("base", ("common.errors", "common.keras_setup", "common.phases", "common.interrupts", "common.paths",
+              "common.files", "common.way_cache")),
 ]
 
 
@@ -72,6 +73,6 @@ def test_no_module_imports_from_a_layer_above_its_own():
 
 def test_the_layering_test_would_see_an_upward_import(tmp_path):
     sample = tmp_path / "sample.py"
-    sample.write_text("def f():\n    from common.ui.prompts import ask_int\n")
-    assert "common.ui.prompts" in imports_of(sample, "models.training.fit")
-    assert layer_of("common.ui.prompts") < layer_of("models.training.fit")
+    sample.write_text("def f():\n    from common.ui.terminal.prompts import ask_int\n")
+    assert "common.ui.terminal.prompts" in imports_of(sample, "models.training.fit")
+    assert layer_of("common.ui.terminal.prompts") < layer_of("models.training.fit")

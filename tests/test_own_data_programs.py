@@ -144,7 +144,7 @@ def test_bad_sets_give_one_line_and_a_non_zero_exit(mnist, saved_autoencoder, tm
 def test_only_autoencoders_of_the_images_shape_are_offered(tmp_path):
     from rich.console import Console
 
-    from common.ui.autoencoder_source import AutoencoderSource
+    from common.ui.programs.autoencoder_source import AutoencoderSource
 
     for name, shape in (("grey.h5", "28x28x1"), ("colour.h5", "32x32x3"), ("older.h5", None)):
         (tmp_path / name).write_bytes(b"model")

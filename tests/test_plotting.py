@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from common.errors import UserError
-from common.ui.plotting import (
+from common.ui.plots.plotting import (
     plot_against,
     plot_confusion,
     plot_history,

@@ -7,7 +7,7 @@ from rich.console import Console
 
 from common.keras_setup import keras
 from common.study.plan import Plan
-from common.ui.progress import RichProgress, StudyProgress
+from common.ui.terminal.progress import RichProgress, StudyProgress
 from models.config import AutoencoderConfig
 from models.training.fit import fit
 

@@ -8,9 +8,9 @@ from prompt_toolkit.output import DummyOutput
 from rich.console import Console
 
 from common.errors import ConfigError, UserError
-from common.ui.cli import label_items
-from common.ui.hyperparameter_screens import ask_baseline
-from common.ui.prompts import ask_int, ask_parsed, ask_text, choose, confirm, parse_int
+from common.ui.cli.flags import label_items
+from common.ui.screens.hyperparameter_screens import ask_baseline
+from common.ui.terminal.prompts import ask_int, ask_parsed, ask_text, choose, confirm, parse_int
 from models.config import ClassifierConfig
 from tests.keyboard import CTRL_U, Keyboard
 

@@ -8,10 +8,10 @@ from common.data import dataset
 from common.keras_setup import keras
 from models.classifier import build_classifier
 from models.config import ClassifierConfig
-from models.encoder import extract_encoder
-from models.training.classifier_stages import train_classifier
+from models.training.classifier_stages import ClassifierData, train_classifier
 from models.training.persistence import load_model
 from models.training.self_training import choose_pseudo_labels
+from tests.helpers import extract_encoder
 
 
 def _probabilities(rows):
@@ -62,8 +62,8 @@ def test_each_round_trains_on_the_labelled_images_and_unlabelled_ones_only(saved
     monkeypatch.setattr(self_training, "fit", recording_fit)
     config = ClassifierConfig(fc_units=16, epochs=1, fine_tune_epochs=1, batch_size=16, label_budget=40,
                               self_training=2, pseudo_threshold=0.5, pseudo_cap=5)
-    run = train_classifier(extract_encoder(load_model(saved_autoencoder)), config, small["train"],
-                           small["val"], seed=1, unlabelled=small["unlabelled"])
+    run = train_classifier(extract_encoder(load_model(saved_autoencoder)), config,
+                           ClassifierData(small["train"], small["val"], 10, small["unlabelled"]), seed=1)
     assert [r.number for r in run.rounds] == [1, 2] and len(seen) == 2
     allowed = {image.tobytes() for image in np.concatenate([small["train"][0], small["unlabelled"][0]])}
     forbidden = {image.tobytes() for image in small["val"][0]}
@@ -84,7 +84,7 @@ def test_each_round_trains_on_the_labelled_images_and_unlabelled_ones_only(saved
 
 def test_augmentation_acts_in_training_and_never_at_prediction(saved_autoencoder, small):
     encoder = extract_encoder(load_model(saved_autoencoder))
-    classifier, _ = build_classifier(encoder, ClassifierConfig(fc_units=16, augment=True))
+    classifier, _ = build_classifier(encoder, ClassifierConfig(fc_units=16, augment=True), 10)
     assert "augment" in [layer.name for layer in classifier.layers]
     images = small["val"][0][:16]
     first, again = (classifier.predict(images, verbose=0) for _ in range(2))

@@ -6,8 +6,8 @@ import sys
 import pytest
 
 from common.errors import UserError
+from common.files import replace_atomically
 from common.keras_setup import keras
-from common.tracking.files import replace_atomically
 from models.training.persistence import load_model, read_metadata, sidecar_path
 from tests.conftest import ROOT
 
@@ -15,7 +15,7 @@ CLAIMER = """
 import sys, time
 from pathlib import Path
 sys.path.insert(0, {root!r})
-from common.tracking.files import claim_free_path
+from common.files import claim_free_path
 while not Path({go!r}).exists():
     time.sleep(0.01)
 print("\\n".join(str(claim_free_path({folder!r}, "autoencoder-l4", ".h5")) for _ in range(50)))

@@ -18,10 +18,10 @@ from common.study.summary import summarize_sweep
 from common.study.trials import AutoencoderTrials
 from common.tracking.run_log import RunLog
 from common.tracking.schema import AUTOENCODER
-from common.ui.autoencoder_program import AutoencoderProgram
-from common.ui.plan_flags import parse_sweep, parse_sweeps
-from common.ui.plotting import _mean_with_spread
-from common.ui.session import Session
+from common.ui.cli.plan_flags import parse_sweep, parse_sweeps
+from common.ui.plots.plotting import _mean_with_spread
+from common.ui.programs.autoencoder_program import AutoencoderProgram
+from common.ui.screens.session import Session
 from models.config import AutoencoderConfig, ClassifierConfig
 from models.training.run import TrainedRun
 from tests.conftest import ROOT, assert_one_line_error
@@ -100,12 +100,12 @@ def test_a_stopped_sweep_resumes_without_training_a_run_twice_or_losing_one(tmp_
     plan = Plan(BASE, (("filters", (4, 8, 16)),), repeats=2, seed=1)
     log = RunLog(tmp_path / "loss_values.csv", AUTOENCODER)
     first = FakeAutoencoders(stop_at=4)
-    stopped = run_plan(plan, AutoencoderTrials(240, first, lambda config: None), log=log, context=CONTEXT)
+    stopped = run_plan(plan, AutoencoderTrials(240, 1, first, lambda config: None), log=log, context=CONTEXT)
     assert stopped.interrupted and stopped.trained == 3
     logged, _ = log.read()
     assert logged["interrupted"].fillna("").tolist() == ["", "", "", "yes"]
     second = FakeAutoencoders()
-    resumed = run_plan(plan, AutoencoderTrials(240, second, lambda config: None), log=log, context=CONTEXT)
+    resumed = run_plan(plan, AutoencoderTrials(240, 1, second, lambda config: None), log=log, context=CONTEXT)
     assert resumed.reused == 3 and resumed.trained == 3
     assert not set(first.calls[:3]) & set(second.calls) and first.calls[3] in second.calls
     assert sorted(resumed.rows["seed"].tolist()) == [1, 1, 1, 2, 2, 2]
@@ -120,7 +120,7 @@ def test_a_configuration_the_program_refuses_stops_the_sweep_before_training(tmp
 
     trainer = FakeAutoencoders()
     with pytest.raises(UserError, match="filters 16: too many"):
-        run_plan(Plan(BASE, (("filters", (4, 16)),), 1, 1), AutoencoderTrials(240, trainer, refuse),
+        run_plan(Plan(BASE, (("filters", (4, 16)),), 1, 1), AutoencoderTrials(240, 1, trainer, refuse),
                  log=RunLog(tmp_path / "log.csv", AUTOENCODER), context=CONTEXT)
     assert trainer.calls == []
 
@@ -163,7 +163,7 @@ def test_an_autoencoder_sweep_from_the_flags_logs_every_run_and_reuses_them(mnis
 
 
 def test_a_sweep_from_the_autoencoder_menu(mnist, tmp_path, monkeypatch):
-    monkeypatch.setattr("common.ui.session.interactive", lambda: True)
+    monkeypatch.setattr("common.ui.screens.session.interactive", lambda: True)
     keyboard = Keyboard("Sweep one hyperparameter", "Filters in the first layer", "2,4" + ENTER,
                         CTRL_U + "1" + ENTER, "y", "Exit", "y")
     args = autoencoder.parse(["-d", str(mnist["train_images"]), "--out", str(tmp_path / "runs"), "--no-show",

@@ -12,6 +12,7 @@ from common.data.idx import idx_dims, read_images, read_labels
 from common.data.image_folder import is_image_folder, read_folder
 from common.data.selection import in_turn
 from common.errors import DataError, UserError
+from models.config import check_label_budget
 
 MNIST_DIR = Path(__file__).resolve().parents[2] / "data" / "mnist"
 TRAIN_IMAGES = MNIST_DIR / "train-images-idx3-ubyte.gz"
@@ -219,10 +220,7 @@ def split(count: int, val_split: float, seed: int) -> Split:
 def balanced_subset(labels: np.ndarray, count: int, seed: int) -> np.ndarray:
     """Pick `count` indices with the classes (0 .. the largest label) as equal as the data allows, seeded."""
     classes = int(labels.max()) + 1
-    if count < classes:
-        raise UserError(f"--labels {count}: need at least {classes}, one per class")
-    if count > labels.shape[0]:
-        raise UserError(f"--labels {count}: only {labels.shape[0]} labelled training images are available")
+    check_label_budget(count, classes, len(labels))
     rng = np.random.default_rng(seed)
     pools = [rng.permutation(np.flatnonzero(labels == c)) for c in range(classes)]
     taken = [0] * classes

@@ -9,7 +9,7 @@ import pandas as pd
 
 from common.errors import UserError
 from common.study.plan import Plan, PlannedRun, arm_of
-from common.study.trials import ClassifierTrials, StudyData
+from common.study.trials import ClassifierTrials
 from common.tracking.run_log import RunLog
 
 
@@ -43,13 +43,6 @@ class QuietReporter:
 
     def end(self) -> None:
         pass
-
-
-def run_study(plan: Plan, data: StudyData, train_one, *, log: RunLog, context: dict, fresh: bool = False,
-              reporter=None) -> StudyOutcome:
-    """The classifier's plan (`ClassifierTrials`): see `run_plan`."""
-    return run_plan(plan, ClassifierTrials(data, train_one), log=log, context=context, fresh=fresh,
-                    reporter=reporter)
 
 
 def run_plan(plan: Plan, trials, *, log: RunLog, context: dict, fresh: bool = False, reporter=None,

@@ -11,7 +11,8 @@ from common.errors import UserError
 from common.study.plan import Plan, PlannedRun
 from common.tracking.recorder import LastRun
 from common.tracking.run_log import new_run_id, run_row
-from models.config import block_filters
+from models.config import check_batch, check_label_budget
+from models.training.costs import autoencoder_cost, classifier_cost
 
 # what must match for a logged classifier run to stand for a planned one, besides its hyperparameters, seed and arm:
 # the same autoencoder (by content), the same training file, split and test set
@@ -37,19 +38,23 @@ class ClassifierTrials:
     scored = "test_accuracy"  # a run counts as finished (and reusable) once the log has it
     kind = "classifier"  # what a kept model's sidecar calls it
 
-    def __init__(self, data: StudyData, train_one, check=None, keep: str | None = None):
-        self.data, self.train_one, self.check_config = data, train_one, check
+    def __init__(self, data: StudyData, classes: int, train_one, check=None, keep: str | None = None):
+        self.data, self.classes, self.train_one, self.check_config = data, classes, train_one, check
         self.keep = keep  # a folder where each run's model is saved as RUN_ID.h5, or None: not kept
 
     def check(self, plan: Plan) -> None:
         """UserError for a budget or batch the training split cannot give, or (with `check`) a configuration the
         program refuses."""
-        check_plan(plan, self.data.train[1])
+        check_plan(plan, self.classes, len(self.data.train[1]))
         for planned in plan.runs() if self.check_config else ():
             self.check_config(plan.config_of(planned))
 
     def cost(self, plan: Plan, planned: PlannedRun) -> float:
-        return run_cost(plan, planned, self.data)
+        """The run's work (models/training/costs.py), for the time-left estimate."""
+        config, split = plan.config_of(planned), len(self.data.train[1])
+        labelled = config.label_budget or split
+        return classifier_cost(config, labelled, split - labelled, split, len(self.data.val[1]),
+                               len(self.data.test[1]), self.classes).work
 
     def train(self, plan: Plan, planned: PlannedRun, context: dict, reporter) -> dict:
         """Train one planned run, score it on the test set after stage 1 and at the end; its log row."""
@@ -82,8 +87,8 @@ class AutoencoderTrials:
     scored = "val_loss"
     kind = "autoencoder"  # what a kept model's sidecar calls it
 
-    def __init__(self, images: int, train_one, check, keep: str | None = None):
-        self.images, self.train_one, self.check_config = images, train_one, check
+    def __init__(self, images: int, channels: int, train_one, check, keep: str | None = None):
+        self.images, self.channels, self.train_one, self.check_config = images, channels, train_one, check
         self.keep = keep  # a folder where each run's model is saved as RUN_ID.h5, or None: not kept
 
     def check(self, plan: Plan) -> None:
@@ -91,12 +96,8 @@ class AutoencoderTrials:
             self.check_config(plan.config_of(planned))
 
     def cost(self, plan: Plan, planned: PlannedRun) -> float:
-        """Rough relative cost, for the time-left estimate: epochs times the multiplications of one image's pass
-        (each block's filters by the previous block's, on maps a quarter the size after each of two poolings)."""
-        config = plan.config_of(planned)
-        channels = [1, *block_filters(config)]
-        per_image = sum(channels[i] * channels[i + 1] / 4 ** min(i, 2) for i in range(config.layers))
-        return float(config.epochs * self.images * per_image)
+        """The run's work (models/training/costs.py), for the time-left estimate."""
+        return autoencoder_cost(plan.config_of(planned), self.images, self.channels).work
 
     def train(self, plan: Plan, planned: PlannedRun, context: dict, reporter) -> dict:
         start, config, run_id = time.perf_counter(), plan.config_of(planned), new_run_id()
@@ -123,33 +124,9 @@ def keep_model(folder: str | None, kind: str, last: LastRun) -> dict:
     return {"model_path": str(path)}
 
 
-def check_plan(plan: Plan, train_labels: np.ndarray) -> None:
-    """Raise UserError for a budget the training split cannot give, before anything is trained."""
-    available = len(train_labels)
+def check_plan(plan: Plan, classes: int, available: int) -> None:
+    """ConfigError for a budget the training split (`available` labelled images of `classes` classes) cannot give,
+    or a batch larger than the smallest budget, before anything is trained."""
     for labels in plan.budgets:
-        if labels > available:
-            raise UserError(f"--labels {labels}: only {available} labelled training images are left after the "
-                            f"validation split")
-    smallest = min(b or available for b in plan.budgets)
-    biggest = max(plan.values_of("batch_size"))
-    if biggest > smallest:
-        raise UserError(f"batch size {biggest} is larger than the smallest budget ({smallest} labelled images): "
-                        f"use --batch-size {smallest} or less")
-
-
-def run_cost(plan: Plan, planned: PlannedRun, data: StudyData) -> float:
-    """Rough relative cost of a run, in image passes through the encoder, for the time-left estimate: features
-    for stage 1 (passes every epoch when augmented), forward and backward passes and a validation per epoch of
-    stage 2 (joint training: over every training image, through the decoder too, about three times the cost),
-    then for each self-training round a pass over the unlabelled images and its training, then the test set."""
-    config = plan.config_of(planned)
-    split = len(data.train[1])
-    train = config.label_budget or split
-    val, test, epochs = len(data.val[1]), len(data.test[1]), config.fine_tune_epochs
-    stage1 = (3 * train + val) * config.epochs if config.augment else train + val
-    stage2 = epochs * (3 * train + 9 * split + val) if config.joint else epochs * (3 * train + val)
-    unlabelled = split - train
-    pseudo = min(unlabelled, 10 * config.pseudo_cap * (config.self_training + 1) // 2)  # the average round's
-    rounds = config.self_training * (unlabelled + config.round_epochs * (3 * (train + pseudo) + val)) if unlabelled \
-        else 0
-    return stage1 + stage2 + rounds + test
+        check_label_budget(labels, classes, available)
+    check_batch(max(plan.values_of("batch_size")), min(b or available for b in plan.budgets))

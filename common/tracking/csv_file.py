@@ -12,7 +12,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from common.errors import UserError
-from common.tracking.files import replace_atomically
+from common.files import replace_atomically
 
 LOCK_TIMEOUT = 60.0  # seconds to wait for another program's change of the same file
 FIELD_LIMIT = 1 << 24  # characters in one CSV field: Python's default (131,072) would stop at a long hand edit

@@ -4,7 +4,7 @@ the file, so programs running side by side never pick the same one."""
 from dataclasses import fields
 from pathlib import Path
 
-from common.tracking.files import claim_free_path
+from common.files import claim_free_path
 from models.config import asked, is_choice
 
 

@@ -52,8 +52,7 @@ def way_timer(config: AutoencoderConfig, train_x, *, seed: int) -> Candidates:
     total = steps(len(train_x), size, config.epochs)
 
     def build(way: Way):
-        keras.utils.set_random_seed(seed)
         with computing(way):
             return new_autoencoder(config, image_shape=train_x.shape[1:], steps=total, xla=way.xla)
 
-    return Candidates(build, lambda: batches(train_x[:count * size], None, size, seed=seed), size)
+    return Candidates(build, lambda: batches(train_x[:count * size], None, size, seed=seed), size, seed)

@@ -32,10 +32,10 @@ def calibrate(model, images, batch_size: int, *, limit: int = CALIBRATION_IMAGES
     if not norms or len(images) == 0:
         return
     with phases.phase(PHASE):
-        _calibrate(model, norms, images, batch_size, limit, moments or moments_function(model))
+        _calibrate(norms, images, batch_size, limit, moments or moments_function(model))
 
 
-def _calibrate(model, norms, images, batch_size: int, limit: int, moments) -> None:
+def _calibrate(norms, images, batch_size: int, limit: int, moments) -> None:
     rng = np.random.default_rng(CALIBRATION_SEED)
     chosen = rng.permutation(len(images))[:limit]
     batch_size = max(1, min(batch_size, len(chosen)))

@@ -2,12 +2,13 @@
 the decoder, models/joint.py), then self-training; and timing its steps for choosing how to compute."""
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
 from common import phases
 from common.keras_setup import keras
-from models.classifier import MNIST_CLASSES, build_classifier
+from models.classifier import build_classifier
 from models.config import ClassifierConfig
 from models.joint import JointClassifier
 from models.training.batch_norm import Calibration, calibrate
@@ -26,25 +27,36 @@ FULL_RATE_BATCH = 64  # smaller batches get proportionally smaller rates (measur
 FEATURE_CHUNK = 1024  # images per encoder call when caching features
 
 
-def train_classifier(encoder, config: ClassifierConfig, train, val, *, seed: int, unlabelled=None,
-                     cache_features=True, callbacks_for=lambda stage: (), way: Way = FLOAT32, decoder=None,
-                     images=None, after_stage_1=None, classes: int = MNIST_CLASSES) -> TrainedRun:
-    """Train a classifier on `encoder` in two stages, then self-train; `train` and `val` are (images, labels),
-    `unlabelled` is (images, true labels or None) for self-training; labels are class numbers below `classes`.
+@dataclass(frozen=True)
+class ClassifierData:
+    """What a classifier run trains and validates on: images as model inputs, labels as class numbers."""
+    train: tuple[np.ndarray, np.ndarray]  # the labelled images and their classes
+    val: tuple[np.ndarray, np.ndarray]  # validation images and classes: measured on, never trained on
+    classes: int  # how many classes the labels number (the softmax's width)
+    unlabelled: tuple | None = None  # (images, true classes or None) for self-training to pseudo-label
+    images: np.ndarray | None = None  # joint training's images to reconstruct: the whole training split
+
+
+def train_classifier(encoder, config: ClassifierConfig, data: ClassifierData, *, seed: int, way: Way = FLOAT32,
+                     decoder=None, callbacks_for=lambda stage: (), after_stage_1=None,
+                     cache_features: bool = True) -> TrainedRun:
+    """Train a classifier on `encoder` in two stages, then self-train, on `data`.
 
     First the encoder's batch-normalisation statistics are estimated on the training images, the same for a
     pretrained encoder and a random one. Stage 1 trains the head on the frozen encoder (on features computed once,
     unless `cache_features` is off or the images are augmented). Stage 2 trains the whole network, batch
     normalisation included, compiled again with a lower learning rate; its statistics are re-estimated before each
     validation and at the end. With `config.joint`, stage 2 trains the classifier jointly with `decoder` (the
-    encoder's output -> image) reconstructing `images` (the whole training split: labelled and unlabelled, never a
-    validation or test image); see models/joint.py. Then `config.self_training` rounds of self-training on the
-    unlabelled images. Every stage after the first computes in `way` (an encoder built in its precision:
-    `extract_encoder`). `after_stage_1(classifier)`, when given, is called once stage 1 has finished and may return
-    values for the run's log row (the study's test accuracy after stage 1)."""
+    encoder's output -> image) reconstructing `data.images` (the whole training split: labelled and unlabelled,
+    never a validation or test image); see models/joint.py. Then `config.self_training` rounds of self-training on
+    `data.unlabelled`. Every stage after the first computes in `way` (an encoder built in its precision).
+    `callbacks_for(stage)` gives each stage's Keras callbacks. `after_stage_1(classifier)`, when given, is called
+    once stage 1 has finished and may return values for the run's log row (the study's test accuracy after
+    stage 1)."""
+    train, val, unlabelled = data.train, data.val, data.unlabelled
     keras.utils.set_random_seed(seed)
     with computing(way):
-        classifier, head = build_classifier(encoder, config, classes)
+        classifier, head = build_classifier(encoder, config, data.classes)
     run = TrainedRun(model=classifier, compute=way.describe())  # the caller knows the device: it may say more
     calibrate(encoder, train[0], config.batch_size)  # statistics of this encoder on the images it will see
     encoder.trainable = False
@@ -61,8 +73,7 @@ def train_classifier(encoder, config: ClassifierConfig, train, val, *, seed: int
     compile_classifier(classifier, config, FINE_TUNE_LEARNING_RATE, len(train[0]), config.fine_tune_epochs,
                        way.xla)
     if config.fine_tune_epochs:
-        run.add(_second_stage(classifier, encoder, decoder, config, train, images, val, seed, way.xla,
-                              callbacks_for))
+        run.add(_second_stage(classifier, encoder, decoder, config, data, seed, way.xla, callbacks_for))
     if rounds and not run.interrupted:
         _self_training(run, encoder, config, train, unlabelled, val, way.xla, callbacks_for)
     return run
@@ -79,14 +90,16 @@ def _self_training(run: TrainedRun, encoder, config, train, unlabelled, val, xla
         run.add(result)
 
 
-def _second_stage(classifier, encoder, decoder, config, train, images, val, seed, xla, callbacks_for) -> FitResult:
+def _second_stage(classifier, encoder, decoder, config, data: ClassifierData, seed, xla, callbacks_for
+                  ) -> FitResult:
     """Stage 2: the whole network on the labelled images, or joint training with the decoder."""
     if config.joint:
-        return fit_joint(classifier, encoder, decoder, config, train, images, val, seed=seed, xla=xla,
-                         callbacks=callbacks_for("stage 2, joint"))
-    return fit(classifier, *train, validation_data=val, epochs=config.fine_tune_epochs, batch_size=config.batch_size,
-               callbacks=callbacks_for("stage 2"), calibration=Calibration(encoder, train[0], config.batch_size),
-               **_stopping(config))
+        return fit_joint(classifier, encoder, decoder, config, data.train, data.images, data.val, seed=seed,
+                         xla=xla, callbacks=callbacks_for("stage 2, joint"))
+    train = data.train
+    return fit(classifier, *train, validation_data=data.val, epochs=config.fine_tune_epochs,
+               batch_size=config.batch_size, callbacks=callbacks_for("stage 2"),
+               calibration=Calibration(encoder, train[0], config.batch_size), **_stopping(config))
 
 
 def _train_head(encoder, head, classifier, config, train, val, cache_features, callbacks, seed, xla) -> FitResult:
@@ -156,23 +169,7 @@ def predict_probabilities(model, images) -> np.ndarray:
         return predict(model, images)
 
 
-def planned_steps(config: ClassifierConfig, labelled: int, unlabelled: int, images: int,
-                  classes: int = MNIST_CLASSES) -> int:
-    """Training steps through the whole network a run will take (stage 2, stage 1 when augmented, and the
-    self-training rounds with the most pseudo-labels the caps allow; joint training's stage 2 passes over all
-    `images` of the training split): what a measurement of ways must repay."""
-    stage2 = images if config.joint else labelled
-    total = steps(stage2, config.batch_size, config.fine_tune_epochs)
-    if config.augment:
-        total += steps(labelled, config.batch_size, config.epochs)
-    for number in range(1, config.self_training + 1 if unlabelled else 1):
-        pseudo = min(unlabelled, config.pseudo_cap * number * classes)
-        total += steps(labelled + pseudo, config.batch_size, config.round_epochs)
-    return total
-
-
-def way_timer(make_encoder, config: ClassifierConfig, train, *, seed: int, classes: int = MNIST_CLASSES
-              ) -> Candidates:
+def way_timer(make_encoder, config: ClassifierConfig, train, *, seed: int, classes: int) -> Candidates:
     """The candidates for choosing how to compute (models/training/compute.py): fresh classifiers on
     `make_encoder(way)`, seeded as the run's will be, trained step by step as in stage 2 on the labelled images
     (repeated when they are fewer than the batches)."""
@@ -180,7 +177,6 @@ def way_timer(make_encoder, config: ClassifierConfig, train, *, seed: int, class
     rows = np.resize(np.arange(len(train[0])), LOSS_STEPS * size)
 
     def build(way: Way):
-        keras.utils.set_random_seed(seed)
         encoder = make_encoder(way)
         with computing(way):
             classifier, _ = build_classifier(encoder, config, classes)
@@ -188,4 +184,4 @@ def way_timer(make_encoder, config: ClassifierConfig, train, *, seed: int, class
                            way.xla)
         return classifier
 
-    return Candidates(build, lambda: batches(train[0][rows], train[1][rows], size, seed=seed), size)
+    return Candidates(build, lambda: batches(train[0][rows], train[1][rows], size, seed=seed), size, seed)

@@ -49,6 +49,19 @@ class TrainingEnvironment:
 
         return scope(self.placement())
 
+    def train(self, config, shape, steps, timer, fit):
+        """Train one run of `config` here: the config scaled to the devices (`scaled`), the way it computes chosen for
+        a model of shape `shape(scaled)` (from the flags, the cache, or by timing the candidates `timer(scaled)`
+        makes, for a run of `steps(scaled)` steps), then `fit(scaled, way, candidates)`. The run it returns says how
+        it computed."""
+        scaled = self.scaled(config)
+        with self.scope():
+            candidates = timer(scaled)
+            way = self.way(shape(scaled), steps(scaled), candidates)
+            run = fit(scaled, way, candidates)
+        run.compute = self.describe(way)
+        return run
+
     def scaled(self, config):
         """The config to train with: with several GPUs, each takes the configured batch."""
         return replace(config, batch_size=self.placement().batch_size(config.batch_size))

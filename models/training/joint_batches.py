@@ -12,8 +12,3 @@ def joint_batches(train, images, batch_size: int, seed: int):
     labelled = batches(*train, labelled_batch, seed=seed, drop_remainder=True).repeat()
     reconstruct = batches(images, None, batch_size, seed=seed + 1, drop_remainder=True).map(lambda x, _: x)
     return tf.data.Dataset.zip((labelled, reconstruct)).prefetch(PREFETCH).with_options(untuned())
-
-
-def joint_steps(images: int, batch_size: int) -> int:
-    """Steps of one epoch of joint training over `images` images."""
-    return images // batch_size

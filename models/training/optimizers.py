@@ -1,7 +1,6 @@
 """The optimizers and learning-rate schedules the programs offer, by name."""
 
 from common.keras_setup import keras
-from models.config import OPTIMIZERS, SCHEDULES  # noqa: F401  (the names, kept with the configurations)
 
 RATE_SCALE = {"adam": 1.0, "rmsprop": 1.0, "sgd": 10.0}  # SGD, with Nesterov momentum 0.9, needs larger steps
 PLATEAU_FACTOR = 0.5  # "plateau": the rate is halved ...

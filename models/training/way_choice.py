@@ -1,5 +1,5 @@
 """Choosing how a run computes (precision, XLA) on this machine: from the flags, from an earlier measurement kept
-in a small cache file (common/tracking/way_cache.py), or by timing the candidates before a run long enough to
+in a small cache file (common/way_cache.py), or by timing the candidates before a run long enough to
 repay it. The cache key is the processor, the device, TensorFlow's version and the model's shape, so another model
 shape or another machine measures again.
 """
@@ -7,7 +7,7 @@ shape or another machine measures again.
 import time
 
 from common import phases
-from common.tracking.way_cache import WayCache
+from common.way_cache import WayCache
 
 MEASURE_MIN_STEPS = 1000  # runs of fewer training steps never pay for a measurement (about 30-60 s on 2 cores)
 PHASE = "choosing the way"  # the measurement's time, as common/phases.py counts it

@@ -5,6 +5,7 @@ to the run, its training step already traced (and compiled)."""
 
 import time
 
+from common.keras_setup import keras
 from models.training.compute import Trial, Way
 
 WARM_STEPS = 2  # steps run before timing: tracing, XLA compiling
@@ -138,16 +139,18 @@ class Candidate:
 
 
 class Candidates:
-    """The candidates of one timing, each `build(way)` (a compiled model) trained on `batches()` (a new dataset
-    for each, so that each sees the same batches in the same order); a `start(way)` for `run_trials`. The chosen
-    way's model can then go on to the run (`model_for`)."""
+    """The candidates of one timing, each `build(way)` (a compiled model, its weights drawn after seeding with
+    `seed`, as the run's will be) trained on `batches()` (a new dataset for each, so that each sees the same batches
+    in the same order); a `start(way)` for `run_trials`. The chosen way's model can then go on to the run
+    (`model_for`)."""
 
-    def __init__(self, build, batches, images_per_step: int):
-        self.build, self.batches, self.images_per_step = build, batches, images_per_step
+    def __init__(self, build, batches, images_per_step: int, seed: int):
+        self.build, self.batches, self.images_per_step, self.seed = build, batches, images_per_step, seed
         self.made: dict[Way, Candidate] = {}
 
     def __call__(self, way: Way) -> Candidate:
         started = time.perf_counter()
+        keras.utils.set_random_seed(self.seed)
         candidate = Candidate(way, self.build(way), self.batches(), self.images_per_step)
         candidate.built_seconds = time.perf_counter() - started
         candidate.cost += candidate.built_seconds

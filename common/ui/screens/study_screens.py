@@ -7,12 +7,12 @@ from common.study.plan import ARM_NAMES, ARMS, Plan, default_arms, joint_recipe,
 from common.study.runner import run_plan
 from common.study.summary import summarize
 from common.study.trials import check_plan
-from common.ui.cli import DEFAULT_BUDGETS, DEFAULT_REPEATS, given_hyperparameters, label_budgets, label_items
-from common.ui.plotting import plot_label_study
-from common.ui.prompts import ask_parsed
-from common.ui.sweep_screens import run_from_menu, seeds_of
-from common.ui.tables import label_study_table
-from common.ui.workers import workers_for
+from common.ui.cli.flags import DEFAULT_BUDGETS, DEFAULT_REPEATS, given_hyperparameters, label_budgets, label_items
+from common.ui.plots.plotting import plot_label_study
+from common.ui.programs.workers import workers_for
+from common.ui.screens.sweep_screens import run_from_menu, seeds_of
+from common.ui.terminal.prompts import ask_parsed
+from common.ui.terminal.tables import label_study_table
 from models.config import ClassifierConfig, check_classifier
 
 ARM_DESCRIPTIONS = {
@@ -49,7 +49,8 @@ class StudyScreens:
         user backs out."""
         def budgets_of(text: str) -> list[int]:
             budgets = label_budgets(label_items(text), len(self.program.classes), study=True)
-            check_plan(label_study(baseline, tuple(budgets), 1, seed, ("pretrained",)), self.program.train_y)
+            check_plan(label_study(baseline, tuple(budgets), 1, seed, ("pretrained",)), len(self.program.classes),
+                       len(self.program.train_y))
             return budgets
 
         budgets = ask_parsed(self.ask, self.console, "Numbers of labelled images, separated by commas (all = every "
@@ -67,10 +68,10 @@ class StudyScreens:
 
     def run(self, plan: Plan, fresh: bool):
         """Run the study, then show its table and plot (of the runs finished, when Ctrl-C stopped it)."""
-        from common.ui.progress import StudyProgress
+        from common.ui.terminal.progress import StudyProgress
 
         program = self.program
-        check_plan(plan, program.train_y)
+        check_plan(plan, len(program.classes), len(program.train_y))
         self.console.print(study_description(plan, len(program.test_y)))
         outcome = run_plan(plan, program.trials(), log=program.log, context=program.context(), fresh=fresh,
                            reporter=StudyProgress(self.console), workers=workers_for(program, program.args))

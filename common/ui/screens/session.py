@@ -1,8 +1,8 @@
 """The menu-driven flow both programs share: ask the hyperparameters, train, then a menu until Exit.
 
-A program (common/ui/autoencoder_program.py, classifier_program.py) says how to check, train and draw its runs and
-which menu entries it adds; the session asks, records every run in the log the moment it ends, prints its summary
-and runs the menu. Entries are found by their label.
+A program (a `Program`: common/ui/programs/program.py) says how to check, train and draw its runs and which menu
+entries it adds; the session asks, records every run in the log the moment it ends, prints its summary and runs the
+menu. Entries are found by their label.
 """
 
 from rich.console import Console
@@ -10,13 +10,14 @@ from rich.console import Console
 from common.errors import UserError
 from common.tracking.recorder import RunRecorder
 from common.tracking.run_log import new_run_id
-from common.ui.cli import given_hyperparameters, missing_flags
-from common.ui.hyperparameter_screens import ask_baseline, ask_change
-from common.ui.messages import error, warn
-from common.ui.prompts import Prompter, interactive
-from common.ui.saving import NOTHING_YET, Saving
-from common.ui.sweep_screens import SWEEP_ENTRY, SweepScreens
-from common.ui.tables import run_log_table, run_summary
+from common.ui.cli.flags import given_hyperparameters, missing_flags
+from common.ui.programs.program import Program
+from common.ui.screens.hyperparameter_screens import ask_baseline, ask_change
+from common.ui.screens.saving import NOTHING_YET, Saving
+from common.ui.screens.sweep_screens import SWEEP_ENTRY, SweepScreens
+from common.ui.terminal.messages import error, warn
+from common.ui.terminal.prompts import Prompter, interactive
+from common.ui.terminal.tables import run_log_table, run_summary
 
 TRAIN_AGAIN, SHOW_GRAPHS, SHOW_LOG, EXIT = ("Train again with one hyperparameter changed", "Show graphs",
                                             "Show the run log", "Exit")
@@ -25,7 +26,7 @@ TRAIN_AGAIN, SHOW_GRAPHS, SHOW_LOG, EXIT = ("Train again with one hyperparameter
 class Session:
     """One program's session: its baseline hyperparameters, its last run, and the menu."""
 
-    def __init__(self, program, args, console: Console | None = None, prompter: Prompter | None = None):
+    def __init__(self, program: Program, args, console: Console | None = None, prompter: Prompter | None = None):
         self.program, self.args = program, args
         self.console = console or Console(highlight=False)
         self.ask = prompter or Prompter()

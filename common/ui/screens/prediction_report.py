@@ -3,9 +3,9 @@ grids of right and wrong predictions; the test accuracy goes into the run's log 
 
 import numpy as np
 
-from common.ui.plotting import plot_confusion, plot_image_grid
-from common.ui.saving import NOTHING_YET
-from common.ui.tables import classification_report
+from common.ui.plots.plotting import plot_confusion, plot_image_grid
+from common.ui.screens.saving import NOTHING_YET
+from common.ui.terminal.tables import classification_report
 
 GRID = 24  # images in each grid of correct and wrong predictions
 SHORT_NAME = 3  # characters: class names up to this long fit "pred A / true B" on one line under a picture

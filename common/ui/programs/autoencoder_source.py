@@ -8,8 +8,8 @@ from rich.console import Console
 
 from common.errors import UserError
 from common.paths import MODEL_SUFFIXES
-from common.ui.messages import error
-from common.ui.prompts import Prompter, ask_parsed, interactive
+from common.ui.terminal.messages import error
+from common.ui.terminal.prompts import Prompter, ask_parsed, interactive
 
 OTHER_PATH = "Type a path..."
 BACK = "Back"

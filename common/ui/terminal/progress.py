@@ -7,8 +7,8 @@ from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn, TimeR
 from rich.text import Text
 
 from common.keras_setup import keras
-from common.ui.cli import flag
-from common.ui.messages import warn
+from common.ui.cli.flags import flag
+from common.ui.terminal.messages import warn
 from models.config import shown
 
 

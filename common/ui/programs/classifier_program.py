@@ -8,23 +8,25 @@ from pathlib import Path
 from rich.console import Console
 
 from common.data import dataset
-from common.errors import ConfigError
 from common.study.plan import JOINT_RECIPE
 from common.tracking import schema
-from common.tracking.run_log import RunLog
-from common.ui.autoencoder_program import image_shape, same_data, training_environment
-from common.ui.autoencoder_source import AutoencoderSource
-from common.ui.cli import check_budgets
-from common.ui.figures import Figures
-from common.ui.messages import warn
-from common.ui.plotting import plot_history
-from common.ui.prompts import Prompter
-from common.ui.study_screens import StudyScreens
-from common.ui.tables import self_training_table
-from common.ui.test_report import predict_test_set
-from models.config import JOINT_SETTINGS, SIDE_MULTIPLE, ClassifierConfig, check_classifier
+from common.ui.plots.plotting import plot_history
+from common.ui.programs.autoencoder_source import AutoencoderSource
+from common.ui.programs.program import Program, image_shape
+from common.ui.screens.prediction_report import predict_test_set
+from common.ui.screens.study_screens import StudyScreens
+from common.ui.terminal.messages import warn
+from common.ui.terminal.prompts import Prompter
+from common.ui.terminal.tables import self_training_table
+from models.config import (
+    JOINT_SETTINGS,
+    SIDE_MULTIPLE,
+    ClassifierConfig,
+    check_batch,
+    check_classifier,
+    check_label_budget,
+)
 
-LOG_NAME = "classification_loss_values.csv"
 ENCODER_LABELS = {"encoder_layers": "Encoder layers", "encoder_filter_size": "Encoder filter size",
                   "encoder_filters": "Encoder filters in the first layer"}
 JOINT_RECIPE_ENTRY = "Train with the joint recipe (the best measured with few labels)"
@@ -32,19 +34,19 @@ SCARCE_CLASS = 5  # training images: a class with fewer is named in a warning (a
 SHAPE_FIELDS = ("fc_units", "batch_size", "augment", "optimizer", "joint")  # with the encoder: what a step costs
 
 
-class ClassifierProgram:
-    """What the session needs of the classifier program: its data and autoencoder, how to train and draw a run,
-    and its menu entries (another autoencoder, predicting the test set, the study)."""
+class ClassifierProgram(Program):
+    """The classifier's data (labelled training images, split, and a test set) and autoencoder, how to train and
+    draw its runs, and its menu entries: another autoencoder, predicting the test set, the joint recipe, the
+    study."""
 
     config_type = ClassifierConfig
     model_name = "classifier"
-    sweep_metrics = ("val_loss", "val_accuracy", "test_accuracy")  # what a sweep's table and graphs show of a run
+    log_name = "classification_loss_values.csv"
+    columns = schema.CLASSIFIER
+    sweep_metrics = ("val_loss", "val_accuracy", "test_accuracy")
 
     def __init__(self, args, console: Console, ask: Prompter):
-        self.args, self.console = args, console
-        self.log = RunLog(Path(args.out) / LOG_NAME, schema.CLASSIFIER)
-        self.figures = Figures(args.out, self.model_name, console, show=not args.no_show)
-        self.environment = training_environment(args, console)
+        super().__init__(args, console)
         self._load_data(args)
         self.source = AutoencoderSource(args.out, self.image_shape, args.dataset, console, ask)
         self.study = StudyScreens(self, console, ask)
@@ -62,13 +64,14 @@ class ClassifierProgram:
                                f"{SCARCE_CLASS} training images: " + ", ".join(
                                    f"{name} ({count} image{'' if count == 1 else 's'})" for name, count in
                                    scarce.items()) + "; training goes on")
-        check_budgets([args.label_budget or 0, *(args.budgets or [])], len(self.classes), bool(args.study))
-        self.dataset, self.count, self.image_shape = Path(args.dataset).resolve(), images.shape[0], images.shape[1:]
+        self.count, self.image_shape = images.shape[0], images.shape[1:]
         part = dataset.split(self.count, args.val_split, args.seed)
         pixels = dataset.to_model_input(images)
         self.train_x, self.train_y = pixels[part.train], train.labels[part.train]
         self.val_x, self.val_y = pixels[part.val], train.labels[part.val]
         self.test_x, self.test_y = dataset.to_model_input(test_images), tested.labels
+        for labels in [args.label_budget or 0, *(args.budgets or [])]:
+            check_label_budget(labels, len(self.classes), len(self.train_y))
         # the test set's file or folder; an .npz archive's test part is named after it
         self.test_source = str(Path(args.test).resolve()) if args.test else f"{self.dataset} (x_test)"
         self.console.print(f"Loaded {self.count} labelled images of {dataset.describe_shape(train.images, images)} "
@@ -84,13 +87,8 @@ class ClassifierProgram:
 
     def check(self, config: ClassifierConfig) -> None:
         check_classifier(config)
-        if config.label_budget and not len(self.classes) <= config.label_budget <= len(self.train_y):
-            raise ConfigError(f"labelled images must be 0 (all) or from {len(self.classes)} to "
-                              f"{len(self.train_y)}, got {config.label_budget}", ("label_budget",))
-        used = config.label_budget or len(self.train_y)
-        if config.batch_size > used:
-            raise ConfigError(f"batch size {config.batch_size} is larger than the {used} labelled training images",
-                              ("batch_size", "label_budget"))
+        check_label_budget(config.label_budget, len(self.classes), len(self.train_y))
+        check_batch(config.batch_size, config.label_budget or len(self.train_y))
 
     def changed(self, config: ClassifierConfig, name: str) -> ClassifierConfig:
         """A setting of joint training (reconstruction weight, noise, ...) set from the menu asks for it."""
@@ -99,8 +97,8 @@ class ClassifierProgram:
         return config
 
     def train(self, config: ClassifierConfig, run_id: str):
-        """Train one classifier on the labelled part of the training split; its TrainedRun."""
-        from common.ui.progress import RichProgress
+        """Train one classifier on the labelled part of the training split, its stages drawn in the terminal."""
+        from common.ui.terminal.progress import RichProgress
 
         train = dataset.labelled_part(self.train_x, self.train_y, config.label_budget, self.args.seed)
         run = self.train_one(config, train, self.args.seed, lambda stage: [RichProgress(self.console, stage)],
@@ -113,51 +111,57 @@ class ClassifierProgram:
     def train_one(self, config, train, seed: int, callbacks_for, run_id: str, after_stage_1=None):
         """Train one classifier on `train`, the labelled part for `config.label_budget` and `seed`: on the current
         autoencoder's encoder, or on random weights of its shape (`config.init`); jointly with its decoder, and
-        self-training on the rest of the training split, when the config asks. Returns its TrainedRun."""
+        self-training on the rest of the training split, when the config asks; in the way of computing chosen for
+        it. Returns its TrainedRun."""
         from models.encoder import copy_autoencoder, decoder_view, encoder_view
-        from models.training.classifier_stages import planned_steps, train_classifier, way_timer
+        from models.training.classifier_stages import ClassifierData, train_classifier, way_timer
 
         unlabelled = None
         if config.self_training:
             unlabelled = dataset.unlabelled_part(self.train_x, self.train_y, config.label_budget, seed)
-        env, source, classes = self.environment, self.source, len(self.classes)
-        scaled = env.scaled(config)
+        source, classes = self.source, len(self.classes)
+        data = ClassifierData(train, (self.val_x, self.val_y), classes, unlabelled, self.train_x)
 
         def parts(way):  # the encoder and decoder of one copy of the autoencoder, computing in the way's precision
             copy = copy_autoencoder(source.model, init=config.init, seed=seed, policy=way.policy)
             return encoder_view(copy, str(source.path)), decoder_view(copy, str(source.path))
 
-        with env.scope():
-            shape = {"program": "classifier", "images": image_shape(self.train_x),
-                     **source.encoder, **{k: v for k, v in asdict(scaled).items() if k in SHAPE_FIELDS}}
-            steps = planned_steps(scaled, len(train[1]), 0 if unlabelled is None else len(unlabelled[1]),
-                                  len(self.train_x), classes)
-            way = env.way(shape, steps, way_timer(lambda w: parts(w)[0], scaled, train, seed=seed, classes=classes))
+        def fit(scaled, way, timed):
             encoder, decoder = parts(way)
-            run = train_classifier(encoder, scaled, train, (self.val_x, self.val_y), seed=seed, way=way,
-                                   unlabelled=unlabelled, decoder=decoder, images=self.train_x,
-                                   after_stage_1=after_stage_1, classes=classes,
-                                   callbacks_for=env.callbacks_for(callbacks_for, run_id, config))
-        run.compute = env.describe(way)
-        return run
+            return train_classifier(encoder, scaled, data, seed=seed, way=way, decoder=decoder,
+                                    after_stage_1=after_stage_1,
+                                    callbacks_for=self.environment.callbacks_for(callbacks_for, run_id, config))
 
-    def worker_factory(self):
-        """What a worker process builds its trials with: the arguments name the autoencoder in use."""
+        return self.environment.train(
+            config, lambda scaled: {"program": "classifier", "images": image_shape(self.train_x), **source.encoder,
+                                    **{k: v for k, v in asdict(scaled).items() if k in SHAPE_FIELDS}},
+            lambda scaled: self.cost(scaled, len(train[1])).steps,
+            lambda scaled: way_timer(lambda way: parts(way)[0], scaled, train, seed=seed, classes=classes), fit)
+
+    def cost(self, config: ClassifierConfig, labelled: int):
+        """What a run of `config` on `labelled` labelled images costs (models/training/costs.py)."""
+        from models.training.costs import classifier_cost
+
+        split = len(self.train_y)
+        return classifier_cost(config, labelled, split - labelled if config.self_training else 0, split,
+                               len(self.val_y), len(self.test_y), len(self.classes))
+
+    def worker_factory(self) -> tuple:
+        """The arguments name the autoencoder in use."""
         return worker_trials, argparse.Namespace(**{**vars(self.args), "model": str(self.source.path)})
 
     def trials(self):
-        """How a study or a sweep trains, tests and logs this program's runs (common/study/trials.py)."""
         from common.study.trials import ClassifierTrials, StudyData
 
         data = StudyData((self.train_x, self.train_y), (self.val_x, self.val_y), (self.test_x, self.test_y))
-        return ClassifierTrials(data, self.train_one, self.check, self.args.keep_models)
+        return ClassifierTrials(data, len(self.classes), self.train_one, self.check, self.args.keep_models)
 
     def results(self, run) -> dict:
         metrics = run.metrics()
         return {name.replace("_", " "): metrics[name] for name in ("loss", "val_loss", "accuracy", "val_accuracy")}
 
     def context(self) -> dict:
-        """Where a run came from, for its log row: the data and split, the autoencoder, the test set, the device."""
+        """The data and split, the autoencoder, the test set, the device."""
         return {"dataset": str(self.dataset), "images": self.count, "image_shape": image_shape(self.train_x),
                 "classes": self.classes.record(), "seed": self.args.seed,
                 "val_split": self.args.val_split, "device": self.environment.placement().description,
@@ -181,7 +185,7 @@ class ClassifierProgram:
         baseline = asdict(session.baseline) | self.baseline_encoder
         panels = [[("loss", "loss"), ("val_loss", "val_loss")], [("accuracy", "accuracy"),
                                                                 ("val_accuracy", "val_accuracy")]]
-        paths = self.figures.effects(same_data(session.read_runs(), self), labels, baseline, panels,
+        paths = self.figures.effects(self.same_data(session.read_runs()), labels, baseline, panels,
                                      x_of=lambda name: "labels_used" if name == "label_budget" else name)
         run = session.last.run
         paths.append(plot_history(run.history, self.figures.path("last_run_curves"), "Last run",
@@ -201,8 +205,8 @@ def worker_trials(args):
 
 def main(args) -> int:
     """Run the classifier program with parsed arguments (the study with --study labels); its exit status."""
-    from common.ui.prompts import interactive
-    from common.ui.session import Session
+    from common.ui.screens.session import Session
+    from common.ui.terminal.prompts import interactive
 
     console, ask = Console(highlight=False), Prompter()
     program = ClassifierProgram(args, console, ask)
@@ -211,7 +215,7 @@ def main(args) -> int:
     if not program.start(not args.no_menu and interactive()):
         return 0
     if args.axes:
-        from common.ui.sweep_screens import SweepScreens
+        from common.ui.screens.sweep_screens import SweepScreens
 
         return SweepScreens(program, console, ask).from_flags(args)
     return program.study.from_flags(args)

@@ -5,8 +5,8 @@ import importlib.util
 from dataclasses import fields
 
 from common.errors import UserError
-from common.ui.cli import ALL_LABELS, DEFAULT_REPEATS, Parser, flag, int_in, output_folder
-from common.ui.prompts import parse_int
+from common.ui.cli.flags import ALL_LABELS, DEFAULT_REPEATS, Parser, flag, int_in, output_folder
+from common.ui.terminal.prompts import parse_int
 from models.config import is_choice, shown
 
 SWITCH_VALUES = {"yes": True, "no": False}  # how a switch's values are written (as in the run log)

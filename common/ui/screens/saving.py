@@ -6,8 +6,8 @@ from pathlib import Path
 from common.errors import UserError
 from common.paths import model_path
 from common.tracking.model_files import ModelFiles
-from common.ui.messages import warn
-from common.ui.prompts import ask_parsed
+from common.ui.terminal.messages import warn
+from common.ui.terminal.prompts import ask_parsed
 
 NOTHING_YET = "Nothing trained yet."
 

@@ -10,7 +10,7 @@ from prompt_toolkit.key_binding import KeyBindings, merge_key_bindings
 from rich.console import Console
 
 from common.errors import UserError
-from common.ui.messages import error
+from common.ui.terminal.messages import error
 
 
 def interactive() -> bool:

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import NullLocator
 
 from common.errors import UserError
-from common.tracking.files import replace_atomically
+from common.files import replace_atomically
 
 
 def varied_runs(runs: pd.DataFrame, names: list[str], baseline: dict) -> dict[str, pd.DataFrame]:

@@ -4,8 +4,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from common.ui import plotting
-from common.ui.plotting import plot_against, varied_runs
+from common.ui.plots import plotting
+from common.ui.plots.plotting import plot_against, varied_runs
 
 
 class Figures:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from common.tracking.files import write_text_atomically
+from common.files import write_text_atomically
 
 CACHE_ENVIRONMENT = "WORKBENCH_CACHE"  # a folder for the cache instead of the user's cache folder
 

@@ -7,7 +7,7 @@ from rich.console import Console
 
 from common import phases
 from common.errors import UserError
-from common.ui.messages import error
+from common.ui.terminal.messages import error
 
 
 def guarded(main, log_dir: str = "runs") -> int:

@@ -5,8 +5,8 @@ from dataclasses import fields
 
 from common.errors import UserError
 from common.paths import model_path, writable_folder
-from common.ui.prompts import parse_int
-from models.config import asked, is_choice
+from common.ui.terminal.prompts import parse_int
+from models.config import asked, check_label_budget, is_choice
 from models.training.compute import PRECISIONS, XLA_CHOICES
 
 ALL_LABELS = "all"  # --labels all: every labelled training image
@@ -84,17 +84,9 @@ def label_budgets(items: list[str], classes: int, study: bool) -> list[int]:
                             f"for every label")
         if value not in budgets:
             budgets.append(value)
-    check_budgets(budgets, classes, study)
-    return sorted(budgets, key=lambda b: b or float("inf"))
-
-
-def check_budgets(budgets: list[int], classes: int, study: bool) -> None:
-    """UserError for a label budget (0: all) below one image per class: known once the labels are read."""
     for value in budgets:
-        if value and value < classes:
-            alternative = f"'{ALL_LABELS}'" if study else f"0 or '{ALL_LABELS}'"
-            raise UserError(f"--labels {value}: at least {classes} labelled images are needed, one per class, "
-                            f"or {alternative} for every label")
+        check_label_budget(value, classes)
+    return sorted(budgets, key=lambda b: b or float("inf"))
 
 
 def add_run_flags(parser: Parser, default_out: str = "runs") -> None:
@@ -145,7 +137,8 @@ def add_labels_flags(parser: Parser, group) -> None:
 
 def resolve_labels_flags(parser: Parser, args) -> None:
     """Check the study flags go together and turn --labels into `args.label_budget` (a single run's, or None) and
-    `args.budgets` (a study's); their check against the number of classes waits for the labels (`check_budgets`)."""
+    `args.budgets` (a study's); their check against the number of classes waits for the labels (models/config.py,
+    `check_label_budget`)."""
     if not args.study and args.arms:
         parser.error("--arms goes with --study labels")
     if args.study and args.init is not None:

@@ -6,7 +6,7 @@ from rich import box
 from rich.console import Group
 from rich.table import Table
 
-from common.ui.cli import flag
+from common.ui.cli.flags import flag
 from models.config import in_effect, shown
 
 

@@ -10,12 +10,12 @@ from common.errors import UserError
 from common.study.plan import Plan
 from common.study.runner import StudyOutcome, reusable, run_plan
 from common.study.summary import summarize_sweep
-from common.ui.cli import DEFAULT_REPEATS, flag, given_hyperparameters
-from common.ui.plan_flags import parse_sweep
-from common.ui.plotting import plot_against
-from common.ui.prompts import ask_parsed
-from common.ui.tables import sweep_table
-from common.ui.workers import workers_for
+from common.ui.cli.flags import DEFAULT_REPEATS, flag, given_hyperparameters
+from common.ui.cli.plan_flags import parse_sweep
+from common.ui.plots.plotting import plot_against
+from common.ui.programs.workers import workers_for
+from common.ui.terminal.prompts import ask_parsed
+from common.ui.terminal.tables import sweep_table
 from models.config import asked, shown
 
 SWEEP_ENTRY = "Sweep one hyperparameter (several values, repeated)"
@@ -61,7 +61,7 @@ class SweepScreens:
 
     def run(self, plan: Plan, fresh: bool) -> StudyOutcome:
         """Run the sweep, then show its table and graphs (of the runs finished, when Ctrl-C stopped it)."""
-        from common.ui.progress import StudyProgress
+        from common.ui.terminal.progress import StudyProgress
 
         program, trials = self.program, self.program.trials()
         trials.check(plan)  # before anything is said or trained

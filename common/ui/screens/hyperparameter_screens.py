@@ -7,8 +7,8 @@ import questionary
 from rich.console import Console
 
 from common.errors import UserError
-from common.ui.messages import error
-from common.ui.prompts import Prompter
+from common.ui.terminal.messages import error
+from common.ui.terminal.prompts import Prompter
 from models.config import asked, is_choice, shown
 
 BACK = "Back"

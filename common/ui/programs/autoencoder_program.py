@@ -1,0 +1,114 @@
+"""The autoencoder program: load images, train mirrored convolutional autoencoders, compare them, save them."""
+
+from dataclasses import asdict, fields
+from pathlib import Path
+
+from rich.console import Console
+
+from common.data import dataset
+from common.tracking import schema
+from common.ui.plots.plotting import plot_history, plot_reconstructions
+from common.ui.programs.program import Program, image_shape
+from models.config import SIDE_MULTIPLE, AutoencoderConfig, check_autoencoder
+
+RECONSTRUCTIONS = 10  # validation images shown in the reconstruction grid
+SHAPE_FIELDS = ("layers", "filter_size", "filters", "batch_size", "optimizer")  # what a step's cost depends on
+
+
+class AutoencoderProgram(Program):
+    """The autoencoder's data (the training images, split), and how to train and draw its runs."""
+
+    config_type = AutoencoderConfig
+    model_name = "autoencoder"
+    log_name = "loss_values.csv"
+    columns = schema.AUTOENCODER
+    sweep_metrics = ("loss", "val_loss")
+
+    def __init__(self, args, console: Console):
+        super().__init__(args, console)
+        loaded = dataset.load_images(args.dataset, args.limit)
+        images = dataset.fit_sides(loaded, SIDE_MULTIPLE, args.pad, args.dataset)
+        self.count, self.image_shape = images.shape[0], images.shape[1:]
+        part = dataset.split(self.count, args.val_split, args.seed)
+        pixels = dataset.to_model_input(images)
+        self.train_x, self.val_x = pixels[part.train], pixels[part.val]
+        console.print(f"Loaded {self.count} images of {dataset.describe_shape(loaded, images)} from "
+                      f"{args.dataset}: {len(self.train_x)} for training, {len(self.val_x)} for validation")
+
+    def check(self, config: AutoencoderConfig) -> None:
+        check_autoencoder(config, self.image_shape, len(self.train_x))
+
+    def train(self, config: AutoencoderConfig, run_id: str):
+        from common.ui.terminal.progress import RichProgress
+
+        return self.train_one(config, self.args.seed, lambda stage="": [RichProgress(self.console)], run_id)
+
+    def train_one(self, config: AutoencoderConfig, seed: int, callbacks_for, run_id: str):
+        """Train one autoencoder from `seed`'s initial weights and batch order, in the way of computing chosen for
+        it; `callbacks_for(stage)` gives its Keras callbacks. Its TrainedRun."""
+        from models.training.autoencoder_training import train_autoencoder, way_timer
+        from models.training.costs import autoencoder_cost
+
+        callbacks = self.environment.callbacks_for(callbacks_for, run_id, config)()
+        images, channels = len(self.train_x), self.image_shape[-1]
+        return self.environment.train(
+            config, lambda scaled: {"program": "autoencoder", "images": image_shape(self.train_x),
+                                    **{k: v for k, v in asdict(scaled).items() if k in SHAPE_FIELDS}},
+            lambda scaled: autoencoder_cost(scaled, images, channels).steps,
+            lambda scaled: way_timer(scaled, self.train_x, seed=seed),
+            lambda scaled, way, timed: train_autoencoder(scaled, self.train_x, self.val_x, seed=seed,
+                                                         callbacks=callbacks, way=way, model=timed.model_for(way)))
+
+    def worker_factory(self) -> tuple:
+        return worker_trials, self.args
+
+    def trials(self):
+        from common.study.trials import AutoencoderTrials
+
+        return AutoencoderTrials(len(self.train_x), self.image_shape[-1], self.train_one, self.check,
+                                 self.args.keep_models)
+
+    def results(self, run) -> dict:
+        metrics = run.metrics()
+        return {"loss": metrics["loss"], "val loss": metrics["val_loss"]}
+
+    def context(self) -> dict:
+        """The data, the seed and the devices."""
+        return {"dataset": str(self.dataset), "images": self.count, "image_shape": image_shape(self.train_x),
+                "seed": self.args.seed, "val_split": self.args.val_split, "split_seed": self.args.seed,
+                "device": self.environment.placement().description}
+
+    def graphs(self, session) -> list[Path]:
+        """Loss against each varied hyperparameter, the last run's curves, originals against reconstructions."""
+        from models.training.batches import predict
+
+        labels = {f.name: f.metadata["label"] for f in fields(AutoencoderConfig)}
+        paths = self.figures.effects(self.same_data(session.read_runs()), labels, asdict(session.baseline),
+                                     [[("loss", "loss"), ("val_loss", "val_loss")]])
+        last = session.last
+        paths.append(plot_history(last.run.history, self.figures.path("last_run_curves"), "Last run"))
+        originals = self.val_x[:RECONSTRUCTIONS]
+        paths.append(plot_reconstructions(originals, predict(last.run.model, originals),
+                                          self.figures.path("reconstructions")))
+        return paths
+
+
+def worker_trials(args):
+    """In a worker process of a sweep (common/study/parallel.py): the program's trials, built quietly."""
+    import io
+
+    return AutoencoderProgram(args, Console(file=io.StringIO())).trials()
+
+
+def main(args) -> int:
+    """Run the autoencoder program with parsed arguments; its exit status."""
+    from common.ui.screens.session import Session
+
+    console = Console(highlight=False)
+    program = AutoencoderProgram(args, console)
+    if args.axes:
+        from common.ui.screens.sweep_screens import SweepScreens
+        from common.ui.terminal.prompts import Prompter
+
+        return SweepScreens(program, console, Prompter()).from_flags(args)
+    return Session(program, args, console).run()
