@@ -11,7 +11,8 @@ from rich.console import Console
 from common.data import dataset
 from common.errors import UserError
 from common.keras_setup import keras
-from common.study.plan import JOINT_RECIPE, arm_of, label_study, parse_arms
+from common.study.arms import JOINT_RECIPE, arm_of, parse_arms
+from common.study.plan import label_study
 from common.study.runner import reusable
 from common.study.summary import summarize
 from common.study.trials import StudyData

@@ -8,7 +8,8 @@ from dataclasses import asdict, dataclass
 import pandas as pd
 
 from common.errors import UserError
-from common.study.plan import Plan, PlannedRun, arm_of
+from common.study.arms import arm_of
+from common.study.plan import Plan, PlannedRun
 from common.study.trials import ClassifierTrials
 from common.tracking.run_log import RunLog
 

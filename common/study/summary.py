@@ -5,24 +5,17 @@ import math
 
 import pandas as pd
 
-from common.study.plan import ARMS, arm_of
-
-DIFFERENCES = {  # paired by seed: name -> (arm, arm subtracted)
-    "pretraining": ("pretrained", "scratch"),  # do the autoencoder's weights help?
-    "self_training_gain": ("self-training", "pretrained"),  # do the unlabelled images help, by self-training?
-    "reconstruction": ("joint", "joint-w0"),  # does the reconstruction term help, all else equal?
-    "joint_gain": ("joint", "pretrained"),  # does joint training beat pre-training?
-}
+from common.study.arms import DIFFERENCES, arm_of, names
 
 
 def summarize(rows: pd.DataFrame) -> pd.DataFrame:
     """Per budget: for each arm present, the mean, standard deviation and count of its test accuracy (`ARM_mean`,
     `ARM_sd`, `ARM_n`), of its test accuracy after stage 1 (`ARM_stage1_mean`, `ARM_stage1_sd`) and its wall time
-    (`ARM_time`); for each of DIFFERENCES whose arms are both present, the mean and standard deviation of the
-    difference over the seeds both have (`NAME_mean`, `NAME_sd`, `NAME_pairs`); the wall time of all the budget's
-    runs (`wall_time`)."""
+    (`ARM_time`); for each of DIFFERENCES (common/study/arms.py) whose arms are both present, the mean and standard
+    deviation of the difference over the seeds both have (`NAME_mean`, `NAME_sd`, `NAME_pairs`); the wall time of
+    all the budget's runs (`wall_time`)."""
     rows = rows.assign(arm=[arm_of(row) for _, row in rows.iterrows()])
-    present = [arm for arm in ARMS if (rows["arm"] == arm).any()]
+    present = [arm for arm in names() if (rows["arm"] == arm).any()]
     lines = []
     for labels, runs in rows.groupby("label_budget", sort=False):
         line = {"labels": int(labels), "labels_used": int(runs["labels_used"].max()),

@@ -5,6 +5,7 @@ from dataclasses import fields
 
 from common.errors import UserError
 from common.paths import model_path, writable_folder
+from common.study.arms import names as arm_names
 from common.ui.terminal.prompts import parse_int
 from models.config import asked, check_label_budget, is_choice
 from models.training.compute import PRECISIONS, XLA_CHOICES
@@ -131,8 +132,8 @@ def add_labels_flags(parser: Parser, group) -> None:
                        help="train and test every arm for each --labels budget, --repeats times each, then show "
                             "the table and plot; runs already in the run log are reused")
     study.add_argument("--arms", metavar="ARMS",
-                       help="the study's arms, separated by commas, among pretrained, scratch, self-training, joint "
-                            "and joint-w0 (default: pretrained,scratch, and self-training with --self-training N)")
+                       help=f"the study's arms, separated by commas, among {', '.join(arm_names())} (default: "
+                            f"pretrained,scratch, and self-training with --self-training N)")
 
 
 def resolve_labels_flags(parser: Parser, args) -> None:
@@ -151,7 +152,7 @@ def resolve_labels_flags(parser: Parser, args) -> None:
     args.budgets = budgets if args.study else None
     args.label_budget = budgets[0] if budgets and not args.study else None
     if args.arms is not None:
-        from common.study.plan import parse_arms
+        from common.study.arms import parse_arms
 
         try:
             args.arms = parse_arms(args.arms)

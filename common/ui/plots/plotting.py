@@ -189,21 +189,18 @@ def _save(fig: Figure, path) -> Path:
 def plot_label_study(summary: pd.DataFrame, runs: pd.DataFrame, path, title: str) -> Path:
     """Test accuracy against the number of labelled images (log axis) for each arm: the mean with a bar of one
     standard deviation each way, and every run as a faint dot."""
-    from common.study.plan import ARMS, arm_of
+    from common.study.arms import ARMS, arm_of
 
     fig = Figure(figsize=(7, 4.5), layout="constrained")
     ax = fig.add_subplot()
-    labels = {"pretrained": "pretrained encoder", "scratch": "random encoder (scratch)",
-              "self-training": "pretrained + self-training", "joint": "joint training with the decoder",
-              "joint-w0": "joint recipe without reconstruction (W = 0)"}
     arm_of_run = [arm_of(row) for _, row in runs.iterrows()]
-    for arm, marker in zip(ARMS, "osD^v"):
-        if f"{arm}_mean" not in summary:
+    for arm in ARMS:
+        if f"{arm.name}_mean" not in summary:
             continue
-        errors = summary[f"{arm}_sd"].fillna(0)
-        bars = ax.errorbar(summary["labels_used"], summary[f"{arm}_mean"], yerr=errors, marker=marker, capsize=4,
-                           label=labels[arm])
-        mine = runs[[a == arm for a in arm_of_run]]
+        errors = summary[f"{arm.name}_sd"].fillna(0)
+        bars = ax.errorbar(summary["labels_used"], summary[f"{arm.name}_mean"], yerr=errors, marker=arm.marker,
+                           capsize=4, label=arm.legend)
+        mine = runs[[a == arm.name for a in arm_of_run]]
         ax.scatter(mine["labels_used"], mine["test_accuracy"], color=bars[0].get_color(), alpha=0.3, s=12)
     ax.set_xscale("log")
     budgets = sorted(int(b) for b in summary["labels_used"].unique())

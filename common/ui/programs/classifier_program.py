@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.console import Console
 
 from common.data import dataset
-from common.study.plan import JOINT_RECIPE
+from common.study.arms import JOINT_RECIPE
 from common.tracking import schema
 from common.ui.plots.plotting import plot_history
 from common.ui.programs.autoencoder_source import AutoencoderSource

@@ -28,16 +28,20 @@ class SweepScreens:
         self.program, self.console, self.ask = program, console, ask
         self.labels = {f.name: f.metadata["label"] for f in fields(program.config_type)}
 
+    name = "sweep"  # what the screens call the plan
+
     def from_flags(self, args) -> int:
         """--sweep: every value (of every --sweep: a grid) --repeats times with the other hyperparameters as given
         (defaults for the rest), then the table and graphs; 130 when Ctrl-C stopped it."""
+        return 130 if self.run(self.plan_of(args), args.fresh).interrupted else 0
+
+    def plan_of(self, args) -> Plan:
+        """The plan the flags ask for."""
         config = self.program.config_type(**given_hyperparameters(args, self.program.config_type))
-        outcome = self.run(Plan(config, args.axes, args.repeats, args.seed), args.fresh)
-        return 130 if outcome.interrupted else 0
+        return Plan(config, args.axes, args.repeats, args.seed)
 
     def from_menu(self, session) -> None:
-        """Menu: which hyperparameter, its values and the repeats, then the sweep with the others at the
-        baseline."""
+        """Menu: the plan (`ask_plan`), then its runs, the others at the baseline."""
         plan = self.ask_plan(session.baseline, session.args.seed)
         if plan is not None:
             run_from_menu(self, session, plan)
@@ -60,28 +64,31 @@ class SweepScreens:
         return Plan(replace(baseline), (axis,), repeats, seed)
 
     def run(self, plan: Plan, fresh: bool) -> StudyOutcome:
-        """Run the sweep, then show its table and graphs (of the runs finished, when Ctrl-C stopped it)."""
+        """Run the plan, then show its table and figure (of the runs finished, when Ctrl-C stopped it)."""
         from common.ui.terminal.progress import StudyProgress
 
         program, trials = self.program, self.program.trials()
         trials.check(plan)  # before anything is said or trained
         self.console.print(self.description(plan))
         outcome = run_plan(plan, trials, log=program.log, context=program.context(), fresh=fresh,
-                           reporter=StudyProgress(self.console, "sweep"),
+                           reporter=StudyProgress(self.console, self.name),
                            workers=workers_for(program, program.args))
         if outcome.interrupted:
-            self.console.print("Stopped (Ctrl-C): the runs finished so far are logged; run the same sweep again to "
-                               "carry on.")
-        if outcome.rows.empty:
-            return outcome
-        metrics = program.sweep_metrics
-        summary = summarize_sweep(outcome.rows, plan.swept, metrics)
+            self.console.print(f"Stopped (Ctrl-C): the runs finished so far are logged; run the same {self.name} "
+                               f"again to carry on.")
+        if not outcome.rows.empty:
+            self.show(plan, outcome.rows)
+        return outcome
+
+    def show(self, plan: Plan, rows: pd.DataFrame) -> None:
+        """The sweep's table of mean ± standard deviation per value, and its graph with error bars."""
+        metrics = self.program.sweep_metrics
+        summary = summarize_sweep(rows, plan.swept, metrics)
         self.console.print(sweep_table(summary, plan.swept, metrics, f"Sweep of {self.swept(plan)}",
                                        f"Mean ± standard deviation over the runs of each value ({seeds_of(plan)}); "
                                        f"wall time: all of them."))
-        self.console.print(f"Logged to {program.log.path}")
-        program.figures.present([self.plot(plan, outcome.rows)])
-        return outcome
+        self.console.print(f"Logged to {self.program.log.path}")
+        self.program.figures.present([self.plot(plan, rows)])
 
     def plot(self, plan: Plan, rows: pd.DataFrame) -> Path:
         """The metrics against the first swept hyperparameter, a line per combination of the others."""

@@ -61,10 +61,9 @@ def _format(value) -> str:
 def label_study_table(summary: pd.DataFrame, title: str, caption: str = "") -> Group:
     """Per budget and arm: test accuracy (mean ± standard deviation over the repeats), the same after stage 1,
     the runs and their wall time; then per budget the differences between arms on the same seeds."""
-    from common.study.plan import ARM_NAMES, ARMS
-    from common.study.summary import DIFFERENCES
+    from common.study.arms import ARM, DIFFERENCES
 
-    arms = [arm for arm in ARMS if f"{arm}_mean" in summary]
+    arms = [arm for arm in ARM if f"{arm}_mean" in summary]
     table = Table(title=title, caption=caption or None, box=box.SIMPLE_HEAD)
     for name in ("labels", "arm", "test accuracy", "after stage 1", "runs", "wall time"):
         table.add_column(name, justify="left" if name == "arm" else "right", overflow="fold",
@@ -72,7 +71,7 @@ def label_study_table(summary: pd.DataFrame, title: str, caption: str = "") -> G
     for _, line in summary.iterrows():
         shown = [arm for arm in arms if line.get(f"{arm}_n", 0) > 0]
         for i, arm in enumerate(shown):
-            table.add_row(_budget(line) if i == 0 else "", ARM_NAMES[arm],
+            table.add_row(_budget(line) if i == 0 else "", ARM[arm].title,
                           _spread(line[f"{arm}_mean"], line[f"{arm}_sd"]),
                           _spread(line.get(f"{arm}_stage1_mean"), line.get(f"{arm}_stage1_sd")),
                           f"{line[f'{arm}_n']:.0f}", _duration(line[f"{arm}_time"]),
@@ -88,7 +87,7 @@ def label_study_table(summary: pd.DataFrame, title: str, caption: str = "") -> G
         present = [d for d in differences if not pd.isna(line.get(f"{d}_mean"))]
         for i, name in enumerate(present):
             a, b = DIFFERENCES[name]
-            paired.add_row(_budget(line) if i == 0 else "", f"{ARM_NAMES[a]} − {ARM_NAMES[b]}",
+            paired.add_row(_budget(line) if i == 0 else "", f"{ARM[a].title} − {ARM[b].title}",
                            _spread(line[f"{name}_mean"], line[f"{name}_sd"], signed=True),
                            f"{line[f'{name}_pairs']:.0f}", end_section=i == len(present) - 1)
     return Group(table, paired)

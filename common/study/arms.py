@@ -1,0 +1,103 @@
+"""The label-budget study's arms, declared once: what each is called in the table, the plot and the caption, its
+marker, its configuration from the study's, and the arms it is compared with on the same seeds. The plan
+(plan.py), the summary (summary.py), the screens and the plots all read ARMS; a new arm is one entry here plus the
+training code it needs.
+
+The study asks: does the autoencoder help when few labels are available, and how? For each number of labelled
+images and each repeat, the same balanced, seeded subset is trained on by every arm.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from common.errors import UserError
+from models.config import CLASSIFIER_DEFAULTS, JOINT_SETTINGS, ClassifierConfig, joint_settings_changed
+
+DEFAULT_ROUNDS = 10  # the self-training arm's rounds when the study's settings give none
+JOINT_RECIPE = {  # the joint arm's settings (measured: docs/joint-training.md)
+    "joint": True, "reconstruction_weight": 1.0, "noise": 0.3, "consistency": 10.0, "teacher_decay": 0.99,
+    "entropy_weight": 1.0, "augment": True, "joint_learning_rate": 1e-3, "schedule": "cosine", "fine_tune_epochs": 1}
+OLD_ARMS = {"unlabelled": "self-training"}  # arm names logged by earlier versions
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One arm of the study."""
+    name: str  # as --arms and the log's Arm column write it
+    title: str  # as the study's table and opening line call it
+    legend: str  # as the plot's legend calls it
+    marker: str  # the plot's marker (matplotlib's)
+    description: str  # what it trains, for the table's caption
+    settings: Callable[[ClassifierConfig, ClassifierConfig], ClassifierConfig]  # (plain, study's) -> its own
+    compared: dict[str, str] = field(default_factory=dict)  # paired differences, this arm first: name -> the other
+
+
+def joint_recipe(config: ClassifierConfig) -> dict:
+    """JOINT_RECIPE, except for the settings of joint training `config` moves away from their defaults (its weight,
+    noise, consistency or learning rate); its epochs always (an epoch of joint training passes over every training
+    image, not the labelled ones)."""
+    own = joint_settings_changed(config)
+    return {name: getattr(config, name) if name in own else value for name, value in JOINT_RECIPE.items()}
+
+
+def _joint(plain: ClassifierConfig, study: ClassifierConfig) -> ClassifierConfig:
+    return replace(plain, **joint_recipe(study))
+
+
+ARMS = (
+    Arm("pretrained", "pretrained", "pretrained encoder", "o", "the classifier on the autoencoder's encoder",
+        lambda plain, study: plain, {"pretraining": "scratch"}),
+    Arm("scratch", "scratch", "random encoder (scratch)", "s", "on random weights of the encoder's shape",
+        lambda plain, study: replace(plain, init="scratch")),
+    Arm("self-training", "pretrained + self-training", "pretrained + self-training", "D",
+        "pretrained, augmented, self-trained on the rest of the training images",
+        lambda plain, study: replace(plain, augment=True, self_training=study.self_training or DEFAULT_ROUNDS),
+        {"self_training_gain": "pretrained"}),
+    Arm("joint", "joint", "joint training with the decoder", "^",
+        "trained with the decoder reconstructing every training image", _joint,
+        {"reconstruction": "joint-w0", "joint_gain": "pretrained"}),
+    Arm("joint-w0", "joint, W = 0", "joint recipe without reconstruction (W = 0)", "v",
+        "the joint recipe without the reconstruction term",
+        lambda plain, study: replace(_joint(plain, study), reconstruction_weight=0.0)),
+)
+ARM = {arm.name: arm for arm in ARMS}
+DIFFERENCES = {name: (arm.name, other) for arm in ARMS for name, other in arm.compared.items()}  # paired by seed
+
+
+def names() -> tuple[str, ...]:
+    """The arms' names, in the order the study shows them."""
+    return tuple(ARM)
+
+
+def arm_config(config: ClassifierConfig, arm: str) -> ClassifierConfig:
+    """An arm's configuration from the study's: the plain config (pretrained, without self-training or joint
+    training; augmented if the study's says so) given the arm's own settings, which may read the study's."""
+    plain = {"joint": False, **{name: CLASSIFIER_DEFAULTS[name] for name in JOINT_SETTINGS}}
+    return ARM[arm].settings(replace(config, init="pretrained", self_training=0, **plain), config)
+
+
+def parse_arms(text: str) -> tuple[str, ...]:
+    """Arms named in `text`, separated by commas, in the study's order; UserError naming one that is not an arm."""
+    named = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in named if name not in ARM]
+    if unknown or not named:
+        raise UserError(f"--arms {text}: {', '.join(unknown) or 'no arm'} is not an arm; choose among "
+                        f"{', '.join(ARM)}")
+    return tuple(arm for arm in ARM if arm in named)
+
+
+def default_arms(config: ClassifierConfig) -> tuple[str, ...]:
+    """Pretrained and scratch; self-training too when the config asks for self-training rounds."""
+    return ("pretrained", "scratch", "self-training") if config.self_training else ("pretrained", "scratch")
+
+
+def arm_of(row) -> str:
+    """The arm a logged run belongs to: its Arm column, or for runs logged before there was one, its settings."""
+    arm = row.get("arm")
+    if isinstance(arm, str) and arm:
+        return OLD_ARMS.get(arm, arm)
+    if row["init"] == "scratch":
+        return "scratch"
+    if row.get("joint") is True or row.get("joint") == "yes":
+        return "joint" if float(row.get("reconstruction_weight") or 0) > 0 else "joint-w0"
+    return "self-training" if float(row.get("self_training") or 0) > 0 else "pretrained"
