@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from common.data import dataset
+from common.data import dataset, splits
 from common.keras_setup import keras
 from models.config import AutoencoderConfig
 from models.training.autoencoder_training import new_autoencoder
@@ -34,7 +34,7 @@ def main():
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4])
     args = parser.parse_args()
     images = dataset.load_images(dataset.TRAIN_IMAGES, args.limit or None)
-    part = dataset.split(len(images), 0.2, seed=1)
+    part = splits.split(len(images), 0.2, seed=1)
     x = dataset.to_model_input(images)
     train_x, val_x = x[part.train], x[part.val]
     config = AutoencoderConfig(layers=args.layers, filters=args.filters, epochs=args.epochs,

@@ -112,13 +112,13 @@ def train_time(log: Path) -> float | None:
 def plain_keras(epochs: int, limit: int | None) -> None:
     """The default autoencoder trained by Keras alone: `fit` on arrays with validation data, Keras' pipelines."""
     from common import phases
-    from common.data import dataset
+    from common.data import dataset, splits
     from common.keras_setup import keras
     from models.config import AutoencoderConfig
     from models.training.autoencoder_training import new_autoencoder
 
     images = dataset.load_images(dataset.TRAIN_IMAGES, limit)
-    part = dataset.split(len(images), 0.2, seed=1)
+    part = splits.split(len(images), 0.2, seed=1)
     x = dataset.to_model_input(images)
     keras.utils.set_random_seed(1)
     config = AutoencoderConfig(epochs=epochs)

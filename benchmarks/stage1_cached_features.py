@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from common.data import dataset
+from common.data import dataset, splits
 from models.config import ClassifierConfig
 from models.encoder import copy_autoencoder, encoder_view
 from models.training.classifier_stages import ClassifierData, train_classifier
@@ -28,7 +28,7 @@ def main():
     parser.add_argument("--limit", type=int, default=None)
     args = parser.parse_args()
     images, labels = dataset.load_labelled(dataset.TRAIN_IMAGES, dataset.TRAIN_LABELS, args.limit)
-    part = dataset.split(len(images), 0.2, seed=1)
+    part = splits.split(len(images), 0.2, seed=1)
     x = dataset.to_model_input(images)
     train, val = (x[part.train], labels[part.train]), (x[part.val], labels[part.val])
     config = ClassifierConfig(fc_units=args.fc_units, epochs=args.epochs, fine_tune_epochs=0,

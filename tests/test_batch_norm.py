@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from common.data import dataset
+from common.data import dataset, splits
 from common.keras_setup import keras, layers
 from models.config import AutoencoderConfig
 from models.training.autoencoder_training import new_autoencoder, train_autoencoder
@@ -18,7 +18,7 @@ SHORT = AutoencoderConfig(layers=3, filter_size=3, filters=8, epochs=2, batch_si
 def short_run_data():
     """The first 3,000 bundled training images, split as the programs split them."""
     images = dataset.load_images(dataset.TRAIN_IMAGES, 3000)
-    part = dataset.split(len(images), 0.2, seed=1)
+    part = splits.split(len(images), 0.2, seed=1)
     x = dataset.to_model_input(images)
     return x[part.train], x[part.val]
 

@@ -3,14 +3,14 @@
 import numpy as np
 import pytest
 
-from common.data import dataset
+from common.data import dataset, splits
 from common.data.idx import write_idx
 from common.errors import DataError, UserError
 
 
 def test_split_is_seeded_disjoint_and_complete():
-    first, again = dataset.split(1000, 0.2, seed=3), dataset.split(1000, 0.2, seed=3)
-    other = dataset.split(1000, 0.2, 4)
+    first, again = splits.split(1000, 0.2, seed=3), splits.split(1000, 0.2, seed=3)
+    other = splits.split(1000, 0.2, 4)
     assert len(first.val) == 200 and len(first.train) == 800
     assert np.array_equal(first.val, again.val)
     assert not np.array_equal(first.val, other.val)
@@ -19,20 +19,20 @@ def test_split_is_seeded_disjoint_and_complete():
 
 def test_split_that_leaves_nothing_to_train_on():
     with pytest.raises(UserError, match="leaves no training images"):
-        dataset.split(1, 0.5, seed=1)
+        splits.split(1, 0.5, seed=1)
 
 
 def test_balanced_subset_has_equal_classes_and_is_seeded():
     labels = np.repeat(np.arange(10), 50)
-    chosen = dataset.balanced_subset(labels, 105, seed=1)
+    chosen = splits.balanced_subset(labels, 105, seed=1)
     counts = np.bincount(labels[chosen], minlength=10)
     assert len(np.unique(chosen)) == 105 and counts.max() - counts.min() <= 1
-    assert np.array_equal(chosen, dataset.balanced_subset(labels, 105, seed=1))
+    assert np.array_equal(chosen, splits.balanced_subset(labels, 105, seed=1))
 
 
 def test_balanced_subset_fills_from_other_classes_when_one_runs_out():
     labels = np.array([0] * 2 + [1] * 100 + list(range(2, 10)) * 100)
-    counts = np.bincount(labels[dataset.balanced_subset(labels, 100, seed=1)], minlength=10)
+    counts = np.bincount(labels[splits.balanced_subset(labels, 100, seed=1)], minlength=10)
     assert counts[0] == 2 and counts.sum() == 100 and counts[1:].min() >= 10
 
 
@@ -40,7 +40,7 @@ def test_balanced_subset_fills_from_other_classes_when_one_runs_out():
                                             (10**6, "from 10 \\(one per class\\) to 500")])
 def test_balanced_subset_rejects_impossible_counts(count, message):
     with pytest.raises(UserError, match=message):
-        dataset.balanced_subset(np.repeat(np.arange(10), 50), count, seed=1)
+        splits.balanced_subset(np.repeat(np.arange(10), 50), count, seed=1)
 
 
 def test_to_model_input_scales_and_adds_a_channel():

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from common.data import dataset
+from common.data import dataset, splits
 from common.errors import UserError
 from common.keras_setup import keras
 from models.classifier import build_classifier
@@ -22,7 +22,7 @@ SMALL = dict(fc_units=16, epochs=1, fine_tune_epochs=1, batch_size=16)
 def data(mnist):
     images, labels = dataset.load_labelled(mnist["train_images"], mnist["train_labels"])
     x = dataset.to_model_input(images)
-    part = dataset.split(len(x), 0.2, seed=1)
+    part = splits.split(len(x), 0.2, seed=1)
     return (x[part.train], labels[part.train]), (x[part.val], labels[part.val])
 
 
@@ -49,7 +49,7 @@ def test_the_decoder_is_the_autoencoders_own_and_rebuilds_its_output(saved_autoe
 
 
 def test_w_0_trains_exactly_as_the_plain_classifier(saved_autoencoder, data):
-    train = dataset.labelled_part(*data[0], 40, seed=1)
+    train = splits.labelled_part(*data[0], 40, seed=1)
     runs = []
     for config in (ClassifierConfig(**SMALL, label_budget=40),
                    ClassifierConfig(**SMALL, label_budget=40, reconstruction_weight=0.0, noise=0.0)):
@@ -64,7 +64,7 @@ def test_w_0_trains_exactly_as_the_plain_classifier(saved_autoencoder, data):
 
 
 def test_w_above_0_trains_encoder_and_decoder_and_lowers_the_reconstruction_loss(saved_autoencoder, data):
-    train = dataset.labelled_part(*data[0], 40, seed=1)
+    train = splits.labelled_part(*data[0], 40, seed=1)
     encoder, decoder = parts(saved_autoencoder, init="scratch")
     autoencoder = keras.Model(encoder.input, decoder(encoder.output))
     sample = data[0][0][:96]
@@ -114,7 +114,7 @@ def test_the_consistency_term_is_measured_and_ramped_up(saved_autoencoder, data)
     joint = JointClassifier(classifier, encoder, decoder, weight=0.0, noise=0.2, consistency=5.0, ramp_steps=10,
                             seed=1)
     joint.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    train = dataset.labelled_part(*data[0], 40, seed=1)
+    train = splits.labelled_part(*data[0], 40, seed=1)
     history = joint.fit(joint_batches(train, data[0][0][:96], 16, seed=2), epochs=2, verbose=0, shuffle=False).history
     assert history["consistency"][0] > 0 and history["reconstruction"] == [0.0, 0.0]  # W = 0: no decoder pass
     assert float(joint.ramp()) == pytest.approx(1.0)  # 12 steps done, more than the ramp's 10
@@ -122,7 +122,7 @@ def test_the_consistency_term_is_measured_and_ramped_up(saved_autoencoder, data)
 
 
 def test_the_joint_learning_rate_sets_how_far_joint_training_moves_the_encoder(saved_autoencoder, data):
-    train = dataset.labelled_part(*data[0], 40, seed=1)
+    train = splits.labelled_part(*data[0], 40, seed=1)
     moved = {}
     for rate in (1e-5, 1e-2):
         encoder, decoder = parts(saved_autoencoder)
@@ -167,7 +167,7 @@ def test_the_teacher_follows_the_classifier_as_a_moving_average_and_is_not_train
     joint, classifier = joint_model(saved_autoencoder, consistency=5.0, teacher_decay=0.9)
     assert joint.teacher is not None and same(weights(joint.teacher), weights(classifier))  # starts as a copy
     start = [np.asarray(w).copy() for w in joint.teacher.trainable_weights]
-    train = dataset.labelled_part(*data[0], 40, seed=1)
+    train = splits.labelled_part(*data[0], 40, seed=1)
     joint.fit(joint_batches(train, data[0][0][:16], 16, seed=2), epochs=1, verbose=0, shuffle=False)  # one step
     taught = [np.asarray(w) for w in classifier.trainable_weights]
     assert not same(taught, start)
@@ -178,7 +178,7 @@ def test_the_teacher_follows_the_classifier_as_a_moving_average_and_is_not_train
 
 
 def test_the_entropy_term_makes_the_predictions_on_unlabelled_images_surer(saved_autoencoder, data):
-    train = dataset.labelled_part(*data[0], 40, seed=1)
+    train = splits.labelled_part(*data[0], 40, seed=1)
     unlabelled = data[0][0][:96]
     entropy = {}
     for weight in (0.0, 5.0):

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from rich.console import Console
 
-from common.data import dataset
+from common.data import dataset, splits
 from common.errors import UserError
 from common.keras_setup import keras
 from common.study.arms import JOINT_RECIPE, arm_of, parse_arms
@@ -81,7 +81,7 @@ def test_both_arms_get_the_same_balanced_subset_and_seeds_change_it(data, tmp_pa
         assert np.array_equal(by_run[(20, "pretrained", seed)], by_run[(20, "scratch", seed)])
     assert not np.array_equal(by_run[(20, "pretrained", 7)], by_run[(20, "pretrained", 8)])
     assert len(by_run[(20, "scratch", 7)]) == 20 and len(by_run[(0, "scratch", 7)]) == 240
-    chosen = dataset.balanced_subset(data.train[1], 20, seed=7)
+    chosen = splits.balanced_subset(data.train[1], 20, seed=7)
     assert np.bincount(data.train[1][chosen], minlength=10).tolist() == [2] * 10
 
 

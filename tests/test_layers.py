@@ -1,4 +1,5 @@
-"""The layering contract: every module imports only from its own layer or the layers below it (ARCHITECTURE.md).
+"""The layering contract: every module imports only from its own layer or the layers below it (ARCHITECTURE.md);
+and the structure limits: no module over 250 lines, no class over 150, no function over 40.
 
 Imports inside functions (the lazy TensorFlow imports) count as much as those at the top of a file.
 """
@@ -9,7 +10,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = [  # top first; a module belongs to the first layer with a prefix of its name
     ("entry points", ("autoencoder", "classification")),
-    ("terminal UI", ("common.ui",)),
+    ("the programs", ("common.ui.programs",)),  # each program's data, training, graphs and menu entries
+    ("screens", ("common.ui.screens",)),  # the session, the sweep and study screens, saving, the test report
+    ("terminal UI", ("common.ui",)),  # the Program interface, the command line, terminal widgets, plots
     ("the study", ("common.study",)),
     ("training machinery", ("models.training",)),
     ("tracking", ("common.tracking",)),
@@ -69,6 +72,23 @@ def test_no_module_imports_from_a_layer_above_its_own():
             if mine is not None and theirs is not None and theirs < mine:
                 upward.add(f"{module} ({LAYERS[mine][0]}) imports {imported} ({LAYERS[theirs][0]})")
     assert sorted(upward) == []
+
+
+LIMITS = {"module": 250, "class": 150, "function": 40}  # lines, docstrings and comments included
+
+
+def test_every_module_class_and_function_is_within_the_structure_limits():
+    over = []
+    for module, path in project_modules().items():
+        source = path.read_text()
+        if len(source.splitlines()) > LIMITS["module"]:
+            over.append(f"{module}: {len(source.splitlines())} lines")
+        for node in ast.walk(ast.parse(source)):
+            kind = "class" if isinstance(node, ast.ClassDef) else "function" if isinstance(
+                node, ast.FunctionDef | ast.AsyncFunctionDef) else None
+            if kind and node.end_lineno - node.lineno + 1 > LIMITS[kind]:
+                over.append(f"{module}.{node.name}: {node.end_lineno - node.lineno + 1} lines (a {kind})")
+    assert over == []
 
 
 def test_the_layering_test_would_see_an_upward_import(tmp_path):

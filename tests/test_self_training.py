@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import models.training.self_training as self_training
-from common.data import dataset
+from common.data import dataset, splits
 from common.keras_setup import keras
 from models.classifier import build_classifier
 from models.config import ClassifierConfig
@@ -31,23 +31,23 @@ def test_pseudo_labels_respect_the_threshold_and_the_cap_per_class_most_confiden
 
 def test_the_unlabelled_images_are_the_rest_of_the_training_split_only(mnist):
     _, labels = dataset.load_labelled(mnist["train_images"], mnist["train_labels"])
-    part = dataset.split(len(labels), 0.2, seed=1)
-    labelled, unlabelled = dataset.label_split(labels[part.train], 30, seed=4)
+    part = splits.split(len(labels), 0.2, seed=1)
+    labelled, unlabelled = splits.label_split(labels[part.train], 30, seed=4)
     in_file = {"labelled": set(part.train[labelled]), "unlabelled": set(part.train[unlabelled])}
     assert len(in_file["labelled"]) == 30 and len(in_file["unlabelled"]) == len(part.train) - 30
     assert not in_file["unlabelled"] & in_file["labelled"]
     assert not in_file["unlabelled"] & set(part.val)  # never a validation image (nor a test one: another file)
-    assert dataset.label_split(labels[part.train], 0, seed=4)[1].size == 0  # every label used: none left
+    assert splits.label_split(labels[part.train], 0, seed=4)[1].size == 0  # every label used: none left
 
 
 @pytest.fixture(scope="module")
 def small(mnist):
     images, labels = dataset.load_labelled(mnist["train_images"], mnist["train_labels"])
     x = dataset.to_model_input(images)
-    part = dataset.split(len(x), 0.2, seed=1)
+    part = splits.split(len(x), 0.2, seed=1)
     train_x, train_y = x[part.train], labels[part.train]
-    return {"train": dataset.labelled_part(train_x, train_y, 40, seed=1),
-            "unlabelled": dataset.unlabelled_part(train_x, train_y, 40, seed=1),
+    return {"train": splits.labelled_part(train_x, train_y, 40, seed=1),
+            "unlabelled": splits.unlabelled_part(train_x, train_y, 40, seed=1),
             "val": (x[part.val], labels[part.val])}
 
 

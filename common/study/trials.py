@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.data import dataset
+from common.data import splits
 from common.errors import UserError
 from common.study.plan import Plan, PlannedRun
 from common.tracking.recorder import LastRun
@@ -53,8 +53,8 @@ class ClassifierTrials:
         """The run's work (models/training/costs.py), for the time-left estimate."""
         config, split = plan.config_of(planned), len(self.data.train[1])
         labelled = config.label_budget or split
-        return classifier_cost(config, labelled, split - labelled, split, len(self.data.val[1]),
-                               len(self.data.test[1]), self.classes).work
+        return classifier_cost(config, labelled, split, len(self.data.val[1]), len(self.data.test[1]),
+                               self.classes).work
 
     def train(self, plan: Plan, planned: PlannedRun, context: dict, reporter) -> dict:
         """Train one planned run, score it on the test set after stage 1 and at the end; its log row."""
@@ -67,7 +67,7 @@ class ClassifierTrials:
 
         start, data = time.perf_counter(), self.data
         config, run_id = plan.config_of(planned), new_run_id()
-        train = dataset.labelled_part(*data.train, config.label_budget, planned.seed)
+        train = splits.labelled_part(*data.train, config.label_budget, planned.seed)
         run = self.train_one(config, train, planned.seed, reporter.callbacks_for(planned), run_id,
                              lambda model: {"stage1_test_accuracy": tested(model)["test_accuracy"]})
         values = {**context, "seed": planned.seed, "labels_used": len(train[1]), "arm": planned.arm}

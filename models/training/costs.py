@@ -24,16 +24,15 @@ def autoencoder_cost(config: AutoencoderConfig, images: int, channels: int) -> C
     return Cost(steps(images, config.batch_size, config.epochs), float(config.epochs * images * per_image))
 
 
-def classifier_cost(config: ClassifierConfig, labelled: int, unlabelled: int, split: int, val: int, test: int,
-                    classes: int) -> Cost:
-    """A classifier's run on `labelled` labelled images of a training split of `split` (`unlabelled` of them left
-    for self-training), validated on `val` and tested on `test`, with `classes` classes. Steps: stage 2's (joint
+def classifier_cost(config: ClassifierConfig, labelled: int, split: int, val: int, test: int, classes: int) -> Cost:
+    """A classifier's run on `labelled` labelled images of a training split of `split` (the rest left for
+    self-training), validated on `val` and tested on `test`, with `classes` classes. Steps: stage 2's (joint
     training's pass over the whole split), stage 1's when augmented (the encoder in every step), and each
     self-training round's with the most pseudo-labels its cap allows. Work, in passes through the encoder: features
     for stage 1 (a pass each epoch when augmented), forward and backward passes and a validation per epoch of stage
     2 (joint training: through the decoder too, about three times the cost), each round's prediction of the
     unlabelled images and its training, then the test set."""
-    stage2 = split if config.joint else labelled
+    stage2, unlabelled = split if config.joint else labelled, split - labelled
     total = steps(stage2, config.batch_size, config.fine_tune_epochs)
     work = (3 * labelled + val) * config.epochs if config.augment else labelled + val
     if config.augment:

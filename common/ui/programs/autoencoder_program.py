@@ -5,10 +5,10 @@ from pathlib import Path
 
 from rich.console import Console
 
-from common.data import dataset
+from common.data import dataset, splits
 from common.tracking import schema
 from common.ui.plots.plotting import plot_history, plot_reconstructions
-from common.ui.programs.program import Program, image_shape
+from common.ui.program import Program, image_shape
 from models.config import SIDE_MULTIPLE, AutoencoderConfig, check_autoencoder
 
 RECONSTRUCTIONS = 10  # validation images shown in the reconstruction grid
@@ -29,7 +29,7 @@ class AutoencoderProgram(Program):
         loaded = dataset.load_images(args.dataset, args.limit)
         images = dataset.fit_sides(loaded, SIDE_MULTIPLE, args.pad, args.dataset)
         self.count, self.image_shape = images.shape[0], images.shape[1:]
-        part = dataset.split(self.count, args.val_split, args.seed)
+        part = splits.split(self.count, args.val_split, args.seed)
         pixels = dataset.to_model_input(images)
         self.train_x, self.val_x = pixels[part.train], pixels[part.val]
         console.print(f"Loaded {self.count} images of {dataset.describe_shape(loaded, images)} from "

@@ -7,12 +7,12 @@ from pathlib import Path
 
 from rich.console import Console
 
-from common.data import dataset
+from common.data import dataset, splits
 from common.study.arms import JOINT_RECIPE
 from common.tracking import schema
 from common.ui.plots.plotting import plot_history
+from common.ui.program import Program, image_shape
 from common.ui.programs.autoencoder_source import AutoencoderSource
-from common.ui.programs.program import Program, image_shape
 from common.ui.screens.prediction_report import predict_test_set
 from common.ui.screens.study_screens import StudyScreens
 from common.ui.terminal.messages import warn
@@ -58,14 +58,9 @@ class ClassifierProgram(Program):
         images = dataset.fit_sides(train.images, SIDE_MULTIPLE, args.pad, args.dataset)
         test_images = dataset.fit_sides(tested.images, SIDE_MULTIPLE, args.pad, args.test or args.dataset)
         self.classes = train.classes
-        scarce = self.classes.scarce(train.labels, SCARCE_CLASS)
-        if scarce:
-            warn(self.console, f"{args.dataset}: {'classes' if len(scarce) > 1 else 'class'} with fewer than "
-                               f"{SCARCE_CLASS} training images: " + ", ".join(
-                                   f"{name} ({count} image{'' if count == 1 else 's'})" for name, count in
-                                   scarce.items()) + "; training goes on")
+        warn_scarce(self.console, args.dataset, self.classes.scarce(train.labels, SCARCE_CLASS))
         self.count, self.image_shape = images.shape[0], images.shape[1:]
-        part = dataset.split(self.count, args.val_split, args.seed)
+        part = splits.split(self.count, args.val_split, args.seed)
         pixels = dataset.to_model_input(images)
         self.train_x, self.train_y = pixels[part.train], train.labels[part.train]
         self.val_x, self.val_y = pixels[part.val], train.labels[part.val]
@@ -100,7 +95,7 @@ class ClassifierProgram(Program):
         """Train one classifier on the labelled part of the training split, its stages drawn in the terminal."""
         from common.ui.terminal.progress import RichProgress
 
-        train = dataset.labelled_part(self.train_x, self.train_y, config.label_budget, self.args.seed)
+        train = splits.labelled_part(self.train_x, self.train_y, config.label_budget, self.args.seed)
         run = self.train_one(config, train, self.args.seed, lambda stage: [RichProgress(self.console, stage)],
                              run_id)
         if run.rounds:
@@ -115,10 +110,11 @@ class ClassifierProgram(Program):
         it. Returns its TrainedRun."""
         from models.encoder import copy_autoencoder, decoder_view, encoder_view
         from models.training.classifier_stages import ClassifierData, train_classifier, way_timer
+        from models.training.costs import classifier_cost
 
         unlabelled = None
         if config.self_training:
-            unlabelled = dataset.unlabelled_part(self.train_x, self.train_y, config.label_budget, seed)
+            unlabelled = splits.unlabelled_part(self.train_x, self.train_y, config.label_budget, seed)
         source, classes = self.source, len(self.classes)
         data = ClassifierData(train, (self.val_x, self.val_y), classes, unlabelled, self.train_x)
 
@@ -135,16 +131,9 @@ class ClassifierProgram(Program):
         return self.environment.train(
             config, lambda scaled: {"program": "classifier", "images": image_shape(self.train_x), **source.encoder,
                                     **{k: v for k, v in asdict(scaled).items() if k in SHAPE_FIELDS}},
-            lambda scaled: self.cost(scaled, len(train[1])).steps,
+            lambda scaled: classifier_cost(scaled, len(train[1]), len(self.train_y), len(self.val_y),
+                                           len(self.test_y), classes).steps,
             lambda scaled: way_timer(lambda way: parts(way)[0], scaled, train, seed=seed, classes=classes), fit)
-
-    def cost(self, config: ClassifierConfig, labelled: int):
-        """What a run of `config` on `labelled` labelled images costs (models/training/costs.py)."""
-        from models.training.costs import classifier_cost
-
-        split = len(self.train_y)
-        return classifier_cost(config, labelled, split - labelled if config.self_training else 0, split,
-                               len(self.val_y), len(self.test_y), len(self.classes))
 
     def worker_factory(self) -> tuple:
         """The arguments name the autoencoder in use."""
@@ -191,6 +180,14 @@ class ClassifierProgram(Program):
         paths.append(plot_history(run.history, self.figures.path("last_run_curves"), "Last run",
                                   stage_boundary=run.stage_boundary))
         return paths
+
+
+def warn_scarce(console: Console, where: str, scarce: dict[str, int]) -> None:
+    """A warning naming the classes with few training images (`Classes.scarce`), if any."""
+    if scarce:
+        warn(console, f"{where}: {'classes' if len(scarce) > 1 else 'class'} with fewer than {SCARCE_CLASS} "
+                      f"training images: " + ", ".join(f"{name} ({count} image{'' if count == 1 else 's'})"
+                                                        for name, count in scarce.items()) + "; training goes on")
 
 
 def worker_trials(args):

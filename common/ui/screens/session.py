@@ -1,6 +1,6 @@
 """The menu-driven flow both programs share: ask the hyperparameters, train, then a menu until Exit.
 
-A program (a `Program`: common/ui/programs/program.py) says how to check, train and draw its runs and which menu
+A program (a `Program`: common/ui/program.py) says how to check, train and draw its runs and which menu
 entries it adds; the session asks, records every run in the log the moment it ends, prints its summary and runs the
 menu. Entries are found by their label.
 """
@@ -11,7 +11,7 @@ from common.errors import UserError
 from common.tracking.recorder import RunRecorder
 from common.tracking.run_log import new_run_id
 from common.ui.cli.flags import given_hyperparameters, missing_flags
-from common.ui.programs.program import Program
+from common.ui.program import Program
 from common.ui.screens.hyperparameter_screens import ask_baseline, ask_change
 from common.ui.screens.saving import NOTHING_YET, Saving
 from common.ui.screens.sweep_screens import SWEEP_ENTRY, SweepScreens

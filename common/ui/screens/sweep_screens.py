@@ -13,7 +13,7 @@ from common.study.summary import summarize_sweep
 from common.ui.cli.flags import DEFAULT_REPEATS, flag, given_hyperparameters
 from common.ui.cli.plan_flags import parse_sweep
 from common.ui.plots.plotting import plot_against
-from common.ui.programs.workers import workers_for
+from common.ui.screens.workers import workers_for
 from common.ui.terminal.prompts import ask_parsed
 from common.ui.terminal.tables import sweep_table
 from models.config import asked, shown
