@@ -12,10 +12,12 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from common.data import dataset
 from common.data.idx import read_images, read_labels, write_idx
 from common.tracking.run_log import RunLog
+from common.ui.terminal import prompts
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN_SLICE = 300  # training images in the slice: enough for a split and a balanced label subset
@@ -25,6 +27,7 @@ atexit.register(shutil.rmtree, CACHE, ignore_errors=True)
 
 
 RunLog.strict = True  # a value a run measures without a column in its log fails the test that logs it
+prompts.ESCAPE_WAIT = 0.05  # an Esc typed into a pipe comes alone: no need to wait a second for more keys
 
 
 def pytest_collection_modifyitems(items: list) -> None:
@@ -33,20 +36,35 @@ def pytest_collection_modifyitems(items: list) -> None:
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: otherwise in their order
 
 
+@contextlib.contextmanager
+def shared(tmp_path_factory, name: str):
+    """A folder that every xdist worker of this test run shares (pytest-xdist's "session-scoped fixtures executed
+    once"), held under a file lock: the first worker to get it makes what the fixture needs, the others find it
+    made."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # a worker's folder lies in the run's, which all workers share
+        root = root.parent
+    folder = root / name
+    with FileLock(str(root / f"{name}.lock")):
+        folder.mkdir(exist_ok=True)
+        yield folder
+
+
 @pytest.fixture(scope="session")
 def mnist(tmp_path_factory) -> dict[str, Path]:
-    """The first images of the bundled MNIST as four .gz IDX files."""
-    folder = tmp_path_factory.mktemp("mnist")
+    """The first images of the bundled MNIST as four .gz IDX files (only those images are read)."""
     files = {
-        "train_images": (read_images(dataset.TRAIN_IMAGES)[:TRAIN_SLICE], "train-images-idx3-ubyte.gz"),
-        "train_labels": (read_labels(dataset.TRAIN_LABELS)[:TRAIN_SLICE], "train-labels-idx1-ubyte.gz"),
-        "test_images": (read_images(dataset.TEST_IMAGES)[:TEST_SLICE], "t10k-images-idx3-ubyte.gz"),
-        "test_labels": (read_labels(dataset.TEST_LABELS)[:TEST_SLICE], "t10k-labels-idx1-ubyte.gz"),
+        "train_images": (lambda: read_images(dataset.TRAIN_IMAGES, TRAIN_SLICE), "train-images-idx3-ubyte.gz"),
+        "train_labels": (lambda: read_labels(dataset.TRAIN_LABELS)[:TRAIN_SLICE], "train-labels-idx1-ubyte.gz"),
+        "test_images": (lambda: read_images(dataset.TEST_IMAGES, TEST_SLICE), "t10k-images-idx3-ubyte.gz"),
+        "test_labels": (lambda: read_labels(dataset.TEST_LABELS)[:TEST_SLICE], "t10k-labels-idx1-ubyte.gz"),
     }
     paths = {}
-    for key, (array, name) in files.items():
-        paths[key] = folder / name
-        write_idx(paths[key], array)
+    with shared(tmp_path_factory, "mnist") as folder:
+        for key, (array, name) in files.items():
+            paths[key] = folder / name
+            if not paths[key].exists():
+                write_idx(paths[key], array())
     return paths
 
 
@@ -54,7 +72,8 @@ def program_env() -> dict[str, str]:
     """The environment for running the programs: no screen, so figures are only written; no Ray authentication
     mode left by a Ray instance an earlier test started in this process."""
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "RAY_AUTH_MODE")}
-    env.update(CI="1", MPLBACKEND="Agg", PYTHONUNBUFFERED="1", COLUMNS="200", WORKBENCH_CACHE=str(CACHE))
+    env.update(CI="1", MPLBACKEND="Agg", PYTHONUNBUFFERED="1", COLUMNS="200", WORKBENCH_CACHE=str(CACHE),
+               PROMPT_TOOLKIT_NO_CPR="1")  # a pseudo-terminal never answers prompt_toolkit's cursor question
     return env
 
 
@@ -94,14 +113,17 @@ def in_process(monkeypatch):
 
 @pytest.fixture(scope="session")
 def saved_autoencoder(mnist, tmp_path_factory) -> Path:
-    """A small autoencoder trained for one epoch by the real program (in this process) and saved as .h5."""
-    folder = tmp_path_factory.mktemp("ae")
-    path = folder / "ae.h5"
-    with pytest.MonkeyPatch.context() as patch:
-        done = _run_here(patch, "autoencoder.py", ["-d", mnist["train_images"], "--no-menu", "--layers", 2,
-                                                   "--filter-size", 3, "--filters", 4, "--epochs", 1,
-                                                   "--batch-size", 32, "--out", folder, "--save", path], cwd=folder)
-    assert done.returncode == 0, done.stderr
+    """A small autoencoder trained for one epoch by the real program (in this process) and saved as .h5: once for
+    the whole test run, whichever worker gets there first."""
+    with shared(tmp_path_factory, "ae") as folder:
+        path = folder / "ae.h5"
+        if not path.exists():
+            with pytest.MonkeyPatch.context() as patch:
+                done = _run_here(patch, "autoencoder.py", ["-d", mnist["train_images"], "--no-menu", "--layers", 2,
+                                                           "--filter-size", 3, "--filters", 4, "--epochs", 1,
+                                                           "--batch-size", 32, "--out", folder, "--save", path],
+                                 cwd=folder)
+            assert done.returncode == 0, done.stderr
     return path
 
 

@@ -23,11 +23,15 @@ def data_flags(mnist):
             "-tl", mnist["test_labels"]]
 
 
-def test_no_menu_trains_both_stages_predicts_logs_and_saves(mnist, saved_autoencoder, tmp_path, in_process):
-    done = in_process("classification.py", *data_flags(mnist), "-model", saved_autoencoder, "--no-menu", *SMALL,
-                      "--patience", 1, cwd=tmp_path)
+def test_no_menu_takes_the_newest_autoencoder_trains_both_stages_predicts_logs_and_saves(mnist, saved_autoencoder,
+                                                                                         tmp_path, in_process):
+    (tmp_path / "runs").mkdir()
+    for name in ("older.h5", "newer.h5"):  # without -model or a terminal: the newest under --out
+        shutil.copy(saved_autoencoder, tmp_path / "runs" / name)
+        time.sleep(0.05)
+    done = in_process("classification.py", *data_flags(mnist), "--no-menu", *SMALL, "--patience", 1, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert done.stderr == ""
+    assert done.stderr == "" and "Using the newest autoencoder under runs/: runs/newer.h5" in done.stdout
     assert "stage 1, epoch 1/1" in done.stdout and "stage 2, epoch 1/1" in done.stdout
     assert "Early-stopping patience" in done.stdout and "reconstruction" not in done.stdout  # what is in effect
     assert "Test accuracy:" in done.stdout
@@ -38,32 +42,25 @@ def test_no_menu_trains_both_stages_predicts_logs_and_saves(mnist, saved_autoenc
             run["Fine_Tune_Epochs"]] == [2, 16, 1, 32, 1]
     assert run["Epochs_Done"] == 2 and run["Labels_Used"] == 240 and run["Best_Epoch"] == 2  # the sidecar's too
     assert 0.2 < run["Test_Accuracy"] <= 1 and f"{run['Test_Accuracy']:.4f}" in done.stdout  # above chance
-    assert run["Filter_Size"] == 3 and run["Filters/Layer"] == 4 and run["Autoencoder"] == str(saved_autoencoder)
+    assert run["Filter_Size"] == 3 and run["Filters/Layer"] == 4 and run["Autoencoder"] == "runs/newer.h5"
     model = keras.models.load_model(tmp_path / run["Model_Path"], compile=False)
     assert model.output_shape == (None, 10)
     for name in ("confusion_matrix", "correct_predictions", "wrong_predictions"):
         assert (tmp_path / "runs" / "plots" / f"classifier_{name}.png").exists()
 
 
-def test_labels_option_trains_on_a_balanced_subset(mnist, saved_autoencoder, tmp_path, in_process):
+def test_labels_and_a_scratch_encoder_are_trained_and_logged(mnist, saved_autoencoder, tmp_path, in_process):
     done = in_process("classification.py", *data_flags(mnist), "-model", saved_autoencoder, "--no-menu", *SMALL,
-                       "--labels", 50, "--batch-size", 10, cwd=tmp_path)
+                      "--labels", 50, "--batch-size", 10, "--init", "scratch", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     run = pd.read_csv(tmp_path / "runs" / "classification_loss_values.csv").iloc[0]
     assert run["Labels"] == 50 and run["Labels_Used"] == 50
+    assert run["Init"] == "scratch" and "scratch" in run["Model_Path"]
 
 
-def test_without_model_or_terminal_the_newest_saved_autoencoder_is_used(mnist, saved_autoencoder, tmp_path, in_process):
+def test_without_model_or_a_saved_autoencoder_the_flag_is_named(mnist, tmp_path, in_process):
     done = in_process("classification.py", *data_flags(mnist), "--no-menu", cwd=tmp_path)
     assert_one_line_error(done, "no autoencoder given and none saved under runs/: pass -model PATH")
-    (tmp_path / "runs").mkdir()
-    for name in ("older.h5", "newer.h5"):
-        shutil.copy(saved_autoencoder, tmp_path / "runs" / name)
-        time.sleep(0.05)
-    done = in_process("classification.py", *data_flags(mnist), "--no-menu", *SMALL, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    assert "Using the newest autoencoder under runs/: runs/newer.h5" in done.stdout
-    assert pd.read_csv(tmp_path / "runs" / "classification_loss_values.csv").loc[0, "Autoencoder"] == "runs/newer.h5"
 
 
 def _files(folder, mnist):
@@ -99,7 +96,7 @@ def test_bad_inputs_give_one_line_and_a_non_zero_exit(mnist, saved_autoencoder, 
     assert not (tmp_path / "runs" / "classification_loss_values.csv").exists()
 
 
-STUDY = ["--study", "labels", "--labels", "20", "--repeats", 2, "--epochs", 1, "--fine-tune-epochs", 1,
+STUDY = ["--study", "labels", "--labels", "20", "--repeats", 1, "--epochs", 1, "--fine-tune-epochs", 1,
          "--fc-units", 16, "--batch-size", 16]
 
 
@@ -116,27 +113,18 @@ def test_study_trains_both_arms_logs_every_run_and_a_second_call_reuses_them(mni
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     runs = pd.read_csv(tmp_path / "runs" / "classification_loss_values.csv")
-    assert len(runs) == 4 and runs["Test_Accuracy"].between(0, 1).all()
-    assert sorted(runs["Init"].value_counts().tolist()) == [2, 2]
-    assert runs["Labels_Used"].tolist() == [20] * 4
-    assert runs["Seed"].tolist() == [1, 1, 2, 2]
+    assert len(runs) == 2 and runs["Test_Accuracy"].between(0.15, 1).all()  # above chance, 20 labels
+    assert runs["Init"].tolist() == ["pretrained", "scratch"] and runs["Arm"].tolist() == ["pretrained", "scratch"]
+    assert runs["Labels_Used"].tolist() == [20] * 2 and runs["Seed"].tolist() == [1, 1]
     assert runs["Autoencoder_SHA256"].nunique() == 1 and len(runs.loc[0, "Autoencoder_SHA256"]) == 64
-    assert "run 4/4" in done.stdout
+    assert "run 2/2" in done.stdout
     assert (tmp_path / "runs" / "plots" / "classifier_label_study.png").read_bytes()[:4] == b"\x89PNG"
 
     again = in_process("classification.py", *data_flags(mnist), "-model", saved_autoencoder, *STUDY, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
-    assert "Reusing 4 of 4 runs" in again.stdout and "run 1/4" not in again.stdout
+    assert "Reusing 2 of 2 runs" in again.stdout and "run 1/2" not in again.stdout
     assert _table(again.stdout) == _table(done.stdout)
-    assert len(pd.read_csv(tmp_path / "runs" / "classification_loss_values.csv")) == 4
-
-
-def test_init_scratch_is_logged(mnist, saved_autoencoder, tmp_path, in_process):
-    done = in_process("classification.py", *data_flags(mnist), "-model", saved_autoencoder, "--no-menu", *SMALL,
-                       "--init", "scratch", cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    run = pd.read_csv(tmp_path / "runs" / "classification_loss_values.csv").iloc[0]
-    assert run["Init"] == "scratch" and "scratch" in run["Model_Path"]
+    assert len(pd.read_csv(tmp_path / "runs" / "classification_loss_values.csv")) == 2
 
 
 @pytest.mark.parametrize("args, fragments", [

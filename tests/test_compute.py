@@ -193,7 +193,17 @@ def test_a_broken_cache_file_counts_as_empty(tmp_path, monkeypatch):
     assert json.loads((tmp_path / "ways.json").read_text())
 
 
-def test_timing_real_steps_gives_a_rate_and_the_same_loss_for_the_same_way(mnist_pixels):
+@pytest.fixture
+def quick_timing(monkeypatch):
+    """Real steps timed for a few tenths of a second a way instead of seconds: the same rounds and turns."""
+    from models.training import way_trials
+
+    monkeypatch.setattr(way_trials, "MIN_SECONDS", 0.3)
+    monkeypatch.setattr(way_trials, "ROUND_SECONDS", 0.1)
+    monkeypatch.setattr(way_trials, "MAX_SECONDS", 0.5)
+
+
+def test_timing_real_steps_gives_a_rate_and_the_same_loss_for_the_same_way(mnist_pixels, quick_timing):
     from models.config import AutoencoderConfig
     from models.training.autoencoder_training import way_timer
 
@@ -211,7 +221,7 @@ def mnist_pixels():
     return dataset.to_model_input(dataset.load_images(dataset.TRAIN_IMAGES, 400))
 
 
-def test_the_chosen_way_s_timed_model_trains_exactly_as_a_new_one_without_tracing_again(mnist_pixels):
+def test_the_chosen_way_s_timed_model_trains_exactly_as_a_new_one_without_tracing_again(mnist_pixels, quick_timing):
     from models.config import AutoencoderConfig
     from models.training.autoencoder_training import train_autoencoder, way_timer
 

@@ -43,62 +43,41 @@ def finish(child) -> int:
     return child.exitstatus
 
 
-def test_autoencoder_in_a_terminal_keys_typed_while_training_ctrl_c_graphs_save_exit(mnist, tmp_path):
-    """The program in a terminal: Enter pressed while the first run trains answers nothing (the menu waits and
-    nothing else trains); Ctrl-C in a second run keeps its finished epochs; graphs, save, exit."""
-    child = spawn("autoencoder.py", "-d", mnist["train_images"], *NOT_TIMED, cwd=tmp_path)
-    for answer in ("2", "3", "4", "30", "8"):  # layers, filter size, filters, epochs, batch size
-        child.expect(NUMBER_PROMPT)
-        child.sendline(answer)
-    child.expect("epoch 2/30")
-    child.send(ENTER * 3)  # typed while it trains: kept by the terminal, dropped before the menu asks
-    child.expect("Logged to")
-    child.expect("What next")
-    assert child.expect(["Change which hyperparameter", pexpect.TIMEOUT], timeout=3) == 1  # the menu still waits
-    child.send("1" + ENTER)  # train again
-    child.expect("Change which hyperparameter")
-    child.send("4" + ENTER)  # epochs
-    child.expect("New epochs")
-    child.sendline(CTRL_U + "500")
-    child.expect("epoch 3/500")
-    child.send(CTRL_C)
-    child.expect("Stopped early")
-    menu(child, 3)  # show graphs
-    child.expect("reconstructions.png")
-    menu(child, 4)  # save
-    child.expect("Save the autoencoder to")
-    child.send(ENTER)  # the proposed file name
-    child.expect("Saved the autoencoder to")
-    menu(child, 6)  # exit: saved, so no question
-    assert finish(child) == 0
-    runs = pd.read_csv(tmp_path / "runs" / "loss_values.csv")
-    assert runs["Epochs"].tolist() == [30, 500] and runs["Epochs_Done"].tolist()[0] == 30
-    assert runs["Interrupted"].fillna("").tolist() == ["", "yes"] and 2 <= runs["Epochs_Done"].tolist()[1] < 500
-    plots = {p.name for p in (tmp_path / "runs" / "plots").glob("*.png")}
-    assert {"autoencoder_last_run_curves.png", "autoencoder_reconstructions.png"} <= plots
-    saved = tmp_path / runs["Model_Path"].dropna().iloc[0]
-    assert keras.models.load_model(saved, compile=False).get_layer("encoder_conv_1").filters == 4
-
-
-def test_classifier_in_a_terminal_a_typo_at_the_study_ctrl_c_at_the_menu_predict_save(mnist, saved_autoencoder,
-                                                                                       tmp_path):
+def test_the_classifier_in_a_terminal_keys_typed_while_training_ctrl_c_a_typo_predict_save(mnist, saved_autoencoder,
+                                                                                           tmp_path):
+    """The program in a terminal, as a person uses it: the autoencoder picked from a menu, the baseline typed in;
+    Enter pressed while the first run trains answers nothing (the menu waits, nothing else trains); Ctrl-C in a
+    second run keeps its finished epochs; a typo at the study's question is said and asked again; Ctrl-C at the
+    menu asks about the unsaved model; predict, save, exit."""
     (tmp_path / "runs").mkdir()
     shutil.copy(saved_autoencoder, tmp_path / "runs" / "ae.h5")
     child = spawn("classification.py", "-d", mnist["train_images"], "-dl", mnist["train_labels"],
                   "-t", mnist["test_images"], "-tl", mnist["test_labels"], *NOT_TIMED, cwd=tmp_path)
     menu(child, 1, expect="Which autoencoder")
-    for answer in ("16", "1", "1", "32", "0"):  # fc units, stage 1 epochs, stage 2 epochs, batch, labels
+    for answer in ("16", "1", "30", "8", "0"):  # fc units, stage 1 epochs, stage 2 epochs, batch, labels
         child.expect(NUMBER_PROMPT)
         child.sendline(answer)
+    child.expect("stage 2, epoch 2/30")
+    child.send(ENTER * 3)  # typed while it trains: kept by the terminal, dropped before the menu asks
     child.expect("Logged to")
+    child.expect("What next")
+    assert child.expect(["Change which hyperparameter", pexpect.TIMEOUT], timeout=1.5) == 1  # the menu still waits
+    child.send("4" + ENTER)  # predict the test set
+    child.expect("Test accuracy")
+    menu(child, 1)  # train again
+    child.expect("Change which hyperparameter")
+    child.send("3" + ENTER)  # stage 2 epochs
+    child.expect("New epochs of stage 2")
+    child.sendline(CTRL_U + "500")
+    child.expect("stage 2, epoch 3/500")
+    child.send(CTRL_C)
+    child.expect("Stopped early")
     menu(child, 6)  # the study
     child.expect("Numbers of labelled images")
     child.send(CTRL_U + "100,300,1000,allabc" + ENTER)
     child.expect("expected numbers of labelled images separated by commas")  # one line, and asked again
     child.expect("Numbers of labelled images")
     child.send(ESC)  # back to the menu
-    menu(child, 4)  # predict the test set
-    child.expect("Test accuracy")
     child.expect("What next")
     child.send(CTRL_C)  # at the menu: leaving, with an unsaved model
     child.expect("not saved. Exit anyway")
@@ -107,12 +86,14 @@ def test_classifier_in_a_terminal_a_typo_at_the_study_ctrl_c_at_the_menu_predict
     child.expect("Save the classifier to")
     child.send(ENTER)
     child.expect("Saved the classifier")
-    menu(child, 10)  # exit
+    menu(child, 10)  # exit: saved, so no question
     assert finish(child) == 0
     assert "Traceback" not in (tmp_path / "screen.log").read_text()
     runs = pd.read_csv(tmp_path / "runs" / "classification_loss_values.csv")
-    assert runs["Fc_units"].tolist() == [16] and runs["Autoencoder"].tolist() == ["runs/ae.h5"]
-    assert 0.2 < runs.loc[0, "Test_Accuracy"] <= 1 and runs.loc[0, "Model_Path"].endswith(".h5")
+    assert runs["Fine_Tune_Epochs"].tolist() == [30, 500] and runs["Epochs_Done"].tolist()[0] == 31
+    assert runs["Interrupted"].fillna("").tolist() == ["", "yes"] and 3 <= runs["Epochs_Done"].tolist()[1] < 501
+    assert runs["Autoencoder"].tolist() == ["runs/ae.h5"] * 2 and runs["Model_Path"].isna().tolist() == [True, False]
+    assert 0.2 < runs.loc[0, "Test_Accuracy"] <= 1  # above chance (a tenth): the first run predicted the test set
     plots = {p.name for p in (tmp_path / "runs" / "plots").glob("*.png")}
     assert {"classifier_confusion_matrix.png", "classifier_correct_predictions.png"} <= plots
 

@@ -29,6 +29,8 @@ ROOT = Path(__file__).resolve().parents[2]  # the project: what a local Ray's wo
 LOCAL = "local"
 CONNECT_SECONDS = 5.0  # an address that has not answered by then is refused
 TOKEN_FILE = Path.home() / ".ray" / "auth_token"  # where Ray keeps this machine's token
+SENT_WITHOUT = ["runs/", ".venv/", ".git/", "/data/", "/docs/", "/benchmarks/", "*.h5", "*.keras", "*.png"]  # the
+# code a cluster's actors import is sent with the job; data and models are read at their paths on every machine
 CLUSTER_ID = "/ray.rpc.NodeInfoGcsService/GetClusterId"  # a head's gRPC call that tells whether it wants a token
 
 
@@ -69,7 +71,7 @@ def connect(address: str):
             ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR,
                      configure_logging=False, ignore_reinit_error=True,
                      runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}} if local else
-                     {"working_dir": str(ROOT), "excludes": ["runs/", ".venv/", ".git/", "*.h5", "*.keras"]})
+                     {"working_dir": str(ROOT), "excludes": SENT_WITHOUT})
     except (ConnectionError, RuntimeError, ValueError, ray.exceptions.RayError) as e:
         raise UserError(f"--ray {address}: cannot join the cluster ({first_line(e)})") from None
     return ray

@@ -7,8 +7,9 @@ from models.config import AutoencoderConfig
 from models.training.batch_norm import Calibration
 from models.training.batches import batches
 from models.training.compute import FLOAT32, Way, computing
+from models.training.costs import steps
 from models.training.fit import fit
-from models.training.optimizers import make_optimizer, steps
+from models.training.optimizers import make_optimizer
 from models.training.run import TrainedRun
 from models.training.way_trials import LOSS_STEPS, Candidates
 

@@ -14,9 +14,10 @@ from models.joint import JointClassifier
 from models.training.batch_norm import Calibration, calibrate
 from models.training.batches import PREDICT_BATCH, batches, predict
 from models.training.compute import FLOAT32, Way, computing
+from models.training.costs import steps
 from models.training.fit import FitResult, fit
 from models.training.joint_batches import joint_batches
-from models.training.optimizers import make_optimizer, steps
+from models.training.optimizers import make_optimizer
 from models.training.run import TrainedRun
 from models.training.self_training import self_train
 from models.training.way_trials import LOSS_STEPS, Candidates

@@ -1,11 +1,16 @@
 """What a run costs, one model per program: the training steps through the whole network (what a measurement of
 the ways of computing must repay, models/training/way_choice.py) and a relative amount of work (what a sweep's or
-study's time-left estimate weighs its runs by). Both know the images' channels and the number of classes."""
+study's time-left estimate weighs its runs by). Both know the images' channels and the number of classes. Free of
+TensorFlow: a sweep's workers price runs before they build anything."""
 
 from dataclasses import dataclass
 
 from models.config import POOLED_BLOCKS, AutoencoderConfig, ClassifierConfig, block_filters
-from models.training.optimizers import steps
+
+
+def steps(images: int, batch_size: int, epochs: int) -> int:
+    """Optimizer steps of `epochs` epochs over `images` images."""
+    return -(-images // batch_size) * epochs
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,6 @@ def make_optimizer(name: str, rate: float, schedule: str, steps: int):
     return keras.optimizers.SGD(rate, momentum=0.9, nesterov=True)
 
 
-def steps(images: int, batch_size: int, epochs: int) -> int:
-    """Optimizer steps of `epochs` epochs over `images` images."""
-    return -(-images // batch_size) * epochs
-
-
 def build_optimizer(model) -> None:
     """Create the optimizer's variables before the first training step. Left to that step, their creation makes
     TensorFlow trace the training step twice (once to create them, once to run it): 3-6 s more at the start of

@@ -80,6 +80,9 @@ def _number_problem(text: str, low, high, kind=int, empty_ok: bool = True):
     return True if low <= value <= high else f"must be from {low} to {high}"  # NaN fails here too
 
 
+ESCAPE_WAIT: float | None = None  # seconds an Esc waits for the keys of a longer sequence; None: prompt_toolkit's
+
+
 def _ask(question):
     """Run a question; Esc and Ctrl-C give None."""
     escape = KeyBindings()
@@ -88,7 +91,10 @@ def _ask(question):
     def _back(event):
         event.app.exit(exception=KeyboardInterrupt, style="class:aborting")
 
-    question.application.key_bindings = merge_key_bindings([question.application.key_bindings, escape])
+    app = question.application
+    app.key_bindings = merge_key_bindings([app.key_bindings, escape])
+    if ESCAPE_WAIT is not None:
+        app.ttimeoutlen = app.timeoutlen = ESCAPE_WAIT
     try:
         return question.unsafe_ask()
     except KeyboardInterrupt:
