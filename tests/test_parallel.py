@@ -28,7 +28,7 @@ from common.study.runner import run_plan
 from common.tracking.run_log import RunLog
 from common.tracking.schema import AUTOENCODER
 from models.config import AutoencoderConfig
-from tests.conftest import ROOT, run_program
+from tests.conftest import ROOT
 from tests.fake_trials import FakeTrials, fake_trials
 
 CONTEXT = {"dataset": "/data/train.gz", "images": 300, "val_split": 0.2, "split_seed": 1}
@@ -189,20 +189,6 @@ def ray_head(auth: bool):
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="Ray is not installed")
-def test_a_sweep_sent_to_a_head_started_with_ray_start_logs_every_row(mnist, tmp_path):
-    """The program as a user starts it, against a head started as the README says on a machine that holds a Ray
-    token (as after any --ray local): the head asks for the token, and gets it."""
-    with ray_head(auth=True) as address:
-        done = run_program("autoencoder.py", "-d", mnist["train_images"], "--sweep", "epochs=1", "--repeats", 2,
-                           "--layers", 2, "--filter-size", 3, "--filters", 4, "--batch-size", 32, "--xla", "off",
-                           "--precision", "float32", "--ray", address, "--workers", 1, "--no-show", cwd=tmp_path)
-    assert done.returncode == 0, done.stderr[-2000:]
-    runs = pd.read_csv(tmp_path / "runs" / "loss_values.csv")
-    assert sorted(runs["Seed"]) == [1, 2] and runs["Val_Loss"].notna().all()
-
-
 SWEEP_ON_RAY = """
 import sys
 from common.study.plan import Plan
@@ -222,12 +208,16 @@ print("trained", outcome.trained)
 """
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="Ray is not installed")
-def test_runs_sent_to_a_head_without_authentication_are_not_sent_a_token(tmp_path):
-    """A head started with authentication off, from a machine that holds a token: the client must not send it
-    (Ray's actors die for a client in token mode there). Runs that train nothing, from a process of their own."""
+@pytest.mark.parametrize("auth", [True, False], ids=["token authentication on", "off"])
+def test_a_sweep_sent_to_a_head_started_with_ray_start_logs_every_row(tmp_path, auth):
+    """A head started as the README says, on a machine that holds a Ray token (as after any --ray local): it asks
+    for the token, and gets it; or started with authentication off: the client must not send it (Ray's actors die
+    for a client in token mode there). The plan is sent from a process of its own, as a program sends it; its runs
+    train nothing, so that the head and Ray are what is tested."""
     (tmp_path / "killed").touch()
-    with ray_head(auth=False) as address:
+    with ray_head(auth) as address:
         done = subprocess.run([sys.executable, "-c", SWEEP_ON_RAY, address, str(tmp_path)], cwd=ROOT,
                               env={k: v for k, v in os.environ.items() if not k.startswith("RAY_")},
                               capture_output=True, text=True, timeout=120)
