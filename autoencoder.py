@@ -10,7 +10,8 @@ from common.ui.cli.plan_flags import add_plan_flags, resolve_plan_flags
 from models.config import AutoencoderConfig
 
 
-def parse(argv):
+def build_parser() -> Parser:
+    """The program's command line: every flag, with its help."""
     parser = Parser(prog="autoencoder.py", description=__doc__)
     parser.add_argument("-d", "--dataset", metavar="PATH", default=str(TRAIN_IMAGES),
                         help="images: an IDX file (raw or .gz), a .npy array, an .npz in Keras' convention (its "
@@ -18,6 +19,11 @@ def parse(argv):
     add_hyperparameter_flags(parser, AutoencoderConfig)
     add_plan_flags(parser)
     add_run_flags(parser)
+    return parser
+
+
+def parse(argv):
+    parser = build_parser()
     args = parser.parse_args(argv)
     resolve_plan_flags(parser, args, AutoencoderConfig)
     return args

@@ -10,7 +10,8 @@ from common.ui.cli.plan_flags import add_plan_flags, resolve_plan_flags
 from models.config import JOINT_SETTINGS, ClassifierConfig
 
 
-def parse(argv):
+def build_parser() -> Parser:
+    """The program's command line: every flag, with its help."""
     parser = Parser(prog="classification.py", description=__doc__)
     data = parser.add_argument_group("data (default: the bundled MNIST); IDX (raw or .gz), .npy, .npz in Keras' "
                                      "convention, or a folder with one sub-folder of images per class")
@@ -23,6 +24,11 @@ def parse(argv):
     add_labels_flags(parser, add_hyperparameter_flags(parser, ClassifierConfig, skip=("label_budget",)))
     add_plan_flags(parser, ", or the label-budget study")
     add_run_flags(parser)
+    return parser
+
+
+def parse(argv):
+    parser = build_parser()
     args = parser.parse_args(argv)
     resolve_labels_flags(parser, args)
     resolve_plan_flags(parser, args, ClassifierConfig)
