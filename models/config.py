@@ -166,6 +166,12 @@ def in_effect(config) -> list:
     return [f for f in fields(config) if f.name not in idle]
 
 
+def uses_unlabelled(config: ClassifierConfig) -> bool:
+    """Whether a run's training sees the images whose labels it does not use: joint training with a term on them
+    (reconstruction, consistency, entropy); joint training without one trains on the labelled images alone."""
+    return config.joint and bool(config.reconstruction_weight or config.consistency or config.entropy_weight)
+
+
 def joint_settings_changed(config: ClassifierConfig) -> list[str]:
     """The settings of joint training that `config` moves away from their defaults."""
     return [name for name in JOINT_SETTINGS if getattr(config, name) != CLASSIFIER_DEFAULTS[name]]

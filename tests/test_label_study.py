@@ -18,15 +18,16 @@ from common.study.summary import summarize
 from common.study.trials import StudyData
 from common.tracking.run_log import RunLog
 from common.tracking.schema import CLASSIFIER as LOG_COLUMNS
-from common.ui.screens.study_screens import study_description
+from common.ui.screens.study_screens import computed, study_description
 from common.ui.terminal.tables import label_study_table
-from models.config import ClassifierConfig
+from models.config import ClassifierConfig, uses_unlabelled
 from models.training.run import TrainedRun
 from tests.helpers import run_study
 
-CONTEXT = {"autoencoder": "ae.h5", "autoencoder_sha256": "abc123", "dataset": "/data/train.gz", "images": 300,
-           "val_split": 0.2, "split_seed": 1, "test_dataset": "/data/test.gz", "test_images": 100,
-           "encoder_layers": 2, "encoder_filter_size": 3, "encoder_filters": 4}
+CONTEXT = {"recipe_version": "v1", "autoencoder": "ae.h5", "autoencoder_sha256": "abc123",
+           "dataset": "/data/train.gz", "images": 300, "val_split": 0.2, "split_seed": 1,
+           "test_dataset": "/data/test.gz", "test_images": 100, "encoder_layers": 2, "encoder_filter_size": 3,
+           "encoder_filters": 4}
 PLAN = label_study(ClassifierConfig(fc_units=8, epochs=1, fine_tune_epochs=1, batch_size=10), (20, 0), 2, seed=7)
 
 
@@ -233,3 +234,49 @@ def test_the_study_says_which_joint_recipe_it_trains():
             "(cosine), 1 epoch over every training image") in text
     mine = label_study(replace(PLAN.config, joint=True, noise=0.5), (20,), 1, seed=7, arms=("joint",))
     assert "noise 0.5," in study_description(mine, 100)
+
+
+def test_the_supervised_arm_is_the_joint_arm_without_its_terms_on_the_unlabelled_images():
+    plan = label_study(PLAN.config, (20,), 1, seed=7, arms=("supervised", "joint"))
+    supervised, joint = (plan.config_of(p) for p in plan.runs())
+    unlabelled = ("reconstruction_weight", "consistency", "teacher_decay", "entropy_weight")
+    assert replace(joint, **{name: getattr(supervised, name) for name in unlabelled}) == supervised
+    assert all(getattr(supervised, name) == 0 for name in unlabelled) and all(getattr(joint, n) for n in unlabelled)
+    assert (supervised.joint, supervised.augment, supervised.noise) == (True, True, JOINT_RECIPE["noise"])
+    assert not uses_unlabelled(supervised) and uses_unlabelled(joint)
+    paired = summarize(pd.DataFrame([dict(label_budget=20, labels_used=20, seed=s, arm=arm, init="pretrained",
+                                          test_accuracy=accuracy, wall_time=1.0)
+                                     for s in (1, 2) for arm, accuracy in (("supervised", 0.8), ("joint", 0.9))]))
+    assert paired.loc[0, "unlabelled_gain_mean"] == pytest.approx(0.1)  # joint − supervised, on the same seeds
+
+
+def test_a_row_of_another_recipe_version_is_never_reused(data, tmp_path):
+    log = RunLog(tmp_path / "log.csv", LOG_COLUMNS)
+    run_study(PLAN, data, RecordingTrainer(), log=log, context=CONTEXT)
+    logged, _ = log.read()
+    assert len(reusable(logged, PLAN, CONTEXT)) == 8
+    assert reusable(logged, PLAN, {**CONTEXT, "recipe_version": "v2"}) == {}  # the training code changed since
+    again = RecordingTrainer()
+    run_study(PLAN, data, again, log=log, context={**CONTEXT, "recipe_version": "v2"})
+    assert len(again.calls) == 8
+
+
+def test_a_study_on_tuning_seeds_never_writes_into_the_reported_tables_rows(data, tmp_path):
+    log = RunLog(tmp_path / "log.csv", LOG_COLUMNS)
+    tuning = label_study(PLAN.config, (20,), 3, seed=11)  # seeds 11-13: for choosing settings
+    run_study(tuning, data, RecordingTrainer(), log=log, context=CONTEXT)
+    reported = label_study(PLAN.config, (20,), 3, seed=1)  # seeds 1-3: the table
+    trainer = RecordingTrainer()
+    outcome = run_study(reported, data, trainer, log=log, context=CONTEXT)
+    assert outcome.reused == 0 and len(trainer.calls) == 6
+    assert sorted(set(outcome.rows["seed"])) == [1, 2, 3] and len(outcome.rows) == 6
+    assert sorted(set(log.read()[0]["seed"])) == [1, 2, 3, 11, 12, 13]  # both in the log, apart
+
+
+def test_the_tables_caption_says_how_the_arms_computed():
+    rows = pd.DataFrame([dict(arm="pretrained", init="pretrained", compute="CPU, float32, no XLA"),
+                         dict(arm="joint", init="pretrained", compute="CPU, float32, no XLA")])
+    assert computed(rows) == " Computed as CPU, float32, no XLA."
+    rows.loc[1, "compute"] = "CPU, bfloat16, no XLA"
+    assert computed(rows) == (" The arms computed differently: pretrained CPU, float32, no XLA; joint CPU, bfloat16, "
+                              "no XLA.")

@@ -40,8 +40,17 @@ def joint_recipe(config: ClassifierConfig) -> dict:
     return {name: getattr(config, name) if name in own else value for name, value in JOINT_RECIPE.items()}
 
 
+UNLABELLED_TERMS = {"reconstruction_weight": 0.0, "consistency": 0.0, "teacher_decay": 0.0, "entropy_weight": 0.0}
+
+
 def _joint(plain: ClassifierConfig, study: ClassifierConfig) -> ClassifierConfig:
     return replace(plain, **joint_recipe(study))
+
+
+def _supervised(plain: ClassifierConfig, study: ClassifierConfig) -> ClassifierConfig:
+    """The joint recipe with every term on the unlabelled images off: its steps, rate and schedule, augmentation
+    and noise on the labelled images alone (models/config.py, `uses_unlabelled`)."""
+    return replace(_joint(plain, study), **UNLABELLED_TERMS)
 
 
 ARMS = (
@@ -53,9 +62,11 @@ ARMS = (
         "pretrained, augmented, self-trained on the rest of the training images",
         lambda plain, study: replace(plain, augment=True, self_training=study.self_training or DEFAULT_ROUNDS),
         {"self_training_gain": "pretrained"}),
+    Arm("supervised", "supervised, joint schedule", "labels alone, the joint arms' schedule", "P",
+        "the joint recipe's steps, rate, schedule, augmentation and noise on the labelled images alone", _supervised),
     Arm("joint", "joint", "joint training with the decoder", "^",
         "trained with the decoder reconstructing every training image", _joint,
-        {"reconstruction": "joint-w0", "joint_gain": "pretrained"}),
+        {"unlabelled_gain": "supervised", "reconstruction": "joint-w0", "joint_gain": "pretrained"}),
     Arm("joint-w0", "joint, W = 0", "joint recipe without reconstruction (W = 0)", "v",
         "the joint recipe without the reconstruction term",
         lambda plain, study: replace(_joint(plain, study), reconstruction_weight=0.0)),
@@ -99,5 +110,8 @@ def arm_of(row) -> str:
     if row["init"] == "scratch":
         return "scratch"
     if row.get("joint") is True or row.get("joint") == "yes":
-        return "joint" if float(row.get("reconstruction_weight") or 0) > 0 else "joint-w0"
+        if float(row.get("reconstruction_weight") or 0) > 0:
+            return "joint"
+        return "joint-w0" if float(row.get("consistency") or 0) or float(row.get("entropy_weight") or 0) else \
+            "supervised"
     return "self-training" if float(row.get("self_training") or 0) > 0 else "pretrained"

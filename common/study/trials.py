@@ -15,9 +15,10 @@ from models.config import check_batch, check_label_budget
 from models.training.costs import autoencoder_cost, classifier_cost
 
 # what must match for a logged classifier run to stand for a planned one, besides its hyperparameters, seed and arm:
-# the same autoencoder (by content), the same training file, split and test set
-IDENTITY = ("autoencoder_sha256", "dataset", "images", "val_split", "split_seed", "test_dataset", "test_images")
-AUTOENCODER_IDENTITY = ("dataset", "images", "val_split", "split_seed")  # the same for an autoencoder's runs
+# the same training code (models/training/version.py), autoencoder (by content), training file, split and test set
+IDENTITY = ("recipe_version", "autoencoder_sha256", "dataset", "images", "val_split", "split_seed", "test_dataset",
+            "test_images")
+AUTOENCODER_IDENTITY = ("recipe_version", "dataset", "images", "val_split", "split_seed")  # an autoencoder's
 
 
 @dataclass

@@ -79,6 +79,15 @@ class Program(ABC):
     def after_single_run(self, session) -> None:  # noqa: B027  (a hook with nothing to do by default)
         """What follows a run without the menu (--no-menu), before the model is saved."""
 
+    def origin(self) -> dict:
+        """What every run's log row says of where it came from, whatever the program: the data, the seed and its
+        split, the devices, the version of the training code."""
+        from models.training.version import training_version
+
+        return {"dataset": str(self.dataset), "images": self.count, "seed": self.args.seed,
+                "val_split": self.args.val_split, "split_seed": self.args.seed,
+                "device": self.environment.placement().description, "recipe_version": training_version()}
+
     def same_data(self, runs: pd.DataFrame) -> pd.DataFrame:
         """The finished runs of a log trained on this program's data."""
         return runs[(runs["dataset"] == str(self.dataset)) & (runs["images"] == self.count)

@@ -9,7 +9,7 @@ import numpy as np
 from common import phases
 from common.keras_setup import keras
 from models.classifier import build_classifier
-from models.config import ClassifierConfig
+from models.config import ClassifierConfig, uses_unlabelled
 from models.joint import JointClassifier
 from models.training.batch_norm import Calibration, calibrate
 from models.training.batches import PREDICT_BATCH, batches, predict
@@ -149,14 +149,17 @@ def fit_joint(classifier, encoder, decoder, config: ClassifierConfig, train, ima
               xla: bool = False, callbacks=()) -> FitResult:
     """Stage 2 as joint training (models/joint.py): `config.fine_tune_epochs` passes over `images`, each batch
     paired with a labelled batch of `train`; the classifier's loss plus the reconstruction weight times the
-    decoder's error on `images` seen with noise. Batch-normalisation statistics are estimated on `images`."""
+    decoder's error on `images` seen with noise, and the other terms on them. Batch-normalisation statistics are
+    estimated on `images`, or on the labelled images when no term uses the others (`uses_unlabelled`): then
+    nothing of the unlabelled images reaches the model, only their number sets the steps."""
     joint = JointClassifier(classifier, encoder, decoder, weight=config.reconstruction_weight, noise=config.noise,
                             consistency=config.consistency, teacher_decay=config.teacher_decay,
                             entropy=config.entropy_weight, ramp_steps=len(images) // config.batch_size, seed=seed)
     compile_classifier(joint, config, config.joint_learning_rate, len(images), config.fine_tune_epochs, xla)
     return fit(joint, joint_batches(train, images, config.batch_size, seed), None,
                validation_data=batches(*val, PREDICT_BATCH), epochs=config.fine_tune_epochs, batch_size=None,
-               callbacks=callbacks, calibration=Calibration(encoder, images, config.batch_size), **_stopping(config))
+               callbacks=callbacks, calibration=Calibration(encoder, images if uses_unlabelled(config) else train[0],
+                                                            config.batch_size), **_stopping(config))
 
 
 def _stopping(config: ClassifierConfig) -> dict:

@@ -73,10 +73,8 @@ class AutoencoderProgram(Program):
         return {"loss": metrics["loss"], "val loss": metrics["val_loss"]}
 
     def context(self) -> dict:
-        """The data, the seed and the devices."""
-        return {"dataset": str(self.dataset), "images": self.count, "image_shape": image_shape(self.train_x),
-                "seed": self.args.seed, "val_split": self.args.val_split, "split_seed": self.args.seed,
-                "device": self.environment.placement().description}
+        """Where the run came from (`origin`) and the images' shape."""
+        return {**self.origin(), "image_shape": image_shape(self.train_x)}
 
     def graphs(self, session) -> list[Path]:
         """Loss against each varied hyperparameter, the last run's curves, originals against reconstructions."""

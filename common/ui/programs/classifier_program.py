@@ -151,11 +151,8 @@ class ClassifierProgram(Program):
 
     def context(self) -> dict:
         """The data and split, the autoencoder, the test set, the device."""
-        return {"dataset": str(self.dataset), "images": self.count, "image_shape": image_shape(self.train_x),
-                "classes": self.classes.record(), "seed": self.args.seed,
-                "val_split": self.args.val_split, "device": self.environment.placement().description,
-                **self.source.context(), "split_seed": self.args.seed,
-                "test_dataset": self.test_source, "test_images": len(self.test_y)}
+        return {**self.origin(), "image_shape": image_shape(self.train_x), "classes": self.classes.record(),
+                **self.source.context(), "test_dataset": self.test_source, "test_images": len(self.test_y)}
 
     def menu_items(self, session) -> list:
         # another autoencoder: loaded, then the baseline trained on its encoder

@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import pandas as pd
 
-from common.study.arms import ARM, default_arms, joint_recipe, names, parse_arms
+from common.study.arms import ARM, arm_of, default_arms, joint_recipe, names, parse_arms
 from common.study.plan import Plan, label_study
 from common.study.summary import summarize
 from common.study.trials import check_plan
@@ -57,7 +57,8 @@ class StudyScreens(SweepScreens):
         program = self.program
         caption = (f"Test accuracy, mean ± standard deviation over {count(plan.repeats, 'repeat')}: "
                    + "; ".join(f"{ARM[a].title}: {ARM[a].description}" for a in plan.arms)
-                   + ". After stage 1: a head trained on the frozen encoder. Wall time: every run of the arm.")
+                   + ". After stage 1: a head trained on the frozen encoder. Wall time: every run of the arm."
+                   + computed(rows))
         summary = summarize(rows)
         self.console.print(label_study_table(summary, f"Label-budget study ({len(program.test_y):,} test images)",
                                              caption))
@@ -89,6 +90,20 @@ def study_description(plan: Plan, test_images: int) -> str:
                  f"{recipe['joint_learning_rate']:g} ({recipe['schedule']}), "
                  f"{count(recipe['fine_tune_epochs'], 'epoch')} over every training image")
     return text + f"; tested on {test_images} test images."
+
+
+def computed(rows: pd.DataFrame) -> str:
+    """' Computed as CPU, float32, no XLA.' when every run computed the same way; else each arm's ways, so that a
+    difference the arithmetic may make is in plain sight."""
+    if "compute" not in rows:
+        return ""
+    ways = rows.assign(arm=[arm_of(row) for _, row in rows.iterrows()]).groupby("arm", sort=False)["compute"]
+    seen = {arm: sorted(set(values.dropna())) for arm, values in ways}
+    every = sorted({way for values in seen.values() for way in values})
+    if len(every) <= 1:
+        return f" Computed as {every[0]}." if every else ""
+    return " The arms computed differently: " + "; ".join(f"{ARM[arm].title} {', '.join(values)}"
+                                                         for arm, values in seen.items()) + "."
 
 
 def teacher(decay: float) -> str:
