@@ -77,8 +77,7 @@ def test_a_way_that_changes_the_loss_by_more_than_two_percent_is_dropped():
 
 
 def test_reduced_precision_is_timed_only_with_the_xla_setting_that_won_in_float32():
-    ways = candidates("cpu", {"avx512_bf16"})
-    assert set(ways) == {Way("float32", False), Way("float32", True), Way("bfloat16", False), Way("bfloat16", True)}
+    ways = [Way("float32", False), Way("float32", True), Way("bfloat16", False), Way("bfloat16", True)]
     start = faked({"float32": 200, "float32+xla": 150, "bfloat16": 260, "bfloat16+xla": 999})
     trials = run_trials(ways, start)
     assert [t.way for t in trials] == [Way("float32", False), Way("float32", True), Way("bfloat16", False)]
@@ -91,7 +90,7 @@ def test_reduced_precision_is_timed_only_with_the_xla_setting_that_won_in_float3
                               Way("bfloat16", True)]
     assert choose(trials) == Way("bfloat16", True)
     assert [round(t.images_per_second) for t in trials] == [200, 250, 150, 300]
-    only_bfloat16 = candidates("cpu", {"avx512_bf16"}, precision="bfloat16")  # XLA still tried, in bfloat16
+    only_bfloat16 = candidates("gpu", set(), precision="bfloat16")  # XLA still tried, in bfloat16
     both = faked({"bfloat16": 200, "bfloat16+xla": 250})
     assert choose(run_trials(only_bfloat16, both)) == Way("bfloat16", True) and len(both.timed) == 2
     assert xla_wins.made["bfloat16+xla"].timed_seconds == pytest.approx(xla_wins.made["float32+xla"].timed_seconds,
@@ -125,7 +124,10 @@ def test_two_close_ways_are_timed_on_within_the_measurement_s_share_of_the_run_a
 
 
 def test_candidates_follow_the_device_and_the_flags():
-    assert candidates("cpu", set()) == [Way("float32", False), Way("float32", True)]
+    assert candidates("cpu", set()) == [Way("float32", False)]  # XLA is no CPU candidate unless asked for
+    assert candidates("cpu", {"avx512_bf16"}) == [Way("float32", False), Way("bfloat16", False)]
+    assert candidates("cpu", set(), xla="on") == [Way("float32", True)]
+    assert Way("float32", True) in candidates("gpu", set()) and Way("bfloat16", True) in candidates("gpu", set())
     assert candidates("cpu", set(), xla="off") == [Way("float32", False)]
     assert candidates("cpu", {"amx_bf16"}, xla="on") == [Way("float32", True), Way("bfloat16", True)]
     assert candidates("cpu", {"avx512_bf16"}, precision="float32", xla="off") == [Way("float32", False)]
@@ -246,3 +248,26 @@ def test_the_chosen_way_s_timed_model_trains_exactly_as_a_new_one_without_tracin
     for ours, theirs in zip(again.model.get_weights(), fresh.model.get_weights()):
         np.testing.assert_array_equal(ours, theirs)
     assert timed.model_for(Way("float32", True)) is None  # a way not timed: the run builds its own
+
+
+def test_a_cpu_run_never_builds_an_xla_candidate_unless_asked_and_a_gpu_still_times_xla(tmp_path, monkeypatch):
+    monkeypatch.setattr("models.training.compute.cpu_flags", lambda cpuinfo=None: {"avx512_bf16"})
+    on_cpu = faked({"float32": 100, "bfloat16": 120, "float32+xla": 999, "bfloat16+xla": 999})
+    ways, _ = chooser(tmp_path)
+    assert ways.way(SHAPE, MEASURE_MIN_STEPS, on_cpu) == Way("bfloat16", False)
+    assert on_cpu.timed == [Way("float32", False), Way("bfloat16", False)]  # no XLA model built, nor compiled
+    on_gpu = faked({"float32": 100, "float16": 110, "bfloat16": 105, "float32+xla": 200, "float16+xla": 300,
+                    "bfloat16+xla": 250})
+    ways, _ = chooser(tmp_path / "gpu", placement=GPU)
+    assert ways.way(SHAPE, MEASURE_MIN_STEPS, on_gpu) == Way("float16", True)
+    assert Way("float32", True) in on_gpu.timed  # XLA stays a candidate where it has helped
+
+
+def test_xla_on_still_compiles_the_training_step_with_xla(tmp_path):
+    from models.config import AutoencoderConfig
+    from models.training.autoencoder_training import new_autoencoder
+
+    ways, _ = chooser(tmp_path, xla="on", precision="float32")
+    way = ways.way(SHAPE, 10**6, faked({}))
+    assert way == Way("float32", True) and new_autoencoder(AutoencoderConfig(layers=2, filters=4), xla=way.xla)\
+        .jit_compile is True

@@ -112,8 +112,9 @@ def add_run_flags(parser: Parser, default_out: str = "runs") -> None:
     parser.add_argument("--tensorboard", action="store_true",
                         help="also write TensorBoard logs of every run under DIR/tensorboard/RUN_ID/")
     parser.add_argument("--xla", choices=XLA_CHOICES, default="auto",
-                        help="compile the training step with XLA: on, off, or auto (default): timed against plain "
-                             "Keras on this machine before a long run, the choice kept for later runs")
+                        help="compile the training step with XLA: on, off, or auto (default): on a GPU, timed against "
+                             "plain Keras before a long run, the choice kept for later runs; on a CPU, off (it was "
+                             "slower on every CPU measured)")
     parser.add_argument("--precision", choices=("auto", *PRECISIONS), default="auto",
                         help="arithmetic of training, with float32 weights: float32, bfloat16 (processors with "
                              "AVX-512 BF16 or AMX, GPUs), float16 (GPUs), or auto (default): timed like --xla")
