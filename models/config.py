@@ -4,69 +4,22 @@ Kept free of TensorFlow so that `--help` and argument errors answer at once.
 """
 
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 
 from common.errors import ConfigError
+from models.fields import check_ranges, choice, hyperparameter, parse_weights, switch, weights
 
 INITS = ("pretrained", "scratch")  # a classifier's initial encoder weights: the autoencoder's, or random ones
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 POOLED_BLOCKS = 2  # max-pooling after the first two encoder blocks, up-sampling after the last two decoder blocks
 SIDE_MULTIPLE = 2 ** POOLED_BLOCKS  # what the images' sides must be multiples of
 SCHEDULES = ("constant", "cosine", "plateau")  # the learning rate: fixed, cosine decay to 0, halved on plateaus
+DECODERS = ("plain", "ladder", "top-down")  # joint training's decoder: the autoencoder's, the ladder, without laterals
 JOINT_SETTINGS = ("reconstruction_weight", "noise", "consistency", "teacher_decay", "entropy_weight",
-                  "joint_learning_rate")  # of joint training only
+                  "joint_learning_rate", "unlabelled_batch", "layer_noise", "decoder",
+                  "denoising_weights")  # of joint training only
+LADDER_WEIGHTS = (1000.0, 10.0, 0.1)  # the ladder's denoising weights from the image up, then 0.1 for each level
 SELF_TRAINING_SETTINGS = ("pseudo_threshold", "pseudo_cap", "round_epochs")  # of self-training rounds only
-
-
-def hyperparameter(default, low, high, label: str, column: str, *, asked: bool = True):
-    """A number field (a whole number, or a fraction when `default` is a float) with its allowed range, a prompt
-    label and its run-log column. `asked=False`: set by its flag or from the menu, not asked for at start."""
-    return field(default=default, metadata={"low": low, "high": high, "label": label, "column": column,
-                                            "asked": asked})
-
-
-def choice(default: str, choices: tuple[str, ...], label: str, column: str):
-    """A field taking one of a few named values; set by its flag or from the menu, not asked at start."""
-    return field(default=default, metadata={"choices": choices, "label": label, "column": column, "asked": False,
-                                            "switch": None})
-
-
-def switch(label: str, column: str):
-    """A yes/no field, off by default; its flag takes no value and switches it on (`--augment`); set by its flag or
-    from the menu, not asked at start. The run log writes it as yes / no."""
-    return field(default=False, metadata={"choices": (False, True), "label": label, "column": column,
-                                          "asked": False, "switch": True})
-
-
-def shown(value) -> str:
-    """A hyperparameter's value as the programs show and log it: yes / no for a switch."""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
-
-
-def is_choice(f) -> bool:
-    """True for a field made by `choice` rather than `hyperparameter`."""
-    return "choices" in f.metadata
-
-
-def asked(f) -> bool:
-    """True for a field asked for when the programs start (unless its flag is given)."""
-    return f.metadata.get("asked", True)
-
-
-def check_ranges(config) -> None:
-    """Raise UserError naming the first hyperparameter outside its range (or not among its choices)."""
-    for f in fields(config):
-        value = getattr(config, f.name)
-        if is_choice(f):
-            if value not in f.metadata["choices"]:
-                raise ConfigError(f"{f.metadata['label']} must be one of "
-                                  f"{', '.join(map(shown, f.metadata['choices']))}, got {value!r}", (f.name,))
-            continue
-        low, high = f.metadata["low"], f.metadata["high"]
-        if not low <= value <= high:
-            raise ConfigError(f"{f.metadata['label']} must be from {low} to {high}, got {value}", (f.name,))
 
 
 @dataclass(frozen=True)
@@ -117,6 +70,16 @@ class ClassifierConfig:
     joint_learning_rate: float = hyperparameter(
         2e-4, 1e-6, 1.0, "Learning rate of joint training (for batches of 64 or more)", "Joint_Learning_Rate",
         asked=False)  # stage 2 when joint; scaled down in proportion for smaller batches, as every stage's
+    unlabelled_batch: int = hyperparameter(
+        0, 0, 4096, "Images per step for the terms on every training image (joint; 0: the batch size)",
+        "Unlabelled_Batch", asked=False)  # an epoch is a pass over them: it sets the epoch's steps
+    layer_noise: float = hyperparameter(
+        0.0, 0.0, 1.0, "Standard deviation of the noise on every encoder layer's normalised output (joint)",
+        "Layer_Noise", asked=False)  # the corrupted pass of the Γ-model and of the ladder
+    decoder: str = choice("plain", DECODERS, "Decoder of joint training (plain, ladder, top-down)",
+                          "Decoder")  # the ladder: lateral connections, a combinator and a cost per level
+    denoising_weights: str = weights("", "Weights of the ladder's denoising costs from the image up (empty: "
+                                     "1000, 10, then 0.1 a level)", "Denoising_Weights")  # one per level
     optimizer: str = choice("adam", OPTIMIZERS, "Optimizer", "Optimizer")  # of every stage
     schedule: str = choice("constant", SCHEDULES, "Learning-rate schedule", "Schedule")  # within each stage
     patience: int = hyperparameter(0, 0, 1000, "Early-stopping patience in epochs (0: off)", "Patience",
@@ -131,6 +94,12 @@ def check_classifier(config: ClassifierConfig) -> None:
         flags = ", ".join("--" + name.replace("_", "-") for name in changed)
         raise ConfigError(f"{flags} {'are' if len(changed) > 1 else 'is one of the'} settings of joint training: "
                           "add --joint (or choose joint training from the menu first)", ("joint", *changed))
+    if config.decoder != "plain" and config.reconstruction_weight:
+        raise ConfigError(f"--decoder {config.decoder} weighs its own costs (--denoising-weights, the image's first): "
+                          f"leave --reconstruction-weight at 0", ("reconstruction_weight", "decoder"))
+    if config.denoising_weights and config.decoder == "plain":
+        raise ConfigError("--denoising-weights are the ladder's: add --decoder ladder (or top-down)",
+                          ("decoder", "denoising_weights"))
     if config.teacher_decay and not config.consistency:
         raise ConfigError(f"a teacher (decay {config.teacher_decay:g}) gives the consistency term its targets: set "
                           "the consistency weight too (--consistency)", ("consistency", "teacher_decay"))
@@ -147,6 +116,16 @@ def check_label_budget(labels: int, classes: int, available: int | None = None) 
         most = f" to {available:,} (the labelled training images after the validation split)" if available else ""
         raise ConfigError(f"--labels {labels}: expected all (every label), or from {classes} (one per class){most}",
                           ("label_budget",))
+
+
+def check_ladder(config: ClassifierConfig, levels: int | None) -> None:
+    """ConfigError when the ladder's weights are not one per level of an encoder of `levels` layers (the images
+    and each layer); nothing to check before the encoder is known (`levels` None)."""
+    given = parse_weights(config.denoising_weights)
+    if levels and given and len(given) != levels + 1:
+        raise ConfigError(f"--denoising-weights {config.denoising_weights}: the ladder on this encoder has "
+                          f"{levels + 1} levels (the images and {levels} layers): give {levels + 1} weights",
+                          ("denoising_weights",))
 
 
 def check_batch(batch_size: int, labelled: int) -> None:
@@ -168,8 +147,19 @@ def in_effect(config) -> list:
 
 def uses_unlabelled(config: ClassifierConfig) -> bool:
     """Whether a run's training sees the images whose labels it does not use: joint training with a term on them
-    (reconstruction, consistency, entropy); joint training without one trains on the labelled images alone."""
-    return config.joint and bool(config.reconstruction_weight or config.consistency or config.entropy_weight)
+    (reconstruction, consistency, entropy, the ladder's denoising); joint training without one trains on the
+    labelled images alone."""
+    return config.joint and bool(config.reconstruction_weight or config.consistency or config.entropy_weight
+                                 or any(ladder_weights(config, 99)))
+
+
+def ladder_weights(config: ClassifierConfig, levels: int) -> tuple[float, ...]:
+    """The ladder's denoising weights for an encoder of `levels` layers, from the image up (levels + 1 of them):
+    the config's own, or LADDER_WEIGHTS then 0.1 for each level above; none without the ladder's decoder."""
+    if config.decoder == "plain":
+        return ()
+    given = parse_weights(config.denoising_weights)
+    return given or (*LADDER_WEIGHTS, *(LADDER_WEIGHTS[-1],) * (levels + 1 - len(LADDER_WEIGHTS)))[:levels + 1]
 
 
 def joint_settings_changed(config: ClassifierConfig) -> list[str]:

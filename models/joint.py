@@ -29,9 +29,12 @@ class JointClassifier(keras.Model):
 
     def __init__(self, classifier, encoder, decoder, *, weight: float, noise: float, consistency: float = 0.0,
                  teacher_decay: float = 0.0, entropy: float = 0.0, noisy_labels: bool = True, ramp_steps: int = 0,
-                 seed: int | None = None, **kwargs):
+                 seed: int | None = None, layer_noise: float = 0.0, ladder=None, denoising: tuple = (), **kwargs):
         super().__init__(**kwargs)
         self.classifier, self.encoder, self.decoder = classifier, encoder, decoder
+        self.layer_noise, self.ladder, self.denoising = layer_noise, ladder, tuple(denoising)  # models/ladder.py
+        self.head = classifier.get_layer("head")
+        self.augment = classifier.get_layer("augment") if "augment" in [x.name for x in classifier.layers] else None
         self.weight, self.noise, self.consistency = weight, noise, consistency
         self.teacher_decay, self.entropy = teacher_decay, entropy
         self.noisy_labels, self.ramp_steps = noisy_labels, ramp_steps
@@ -51,6 +54,22 @@ class JointClassifier(keras.Model):
         return images + ops.cast(self.noise * keras.random.normal(ops.shape(images), seed=self.noise_seed),
                                  images.dtype)
 
+    def forward(self, images, noisy: bool):
+        """The classifier's predictions in training mode; with `noisy`, those of the corrupted pass: noise on the
+        images and, with `layer_noise`, on every encoder level (through the ladder's view of the encoder)."""
+        if not (noisy and self.layer_noise):
+            return self.classifier(self.noisy(images) if noisy else images, training=True)
+        seen = self.augment(images, training=True) if self.augment is not None else images
+        top, _ = self.ladder.encode(seen, self.noise, self.layer_noise, self.noise_seed)
+        return self.head(top, training=True)
+
+    def ladder_costs(self, images):
+        """(the ladder's weighted denoising cost, its image level's cost) on `images` (models/ladder.py)."""
+        top, corrupted = self.ladder.encode(images, self.noise, self.layer_noise, self.noise_seed)
+        _, clean = self.ladder.encode(images)
+        costs = self.ladder.costs(self.ladder.decode(top, corrupted), clean)
+        return sum(weight * cost for weight, cost in zip(self.denoising, costs)), costs[0]
+
     def reconstruction_loss(self, images, training: bool = True):
         """Mean squared error of reconstructing `images` from their noisy version through encoder and decoder."""
         rebuilt = self.decoder(self.encoder(self.noisy(images), training=training), training=training)
@@ -63,7 +82,7 @@ class JointClassifier(keras.Model):
         zero = ops.zeros((), "float32")
         if not (self.consistency or self.entropy):
             return zero, zero
-        first = ops.cast(self.classifier(self.noisy(images), training=True), "float32")
+        first = ops.cast(self.forward(images, noisy=True), "float32")
         entropy = ops.mean(-ops.sum(first * ops.log(first + 1e-7), axis=-1)) if self.entropy else zero
         if not self.consistency:
             return zero, entropy
@@ -86,19 +105,22 @@ class JointClassifier(keras.Model):
 
     def optimized_variables(self) -> list:
         """What the optimizer updates: the decoder too only when its reconstruction counts (W > 0)."""
-        decoder = self.decoder.trainable_variables if self.weight else []
-        return self.classifier.trainable_variables + decoder
+        decoder = self.decoder.trainable_variables if self.weight or any(self.denoising) else []
+        ladder = self.ladder.trainable_variables() if self.ladder is not None and any(self.denoising) else []
+        return self.classifier.trainable_variables + decoder + ladder
 
     def train_step(self, data):
         (x, y), images = data
         with tf.GradientTape() as tape:
-            seen = self.noisy(x) if self.noisy_labels else x
-            predicted = self.classifier(seen, training=True)
+            predicted = self.forward(x, noisy=self.noisy_labels)
             loss = self.compute_loss(x=x, y=y, y_pred=predicted, training=True)
-            reconstruction = self.reconstruction_loss(images) if self.weight else ops.zeros((), "float32")
+            zero = ops.zeros((), "float32")
+            reconstruction = self.reconstruction_loss(images) if self.weight else zero
+            denoising, image_cost = self.ladder_costs(images) if any(self.denoising) else (zero, zero)
             consistent, entropy = self.unlabelled_losses(images)
             unlabelled = self.consistency * consistent + self.entropy * entropy
-            total = loss + self.weight * reconstruction + self.ramp() * unlabelled
+            total = loss + self.weight * reconstruction + denoising + self.ramp() * unlabelled
+            reconstruction = image_cost if any(self.denoising) else reconstruction  # what the log's column shows
             scaled = self.optimizer.scale_loss(total)
         variables = self.optimized_variables()
         self.optimizer.apply(tape.gradient(scaled, variables), variables)

@@ -2,6 +2,7 @@
 
 import shutil
 import time
+from dataclasses import fields
 
 import numpy as np
 import pandas as pd
@@ -174,6 +175,12 @@ def test_a_self_training_run_logs_one_row_with_its_rounds(mnist, saved_autoencod
 
 def test_every_setting_of_joint_training_asks_for_it():
     import classification
+    from models.config import ClassifierConfig
+
+    kinds = {f.name: f for f in fields(ClassifierConfig)}
     for name in JOINT_SETTINGS:
-        assert classification.parse(["--" + name.replace("_", "-"), "0.1"]).joint is True
+        meta = kinds[name].metadata
+        value = "1,2" if "weights" in meta else meta["choices"][-1] if "choices" in meta else \
+            "1" if isinstance(kinds[name].default, int) else "0.1"
+        assert classification.parse(["--" + name.replace("_", "-"), value]).joint is True, name
     assert classification.parse([]).joint is None  # asked for, or the default, later

@@ -11,8 +11,7 @@ from models.config import ClassifierConfig, check_classifier
 from models.encoder import copy_autoencoder, decoder_view, encoder_view
 from models.joint import JointClassifier
 from models.training.batch_norm import batch_statistics_loss
-from models.training.batches import batches
-from models.training.classifier_stages import ClassifierData, compile_classifier, train_classifier
+from models.training.classifier_stages import ClassifierData, train_classifier
 from models.training.joint_batches import joint_batches
 from models.training.persistence import load_model
 
@@ -47,32 +46,6 @@ def test_the_decoder_is_the_autoencoders_own_and_rebuilds_its_output(saved_autoe
     assert np.allclose(decoder.predict_on_batch(encoder.predict_on_batch(images)),
                        autoencoder.predict_on_batch(images), atol=1e-6)
     assert decoder.output_shape == autoencoder.output_shape
-
-
-def test_joint_training_without_its_terms_on_the_unlabelled_images_trains_as_the_plain_classifier(
-        saved_autoencoder, data):
-    """Joint training with W = 0, no noise, no consistency and no entropy: step for step, the plain classifier's
-    training on the same labelled batches (the batches of images to reconstruct are fetched and never used), and
-    the decoder untouched."""
-    train, images = splits.labelled_part(*data[0], 40, seed=1), data[0][0]
-    config = ClassifierConfig(**SMALL, label_budget=40, joint=True)
-    steps = len(images) // config.batch_size
-    trained = []
-    for joint in (True, False):
-        encoder, decoder = parts(saved_autoencoder)
-        before = weights(decoder)
-        keras.utils.set_random_seed(3)
-        classifier, _ = build_classifier(encoder, config, 10)
-        encoder.trainable = True
-        model = JointClassifier(classifier, encoder, decoder, weight=0.0, noise=0.0, seed=3) if joint else classifier
-        compile_classifier(model, config, 1e-3, len(images), 1)
-        initial = weights(classifier)
-        feed = joint_batches(train, images, config.batch_size, seed=3) if joint else \
-            batches(*train, config.batch_size, seed=3, drop_remainder=True).repeat().take(steps)
-        history = model.fit(feed, epochs=1, verbose=0).history
-        trained.append(weights(classifier))
-        assert same(weights(decoder), before) and len(history["loss"]) == 1 and not same(trained[-1], initial)
-    assert same(*trained)
 
 
 def test_w_above_0_trains_encoder_and_decoder_and_lowers_the_reconstruction_loss(saved_autoencoder, data):

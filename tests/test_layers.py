@@ -17,8 +17,8 @@ LAYERS = [  # top first; a module belongs to the first layer with a prefix of it
     ("training machinery", ("models.training",)),
     ("tracking", ("common.tracking",)),
     ("networks", ("models.autoencoder", "models.encoder", "models.classifier", "models.joint",
-                  "models.augmentation", "models.evaluation", "models.precision")),
-    ("hyperparameters and data", ("models.config", "common.data")),
+                  "models.augmentation", "models.evaluation", "models.precision", "models.ladder")),
+    ("hyperparameters and data", ("models.config", "models.fields", "common.data")),
     ("base", ("common.errors", "common.keras_setup", "common.phases", "common.interrupts", "common.paths",
               "common.files", "common.way_cache")),
 ]

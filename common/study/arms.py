@@ -32,12 +32,16 @@ class Arm:
     compared: dict[str, str] = field(default_factory=dict)  # paired differences, this arm first: name -> the other
 
 
-def joint_recipe(config: ClassifierConfig) -> dict:
-    """JOINT_RECIPE, except for the settings of joint training `config` moves away from their defaults (its weight,
-    noise, consistency or learning rate); its epochs always (an epoch of joint training passes over every training
-    image, not the labelled ones)."""
+LADDER = {"reconstruction_weight": 0.0, "decoder": "ladder", "layer_noise": 0.3}  # the recipe, as a ladder (σ 0.3)
+
+
+def joint_recipe(config: ClassifierConfig, changes: dict | None = None) -> dict:
+    """JOINT_RECIPE with `changes`, except for the settings of joint training `config` moves away from their
+    defaults (its weight, noise, consistency or learning rate); its epochs always (an epoch of joint training
+    passes over every training image, not the labelled ones)."""
     own = joint_settings_changed(config)
-    return {name: getattr(config, name) if name in own else value for name, value in JOINT_RECIPE.items()}
+    recipe = {**JOINT_RECIPE, **(changes or {})}
+    return {name: getattr(config, name) if name in own else value for name, value in recipe.items()}
 
 
 UNLABELLED_TERMS = {"reconstruction_weight": 0.0, "consistency": 0.0, "teacher_decay": 0.0, "entropy_weight": 0.0}
@@ -45,6 +49,11 @@ UNLABELLED_TERMS = {"reconstruction_weight": 0.0, "consistency": 0.0, "teacher_d
 
 def _joint(plain: ClassifierConfig, study: ClassifierConfig) -> ClassifierConfig:
     return replace(plain, **joint_recipe(study))
+
+
+def _recipe(changes: dict):
+    """An arm's settings: the joint recipe with `changes` (the study's own settings of joint training win)."""
+    return lambda plain, study: replace(plain, **joint_recipe(study, changes))
 
 
 def _supervised(plain: ClassifierConfig, study: ClassifierConfig) -> ClassifierConfig:
@@ -70,6 +79,16 @@ ARMS = (
     Arm("joint-w0", "joint, W = 0", "joint recipe without reconstruction (W = 0)", "v",
         "the joint recipe without the reconstruction term",
         lambda plain, study: replace(_joint(plain, study), reconstruction_weight=0.0)),
+    Arm("gamma", "Γ-type (layer noise)", "joint recipe with noise on every layer, no decoder (Γ)", "X",
+        "the joint recipe without the decoder, with noise of 0.3 on every encoder level",
+        _recipe({"reconstruction_weight": 0.0, "layer_noise": 0.3})),
+    Arm("ladder", "ladder", "ladder: lateral connections and a cost per level", "*",
+        "the joint recipe with the ladder's decoder: noise on every level, lateral connections, combinators and a "
+        "denoising cost per level", _recipe(LADDER),
+        {"lateral": "ladder-nolateral", "ladder_gain": "joint"}),
+    Arm("ladder-nolateral", "ladder without laterals", "ladder fed from the top only", "h",
+        "the ladder's decoder without its lateral connections (fed from the top only)",
+        _recipe({**LADDER, "decoder": "top-down"})),
 )
 ARM = {arm.name: arm for arm in ARMS}
 DIFFERENCES = {name: (arm.name, other) for arm in ARMS for name, other in arm.compared.items()}  # paired by seed

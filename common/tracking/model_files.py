@@ -5,7 +5,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from common.files import claim_free_path
-from models.config import asked, is_choice
+from models.fields import asked, is_choice, is_weights
 
 
 class ModelFiles:
@@ -34,7 +34,9 @@ class ModelFiles:
             value = getattr(config, f.name)
             if not asked(f) and value == f.default:
                 continue
-            if is_choice(f):
+            if is_weights(f):
+                parts.append("".join(word[0] for word in f.name.split("_")) + value.replace(",", "-"))
+            elif is_choice(f):
                 parts.append(f.name.replace("_", "-") if value == f.metadata["switch"] else str(value))
             else:
                 parts.append("".join(word[0] for word in f.name.split("_")) + f"{value:g}")

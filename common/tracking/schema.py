@@ -14,7 +14,7 @@ from models.config import SELF_TRAINING_SETTINGS, AutoencoderConfig, ClassifierC
 def hyperparameter_columns(config_type, hidden=()) -> dict[str, Column]:
     """A column per field of a hyperparameter dataclass, headed by its `column` metadata; named choices are text;
     those `hidden` are left out of the table of runs."""
-    return {f.name: Column(f.name, f.metadata["column"], numeric="choices" not in f.metadata,
+    return {f.name: Column(f.name, f.metadata["column"], numeric=not ({"choices", "weights"} & set(f.metadata)),
                            in_table=f.name not in hidden, missing=f.default, boolean=f.metadata.get("switch") is True)
             for f in fields(config_type)}
 

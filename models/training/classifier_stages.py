@@ -9,8 +9,9 @@ import numpy as np
 from common import phases
 from common.keras_setup import keras
 from models.classifier import build_classifier
-from models.config import ClassifierConfig, uses_unlabelled
+from models.config import ClassifierConfig, ladder_weights, uses_unlabelled
 from models.joint import JointClassifier
+from models.ladder import Ladder
 from models.training.batch_norm import Calibration, calibrate
 from models.training.batches import PREDICT_BATCH, batches, predict
 from models.training.compute import FLOAT32, Way, computing
@@ -152,11 +153,17 @@ def fit_joint(classifier, encoder, decoder, config: ClassifierConfig, train, ima
     decoder's error on `images` seen with noise, and the other terms on them. Batch-normalisation statistics are
     estimated on `images`, or on the labelled images when no term uses the others (`uses_unlabelled`): then
     nothing of the unlabelled images reaches the model, only their number sets the steps."""
+    per_step = config.unlabelled_batch or config.batch_size
+    ladder = Ladder(encoder, decoder, lateral=config.decoder == "ladder") if config.decoder != "plain" or \
+        config.layer_noise else None
     joint = JointClassifier(classifier, encoder, decoder, weight=config.reconstruction_weight, noise=config.noise,
                             consistency=config.consistency, teacher_decay=config.teacher_decay,
-                            entropy=config.entropy_weight, ramp_steps=len(images) // config.batch_size, seed=seed)
-    compile_classifier(joint, config, config.joint_learning_rate, len(images), config.fine_tune_epochs, xla)
-    return fit(joint, joint_batches(train, images, config.batch_size, seed), None,
+                            entropy=config.entropy_weight, ramp_steps=len(images) // per_step, seed=seed,
+                            layer_noise=config.layer_noise, ladder=ladder,
+                            denoising=ladder_weights(config, ladder.levels) if ladder is not None else ())
+    compile_classifier(joint, config, config.joint_learning_rate, len(images) * config.batch_size // per_step,
+                       config.fine_tune_epochs, xla)
+    return fit(joint, joint_batches(train, images, config.batch_size, seed, per_step), None,
                validation_data=batches(*val, PREDICT_BATCH), epochs=config.fine_tune_epochs, batch_size=None,
                callbacks=callbacks, calibration=Calibration(encoder, images if uses_unlabelled(config) else train[0],
                                                             config.batch_size), **_stopping(config))

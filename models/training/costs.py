@@ -38,7 +38,8 @@ def classifier_cost(config: ClassifierConfig, labelled: int, split: int, val: in
     2 (joint training: through the decoder too, about three times the cost), each round's prediction of the
     unlabelled images and its training, then the test set."""
     stage2, unlabelled = split if config.joint else labelled, split - labelled
-    total = steps(stage2, config.batch_size, config.fine_tune_epochs)
+    per_step = (config.unlabelled_batch or config.batch_size) if config.joint else config.batch_size
+    total = steps(stage2, per_step, config.fine_tune_epochs)
     work = (3 * labelled + val) * config.epochs if config.augment else labelled + val
     if config.augment:
         total += steps(labelled, config.batch_size, config.epochs)

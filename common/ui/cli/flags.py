@@ -7,7 +7,8 @@ from common.errors import UserError
 from common.paths import model_path, writable_folder
 from common.study.arms import names as arm_names
 from common.ui.terminal.prompts import parse_int
-from models.config import asked, check_label_budget, is_choice
+from models.config import check_label_budget
+from models.fields import asked, is_choice, is_weights, parse_weights
 from models.training.compute import PRECISIONS, XLA_CHOICES
 
 ALL_LABELS = "all"  # --labels all: every labelled training image
@@ -30,7 +31,10 @@ def add_hyperparameter_flags(parser: Parser, config_type, skip=()):
         if f.name in skip:
             continue
         meta = f.metadata
-        if is_choice(f) and meta["switch"]:
+        if is_weights(f):
+            group.add_argument(flag(f.name), dest=f.name, metavar="W0,W1,...", type=_weights_text,
+                               help=f"{meta['label']}; not asked for")
+        elif is_choice(f) and meta["switch"]:
             group.add_argument(flag(f.name), dest=f.name, action="store_const", const=meta["switch"],
                                help=f"{meta['label']} (default: not)")
         elif is_choice(f):
@@ -192,6 +196,14 @@ def output_folder(text: str) -> str:
     except UserError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
     return text
+
+
+def _weights_text(text: str) -> str:
+    """Weights separated by commas, checked and written plainly (`1000,10,0.1`)."""
+    try:
+        return ",".join(f"{value:g}" for value in parse_weights(text))
+    except UserError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _model_file(text: str) -> str:

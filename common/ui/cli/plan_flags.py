@@ -7,7 +7,7 @@ from dataclasses import fields
 from common.errors import UserError
 from common.ui.cli.flags import ALL_LABELS, DEFAULT_REPEATS, Parser, flag, int_in, output_folder
 from common.ui.terminal.prompts import parse_int
-from models.config import is_choice, shown
+from models.fields import is_choice, is_weights, shown
 
 SWITCH_VALUES = {"yes": True, "no": False}  # how a switch's values are written (as in the run log)
 
@@ -63,7 +63,8 @@ def sweepable(config_type) -> dict[str, object]:
     field's (`fc_units`, `label_budget`)."""
     names = {}
     for f in fields(config_type):
-        names[flag(f.name)[2:]] = names[f.name] = f
+        if not is_weights(f):  # a list of weights per run: given with its flag, never swept
+            names[flag(f.name)[2:]] = names[f.name] = f
     return names
 
 

@@ -25,6 +25,7 @@ from models.config import (
     check_batch,
     check_classifier,
     check_label_budget,
+    check_ladder,
 )
 
 ENCODER_LABELS = {"encoder_layers": "Encoder layers", "encoder_filter_size": "Encoder filter size",
@@ -84,6 +85,7 @@ class ClassifierProgram(Program):
         check_classifier(config)
         check_label_budget(config.label_budget, len(self.classes), len(self.train_y))
         check_batch(config.batch_size, config.label_budget or len(self.train_y))
+        check_ladder(config, self.source.encoder.get("encoder_layers"))
 
     def changed(self, config: ClassifierConfig, name: str) -> ClassifierConfig:
         """A setting of joint training (reconstruction weight, noise, ...) set from the menu asks for it."""

@@ -9,7 +9,7 @@ from rich.console import Console
 from common.errors import UserError
 from common.ui.terminal.messages import error
 from common.ui.terminal.prompts import Prompter
-from models.config import asked, is_choice, shown
+from models.fields import asked, is_choice, is_weights, parse_weights, shown
 
 BACK = "Back"
 
@@ -41,15 +41,25 @@ def ask_baseline(ask: Prompter, program, given: dict, can_ask: bool, console: Co
             refused = getattr(e, "fields", ()) or [f.name for f in fields(program.config_type) if asked(f)]
         for f in fields(program.config_type):
             if f.name in refused:
-                values[f.name] = ask_value(ask, f, values[f.name], f.metadata["label"])
+                values[f.name] = ask_value(ask, f, values[f.name], f.metadata["label"], console)
                 if values[f.name] is None:
                     return None
 
 
-def ask_value(ask: Prompter, f, now, message: str):
-    """A new value of field `f` (a choice among its values, or a number in its range), `now` offered; None if the
-    user backs out."""
+def ask_value(ask: Prompter, f, now, message: str, console: Console | None = None):
+    """A new value of field `f` (a choice among its values, weights, or a number in its range), `now` offered; None
+    if the user backs out."""
     meta = f.metadata
+    if is_weights(f):
+        while True:  # empty is a value here (the default weights), so `ask_parsed` would not do
+            answer = ask.ask_text(f"{message} (numbers separated by commas; empty: the default)", now)
+            if answer is None:
+                return None
+            try:
+                return ",".join(f"{value:g}" for value in parse_weights(answer))
+            except UserError as e:
+                error(console or Console(), e)
+                now = answer
     if is_choice(f):
         return ask.choose(message, [questionary.Choice(shown(c), c) for c in meta["choices"]], default=now)
     return ask.ask_int(message, now, meta["low"], meta["high"])
@@ -66,7 +76,7 @@ def ask_change(ask: Prompter, program, baseline, console: Console):
     f = next(f for f in fields(program.config_type) if f.name == name)
     now = getattr(baseline, name)
     while True:
-        value = ask_value(ask, f, now, f"New {f.metadata['label'].lower()}")
+        value = ask_value(ask, f, now, f"New {f.metadata['label'].lower()}", console)
         if value is None:
             return None
         if value != now:

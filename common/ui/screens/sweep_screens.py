@@ -16,7 +16,7 @@ from common.ui.plots.plotting import plot_against
 from common.ui.screens.workers import workers_for
 from common.ui.terminal.prompts import ask_parsed
 from common.ui.terminal.tables import sweep_table
-from models.config import asked, shown
+from models.fields import asked, shown
 
 SWEEP_ENTRY = "Sweep one hyperparameter (several values, repeated)"
 

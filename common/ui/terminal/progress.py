@@ -9,7 +9,7 @@ from rich.text import Text
 from common.keras_setup import keras
 from common.ui.cli.flags import flag
 from common.ui.terminal.messages import warn
-from models.config import shown
+from models.fields import shown
 
 
 class _TimeLeft(ProgressColumn):

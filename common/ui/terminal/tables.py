@@ -7,7 +7,8 @@ from rich.console import Group
 from rich.table import Table
 
 from common.ui.cli.flags import flag
-from models.config import in_effect, shown
+from models.config import in_effect
+from models.fields import shown
 
 
 def run_summary(title: str, config, results: dict[str, object]) -> Table:
