@@ -10,7 +10,8 @@ import pandas as pd
 from common.errors import UserError
 from common.study.arms import arm_of
 from common.study.plan import Plan, PlannedRun
-from common.study.trials import ClassifierTrials
+from common.study.trials import CHECKPOINTS, ClassifierTrials
+from common.tracking.checkpoint_log import CHECKPOINT_LOG, CheckpointLog
 from common.tracking.run_log import RunLog
 
 
@@ -64,8 +65,11 @@ def run_plan(plan: Plan, trials, *, log: RunLog, context: dict, fresh: bool = Fa
     new_ids = []
     try:
         for planned, row in finished:
+            points = row.pop(CHECKPOINTS, None)
             try:
                 log.append(row)
+                if points:
+                    CheckpointLog(log.path.with_name(CHECKPOINT_LOG)).append(row, points)
             except UserError as e:  # the plan goes on; its table still shows this run
                 reporter.warn(f"the run was not logged: {e}")
             if row["interrupted"]:

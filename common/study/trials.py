@@ -18,6 +18,7 @@ from models.training.costs import autoencoder_cost, classifier_cost
 # the same training code (models/training/version.py), autoencoder (by content), training file, split and test set
 IDENTITY = ("recipe_version", "autoencoder_sha256", "dataset", "images", "val_split", "split_seed", "test_dataset",
             "test_images")
+CHECKPOINTS = "checkpoints"  # a row's key for its run's test accuracy along the way; the runner writes them apart
 AUTOENCODER_IDENTITY = ("recipe_version", "dataset", "images", "val_split", "split_seed")  # an autoencoder's
 
 
@@ -69,14 +70,36 @@ class ClassifierTrials:
         start, data = time.perf_counter(), self.data
         config, run_id = plan.config_of(planned), new_run_id()
         train = splits.labelled_part(*data.train, config.label_budget, planned.seed)
-        run = self.train_one(config, train, planned.seed, reporter.callbacks_for(planned), run_id,
+        callbacks_for, curve = self.with_checkpoints(config, reporter.callbacks_for(planned), train, tested)
+        run = self.train_one(config, train, planned.seed, callbacks_for, run_id,
                              lambda model: {"stage1_test_accuracy": tested(model)["test_accuracy"]})
-        values = {**context, "seed": planned.seed, "labels_used": len(train[1]), "arm": planned.arm}
+        values = {**context, "seed": planned.seed, "labels_used": len(train[1]), "arm": planned.arm,
+                  CHECKPOINTS: curve.points if curve is not None else []}
         if not run.interrupted:
             values.update(tested(run.model))
         values.update(keep_model(self.keep, self.kind, LastRun(config, run, run_id, values, logged=False)))
         values["wall_time"] = round(time.perf_counter() - start, 2)
         return run_row(config, run.metrics(), values, run_id)
+
+
+    def with_checkpoints(self, config, callbacks_for, train, tested):
+        """A joint (or ladder) run's callbacks with its test accuracy measured every CHECKPOINT_STEPS steps of
+        stage 2 (models/training/checkpoints.py), after its batch-normalisation statistics are estimated on the
+        images its run estimates them on; and the Checkpoints (None for other runs)."""
+        if not config.joint:
+            return callbacks_for, None
+        from models.config import uses_unlabelled
+        from models.training.batch_norm import calibrate
+        from models.training.checkpoints import Checkpoints
+
+        images = self.data.train[0] if uses_unlabelled(config) else train[0]
+
+        def measure(model) -> float:
+            calibrate(model.encoder, images, config.batch_size)
+            return tested(model)["test_accuracy"]
+
+        curve = Checkpoints(measure)
+        return (lambda stage="": [*callbacks_for(stage), *([curve] if "joint" in stage else [])]), curve
 
 
 class AutoencoderTrials:

@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import NullLocator
 
 from common.errors import UserError
 from common.files import replace_atomically
@@ -51,7 +50,7 @@ def plot_against(runs: pd.DataFrame, x: str, label: str, panels: list[list[tuple
         ax.legend(fontsize=8)
     if repeated:
         fig.suptitle(f"{title}\nmean ± standard deviation; n: runs at each value")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _mean_with_spread(ax, values: pd.DataFrame, x: str, key: str, label: str) -> bool:
@@ -85,7 +84,7 @@ def plot_history(history: dict[str, list[float]], path, title: str, stage_bounda
         ax.set_title(f"{title}: {family}")
         ax.grid(alpha=0.3)
         ax.legend()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_reconstructions(originals: np.ndarray, reconstructions: np.ndarray, path) -> Path:
@@ -99,7 +98,7 @@ def plot_reconstructions(originals: np.ndarray, reconstructions: np.ndarray, pat
             ax.set_axis_off()
             if i == 0:
                 ax.set_title(name, fontsize=8, loc="left")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_image_grid(images: np.ndarray, captions: list[str], path, title: str, columns: int = 8) -> Path:
@@ -129,7 +128,7 @@ def plot_image_grid(images: np.ndarray, captions: list[str], path, title: str, c
         row, column = divmod(i, columns)
         ax.text(column * cell_w + cell_w / 2, row * cell_h + band - 1, text, fontsize=8, ha="center", va="bottom")
     ax.set_axis_off()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _show_image(ax, image: np.ndarray) -> None:
@@ -158,7 +157,7 @@ def plot_confusion(confusion: np.ndarray, path, title: str, names: list[str] | N
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(title)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def window_available() -> bool:
@@ -188,37 +187,9 @@ def show(paths: list[Path]) -> None:
     plt.close("all")
 
 
-def _save(fig: Figure, path) -> Path:
+def save_figure(fig: Figure, path) -> Path:
     """Write the figure as a PNG, replacing any earlier one in one step (another program may be drawing it too)."""
     try:
         return replace_atomically(path, lambda partial: fig.savefig(partial, dpi=100))
     except OSError as e:
         raise UserError(f"{path}: the figure cannot be written ({e.strerror or e})") from None
-
-
-def plot_label_study(summary: pd.DataFrame, runs: pd.DataFrame, path, title: str) -> Path:
-    """Test accuracy against the number of labelled images (log axis) for each arm: the mean with a bar of one
-    standard deviation each way, and every run as a faint dot."""
-    from common.study.arms import ARMS, arm_of
-
-    fig = Figure(figsize=(7, 4.5), layout="constrained")
-    ax = fig.add_subplot()
-    arm_of_run = [arm_of(row) for _, row in runs.iterrows()]
-    for arm in ARMS:
-        if f"{arm.name}_mean" not in summary:
-            continue
-        errors = summary[f"{arm.name}_sd"].fillna(0)
-        bars = ax.errorbar(summary["labels_used"], summary[f"{arm.name}_mean"], yerr=errors, marker=arm.marker,
-                           capsize=4, label=arm.legend)
-        mine = runs[[a == arm.name for a in arm_of_run]]
-        ax.scatter(mine["labels_used"], mine["test_accuracy"], color=bars[0].get_color(), alpha=0.3, s=12)
-    ax.set_xscale("log")
-    budgets = sorted(int(b) for b in summary["labels_used"].unique())
-    ax.set_xticks(budgets, [f"{b:,}" for b in budgets])  # the budgets themselves, not powers of ten
-    ax.xaxis.set_minor_locator(NullLocator())
-    ax.set_xlabel("labelled training images")
-    ax.set_ylabel("test accuracy")
-    ax.set_title(title)
-    ax.grid(alpha=0.3, which="both")
-    ax.legend()
-    return _save(fig, path)

@@ -9,8 +9,9 @@ from common.study.arms import ARM, arm_of, default_arms, joint_recipe, names, pa
 from common.study.plan import Plan, label_study
 from common.study.summary import summarize
 from common.study.trials import check_plan
+from common.tracking.checkpoint_log import CHECKPOINT_LOG, CheckpointLog
 from common.ui.cli.flags import DEFAULT_BUDGETS, DEFAULT_REPEATS, given_hyperparameters, label_budgets, label_items
-from common.ui.plots.plotting import plot_label_study
+from common.ui.plots.study_plots import plot_accuracy_curves, plot_label_study
 from common.ui.screens.sweep_screens import SweepScreens, seeds_of
 from common.ui.terminal.prompts import ask_parsed
 from common.ui.terminal.tables import label_study_table
@@ -62,10 +63,15 @@ class StudyScreens(SweepScreens):
         summary = summarize(rows)
         self.console.print(label_study_table(summary, f"Label-budget study ({len(program.test_y):,} test images)",
                                              caption))
-        path = plot_label_study(summary, rows, program.figures.path("label_study"),
-                                f"Encoder of {program.source.path.name}: {', '.join(plan.arms)}")
+        paths = [plot_label_study(summary, rows, program.figures.path("label_study"),
+                                  f"Encoder of {program.source.path.name}: {', '.join(plan.arms)}")]
+        points = CheckpointLog(program.log.path.with_name(CHECKPOINT_LOG)).read()
+        points = points[points["run_id"].isin(rows["run_id"])]
+        if not points.empty:  # the joint runs' test accuracy along the way
+            paths.append(plot_accuracy_curves(points, program.figures.path("accuracy_against_time"),
+                                              f"Encoder of {program.source.path.name}"))
         self.console.print(f"Logged to {program.log.path}")
-        program.figures.present([path])
+        program.figures.present(paths)
 
     def description(self, plan: Plan) -> str:
         return study_description(plan, len(self.program.test_y))
