@@ -64,7 +64,8 @@ class WithCheckpoints:
 
 
 def test_the_checkpoint_csv_has_a_row_per_checkpoint_and_the_curve_is_drawn(tmp_path):
-    context = {"dataset": "/d", "images": 10, "val_split": 0.2, "split_seed": 1, "recipe_version": "v1"}
+    context = {"dataset": "/d", "images": 10, "val_split": 0.2, "split_seed": 1,
+           "recipe_version": "v1", "val_images": 60}
     plan = Plan(AutoencoderConfig(layers=2, filters=4, epochs=1, batch_size=8), (("filters", (4, 8)),), 1, 1)
     outcome = run_plan(plan, WithCheckpoints(), log=RunLog(tmp_path / "loss_values.csv", AUTOENCODER),
                        context=context)

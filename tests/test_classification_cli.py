@@ -52,10 +52,10 @@ def test_no_menu_takes_the_newest_autoencoder_trains_both_stages_predicts_logs_a
 
 def test_labels_and_a_scratch_encoder_are_trained_and_logged(mnist, saved_autoencoder, tmp_path, in_process):
     done = in_process("classification.py", *data_flags(mnist), "-model", saved_autoencoder, "--no-menu", *SMALL,
-                      "--labels", 50, "--batch-size", 10, "--init", "scratch", cwd=tmp_path)
+                      "--labels", 50, "--batch-size", 10, "--init", "scratch", "--val-limit", 25, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     run = pd.read_csv(tmp_path / "runs" / "classification_loss_values.csv").iloc[0]
-    assert run["Labels"] == 50 and run["Labels_Used"] == 50
+    assert run["Labels"] == 50 and run["Labels_Used"] == 50 and run["Val_Images"] == 25  # validated on 25 only
     assert run["Init"] == "scratch" and "scratch" in run["Model_Path"]
 
 

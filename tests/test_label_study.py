@@ -25,7 +25,7 @@ from models.training.run import TrainedRun
 from tests.helpers import run_study
 
 CONTEXT = {"recipe_version": "v1", "autoencoder": "ae.h5", "autoencoder_sha256": "abc123",
-           "dataset": "/data/train.gz", "images": 300, "val_split": 0.2, "split_seed": 1,
+           "dataset": "/data/train.gz", "images": 300, "val_split": 0.2, "split_seed": 1, "val_images": 60,
            "test_dataset": "/data/test.gz", "test_images": 100, "encoder_layers": 2, "encoder_filter_size": 3,
            "encoder_filters": 4}
 PLAN = label_study(ClassifierConfig(fc_units=8, epochs=1, fine_tune_epochs=1, batch_size=10), (20, 0), 2, seed=7)

@@ -31,7 +31,8 @@ from models.config import AutoencoderConfig
 from tests.conftest import ROOT
 from tests.fake_trials import FakeTrials, fake_trials
 
-CONTEXT = {"dataset": "/data/train.gz", "images": 300, "val_split": 0.2, "split_seed": 1, "recipe_version": "v1"}
+CONTEXT = {"dataset": "/data/train.gz", "images": 300, "val_split": 0.2, "split_seed": 1,
+           "recipe_version": "v1", "val_images": 60}
 PLAN = Plan(AutoencoderConfig(layers=2, filters=4, epochs=1, batch_size=32), (("filters", (4, 8, 16)),), 2, 1)
 
 
@@ -201,7 +202,8 @@ from tests.fake_trials import FakeTrials, fake_trials
 
 address, folder = sys.argv[1:]
 plan = Plan(AutoencoderConfig(layers=2, filters=4, epochs=1, batch_size=32), (("filters", (4, 16)),), 2, 1)
-context = {"dataset": "/data/train.gz", "images": 300, "val_split": 0.2, "split_seed": 1, "recipe_version": "v1"}
+context = {"dataset": "/data/train.gz", "images": 300, "val_split": 0.2, "split_seed": 1,
+           "recipe_version": "v1", "val_images": 60}
 outcome = run_plan(plan, FakeTrials(folder), log=RunLog(f"{folder}/log.csv", AUTOENCODER), context=context,
                    workers=RayWorkers(address, 2, fake_trials, (folder, False)))
 print("trained", outcome.trained)

@@ -28,7 +28,8 @@ from tests.conftest import ROOT, assert_one_line_error
 from tests.keyboard import CTRL_U, ENTER, Keyboard
 
 BASE = AutoencoderConfig(layers=2, filters=4, epochs=1, batch_size=32)
-CONTEXT = {"dataset": "/data/train.gz", "images": 300, "val_split": 0.2, "split_seed": 1, "recipe_version": "v1"}
+CONTEXT = {"dataset": "/data/train.gz", "images": 300, "val_split": 0.2, "split_seed": 1,
+           "recipe_version": "v1", "val_images": 60}
 
 
 def test_a_grid_of_two_sweeps_with_repeats_plans_every_combination_with_its_seeds():

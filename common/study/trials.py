@@ -16,10 +16,10 @@ from models.training.costs import autoencoder_cost, classifier_cost
 
 # what must match for a logged classifier run to stand for a planned one, besides its hyperparameters, seed and arm:
 # the same training code (models/training/version.py), autoencoder (by content), training file, split and test set
-IDENTITY = ("recipe_version", "autoencoder_sha256", "dataset", "images", "val_split", "split_seed", "test_dataset",
-            "test_images")
+IDENTITY = ("recipe_version", "autoencoder_sha256", "dataset", "images", "val_split", "split_seed", "val_images",
+            "test_dataset", "test_images")
 CHECKPOINTS = "checkpoints"  # a row's key for its run's test accuracy along the way; the runner writes them apart
-AUTOENCODER_IDENTITY = ("recipe_version", "dataset", "images", "val_split", "split_seed")  # an autoencoder's
+AUTOENCODER_IDENTITY = ("recipe_version", "dataset", "images", "val_split", "split_seed", "val_images")
 
 
 @dataclass

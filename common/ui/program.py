@@ -85,8 +85,12 @@ class Program(ABC):
         from models.training.version import training_version
 
         return {"dataset": str(self.dataset), "images": self.count, "seed": self.args.seed,
-                "val_split": self.args.val_split, "split_seed": self.args.seed,
+                "val_split": self.args.val_split, "split_seed": self.args.seed, "val_images": self.val_images(),
                 "device": self.environment.placement().description, "recipe_version": training_version()}
+
+    def val_images(self) -> int:
+        """How many images a run validates on."""
+        return len(self.val_x)
 
     def same_data(self, runs: pd.DataFrame) -> pd.DataFrame:
         """The finished runs of a log trained on this program's data."""

@@ -104,6 +104,9 @@ def add_run_flags(parser: Parser, default_out: str = "runs") -> None:
                              "to the next multiples, centred")
     parser.add_argument("--val-split", metavar="F", type=_fraction, default=0.2,
                         help="fraction of the training file held out for validation, seeded (default 0.2)")
+    parser.add_argument("--val-limit", metavar="N", type=int_in(1, 10**9),
+                        help="validate on only the first N images of the validation split (a realistic validation "
+                             "set when labels are few); the training split stays as it is")
     parser.add_argument("--seed", metavar="N", type=int_in(0, 2**31 - 1), default=1,
                         help="seed of the split and the weights (default 1)")
     parser.add_argument("--out", metavar="DIR", default=default_out, type=output_folder,

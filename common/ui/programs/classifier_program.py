@@ -64,7 +64,7 @@ class ClassifierProgram(Program):
         part = splits.split(self.count, args.val_split, args.seed)
         pixels = dataset.to_model_input(images)
         self.train_x, self.train_y = pixels[part.train], train.labels[part.train]
-        self.val_x, self.val_y = pixels[part.val], train.labels[part.val]
+        self.val_x, self.val_y = pixels[part.val][:args.val_limit], train.labels[part.val][:args.val_limit]
         self.test_x, self.test_y = dataset.to_model_input(test_images), tested.labels
         for labels in [args.label_budget or 0, *(args.budgets or [])]:
             check_label_budget(labels, len(self.classes), len(self.train_y))
