@@ -9,6 +9,8 @@ from pathlib import Path
 from common.study.trials import AUTOENCODER_IDENTITY
 from common.tracking.run_log import new_run_id, run_row
 
+LONG_RUN = 120  # seconds a run with 64 filters takes
+
 
 class FakeTrials:
     """Trains nothing: a row per run with the process that made it. The first run with 8 filters kills its own
@@ -35,7 +37,7 @@ class FakeTrials:
         if config.filters == 16 and self.fail:
             raise RuntimeError("out of memory for 16 filters")
         if config.filters == 64:
-            time.sleep(120)
+            time.sleep(LONG_RUN)
         metrics = {"loss": 1 / config.filters, "val_loss": 1 / config.filters, "interrupted": ""}
         values = {**context, "seed": planned.seed, "wall_time": 0.0, "device": f"process {os.getpid()}"}
         return run_row(config, metrics, values, new_run_id())

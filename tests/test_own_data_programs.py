@@ -95,7 +95,7 @@ def test_twenty_six_classes_numbered_1_to_26_train_and_report_each(mnist, saved_
     assert "(26 classes: 1, 2, 3, ..., 25, 26)" in " ".join(done.stdout.split())
     assert report_rows(done.stdout) == [str(n) for n in range(1, 27)]
     runs = pd.read_csv(tmp_path / "runs" / "classification_loss_values.csv")
-    assert runs.loc[0, "Labels_Used"] == 52 and 0 <= runs.loc[0, "Test_Accuracy"] <= 1
+    assert runs.loc[0, "Labels_Used"] == 52 and 1 / 26 < runs.loc[0, "Test_Accuracy"] <= 1  # above chance
 
 
 def test_a_folder_of_30x30_pngs_trains_once_padded(mnist, tmp_path, in_process):

@@ -187,6 +187,6 @@ def test_a_classifier_sweep_from_the_flags_tests_every_run(mnist, saved_autoenco
     assert done.returncode == 0, done.stderr
     runs = pd.read_csv(tmp_path / "runs" / "classification_loss_values.csv")
     assert runs["Fc_units"].tolist() == [8, 16] and runs["Labels_Used"].tolist() == [20, 20]
-    assert runs["Test_Accuracy"].between(0, 1).all() and runs["Stage1_Test_Accuracy"].notna().all()
+    assert runs["Test_Accuracy"].between(0.15, 1).all() and runs["Stage1_Test_Accuracy"].notna().all()  # > chance
     assert "test_accuracy" in done.stdout and "Sweep of units in the fully connected layer (8, 16)" in done.stdout
     assert (tmp_path / "runs" / "plots" / "classifier_sweep_fc_units.png").exists()

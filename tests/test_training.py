@@ -105,9 +105,10 @@ def test_fit_with_validation_goes_on_at_once_after_each_epoch_and_returns_at_onc
     returned = time.perf_counter()
     assert result.epochs_done == 4
     gaps = [begin - end for end, begin in zip(clock.epoch_ends, clock.first_batches[1:])]
-    assert max(gaps) < 1.5, gaps
-    assert returned - clock.epoch_ends[-1] < 1.5, returned - clock.epoch_ends[-1]
-    assert returned - started < 120
+    epoch = float(np.median([end - begin for begin, end in zip(clock.first_batches, clock.epoch_ends)]))
+    assert max(gaps) < epoch / 2, (gaps, epoch)  # the waits seen were several times an epoch
+    assert returned - clock.epoch_ends[-1] < epoch / 2, (returned - clock.epoch_ends[-1], epoch)
+    assert started < clock.first_batches[0]
 
 
 def test_validation_figures_equal_evaluating_the_returned_model():
