@@ -7,15 +7,13 @@ import pandas as pd
 from common.data import dataset, splits
 from common.study.plan import Plan
 from common.study.runner import run_plan
-from common.study.trials import AUTOENCODER_IDENTITY, CHECKPOINTS
+from common.study.trials import AUTOENCODER_IDENTITY, CHECKPOINTS, ClassifierTrials, StudyData
 from common.tracking.checkpoint_log import CHECKPOINT_LOG, CheckpointLog
 from common.tracking.run_log import RunLog, run_row
 from common.tracking.schema import AUTOENCODER
 from common.ui.plots.study_plots import plot_accuracy_curves
 from models.config import AutoencoderConfig, ClassifierConfig
 from models.encoder import copy_autoencoder, decoder_view, encoder_view
-from models.training.batch_norm import calibrate
-from models.training.checkpoints import Checkpoints
 from models.training.classifier_stages import ClassifierData, train_classifier
 from models.training.persistence import load_model
 
@@ -27,23 +25,17 @@ def test_measuring_along_the_way_changes_nothing_in_the_run(saved_autoencoder, m
                           images=x[:240])
     config = ClassifierConfig(fc_units=16, epochs=1, fine_tune_epochs=1, batch_size=16, label_budget=40, joint=True,
                               reconstruction_weight=1.0, noise=0.2, consistency=1.0)
-    measured, runs = [], []
-    for watched in (False, True):
+    trials = ClassifierTrials(StudyData((x[:240], labels[:240]), data.val, (x[240:], labels[240:])), 10, None)
+    runs = []
+    for watched in (False, True):  # the study's own measurement: statistics estimated again, the test set predicted
         copy = copy_autoencoder(load_model(saved_autoencoder), seed=1)
-        encoder = encoder_view(copy)
-
-        def measure(model):
-            calibrate(model.encoder, x[:240], 16)
-            accuracy = float((model.predict(x[240:], verbose=0).argmax(1) == labels[240:]).mean())
-            measured.append(accuracy)
-            return accuracy
-
-        curve = Checkpoints(measure, every=5)
-        run = train_classifier(encoder, config, data, seed=3, decoder=decoder_view(copy),
-                               callbacks_for=lambda stage, c=curve, w=watched: [c] if w and "joint" in stage else [])
+        callbacks_for, curve = trials.with_checkpoints(config, lambda stage: [], data.train, every=5)
+        run = train_classifier(encoder_view(copy), config, data, seed=3, decoder=decoder_view(copy),
+                               callbacks_for=callbacks_for if watched else lambda stage: [])
         runs.append([w.copy() for w in run.model.get_weights()])
-    assert [step for step, _, _ in curve.points] == [5, 10, 15] and len(measured) == 3  # 240 / 16 = 15 steps
-    assert all(0 <= minutes < 1 for _, minutes, _ in curve.points) and curve.points[0][1] <= curve.points[-1][1]
+    assert [step for step, _, _ in curve.points] == [5, 10, 15]  # 240 images / 16 = 15 steps
+    assert all(0 <= minutes < 1 and 0.1 < accuracy <= 1 for _, minutes, accuracy in curve.points)
+    assert curve.points[0][1] <= curve.points[-1][1]
     assert all(np.array_equal(a, b) for a, b in zip(*runs))  # the same weights, measured or not
 
 

@@ -60,17 +60,10 @@ class ClassifierTrials:
 
     def train(self, plan: Plan, planned: PlannedRun, context: dict, reporter) -> dict:
         """Train one planned run, score it on the test set after stage 1 and at the end; its log row."""
-        from models.evaluation import evaluate
-        from models.training.classifier_stages import predict_probabilities
-
-        def tested(model) -> dict:
-            scored = evaluate(predict_probabilities(model, data.test[0]), data.test[1])
-            return {"test_accuracy": scored.accuracy, "test_loss": scored.loss}
-
-        start, data = time.perf_counter(), self.data
+        tested, start, data = self.tested, time.perf_counter(), self.data
         config, run_id = plan.config_of(planned), new_run_id()
         train = splits.labelled_part(*data.train, config.label_budget, planned.seed)
-        callbacks_for, curve = self.with_checkpoints(config, reporter.callbacks_for(planned), train, tested)
+        callbacks_for, curve = self.with_checkpoints(config, reporter.callbacks_for(planned), train)
         run = self.train_one(config, train, planned.seed, callbacks_for, run_id,
                              lambda model: {"stage1_test_accuracy": tested(model)["test_accuracy"]})
         values = {**context, "seed": planned.seed, "labels_used": len(train[1]), "arm": planned.arm,
@@ -82,7 +75,16 @@ class ClassifierTrials:
         return run_row(config, run.metrics(), values, run_id)
 
 
-    def with_checkpoints(self, config, callbacks_for, train, tested):
+    def tested(self, model) -> dict:
+        """The test set's accuracy and loss for `model` (a classifier, or joint training's model around one)."""
+        from models.evaluation import evaluate
+        from models.training.classifier_stages import predict_probabilities
+
+        scored = evaluate(predict_probabilities(getattr(model, "classifier", model), self.data.test[0]),
+                          self.data.test[1])
+        return {"test_accuracy": scored.accuracy, "test_loss": scored.loss}
+
+    def with_checkpoints(self, config, callbacks_for, train, every: int | None = None):
         """A joint (or ladder) run's callbacks with its test accuracy measured every CHECKPOINT_STEPS steps of
         stage 2 (models/training/checkpoints.py), after its batch-normalisation statistics are estimated on the
         images its run estimates them on; and the Checkpoints (None for other runs)."""
@@ -96,9 +98,9 @@ class ClassifierTrials:
 
         def measure(model) -> float:
             calibrate(model.encoder, images, config.batch_size)
-            return tested(model)["test_accuracy"]
+            return self.tested(model)["test_accuracy"]
 
-        curve = Checkpoints(measure)
+        curve = Checkpoints(measure) if every is None else Checkpoints(measure, every)
         return (lambda stage="": [*callbacks_for(stage), *([curve] if "joint" in stage else [])]), curve
 
 
