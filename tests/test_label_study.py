@@ -11,7 +11,7 @@ from rich.console import Console
 from common.data import dataset, splits
 from common.errors import UserError
 from common.keras_setup import keras
-from common.study.arms import JOINT_RECIPE, arm_of, parse_arms
+from common.study.arms import JOINT_RECIPE, SUPERVISED_RATE, arm_of, parse_arms
 from common.study.plan import label_study
 from common.study.runner import reusable
 from common.study.summary import summarize
@@ -230,7 +230,7 @@ def test_the_study_says_which_joint_recipe_it_trains():
     plan = label_study(PLAN.config, (20,), 1, seed=7, arms=("pretrained", "joint"))
     text = study_description(plan, 100)
     assert "arms: pretrained, joint;" in text and "1 repeat (seed 7)" in text
-    assert ("joint: W 1, noise 0.3, consistency 10 (teacher's decay 0.99), entropy 1, augmented, learning rate 0.001 "
+    assert ("joint: W 1, noise 0.3, consistency 10 (teacher's decay 0.99), entropy 1, augmented, learning rate 0.003 "
             "(cosine), 1 epoch over every training image") in text
     mine = label_study(replace(PLAN.config, joint=True, noise=0.5), (20,), 1, seed=7, arms=("joint",))
     assert "noise 0.5," in study_description(mine, 100)
@@ -240,7 +240,9 @@ def test_the_supervised_arm_is_the_joint_arm_without_its_terms_on_the_unlabelled
     plan = label_study(PLAN.config, (20,), 1, seed=7, arms=("supervised", "joint"))
     supervised, joint = (plan.config_of(p) for p in plan.runs())
     unlabelled = ("reconstruction_weight", "consistency", "teacher_decay", "entropy_weight")
-    assert replace(joint, **{name: getattr(supervised, name) for name in unlabelled}) == supervised
+    own = {name: getattr(supervised, name) for name in (*unlabelled, "joint_learning_rate")}
+    assert replace(joint, **own) == supervised  # but for the unlabelled terms and the rate its own tuning chose
+    assert (supervised.joint_learning_rate, joint.joint_learning_rate) == (SUPERVISED_RATE, 3e-3)
     assert all(getattr(supervised, name) == 0 for name in unlabelled) and all(getattr(joint, n) for n in unlabelled)
     assert (supervised.joint, supervised.augment, supervised.noise) == (True, True, JOINT_RECIPE["noise"])
     assert not uses_unlabelled(supervised) and uses_unlabelled(joint)

@@ -121,7 +121,7 @@ def test_classifier_scratch_joint_and_the_study_from_the_menu(mnist, saved_autoe
     recipe = runs.loc[3]  # the baseline with the joint recipe
     assert (recipe["Init"], recipe["Joint"], recipe["Augment"], recipe["Fc_units"]) == ("pretrained", "yes", "yes", 16)
     assert (recipe["Consistency"], recipe["Noise"], recipe["Fine_Tune_Epochs"]) == (10, 0.3, 1)
-    assert (recipe["Joint_Learning_Rate"], recipe["Schedule"]) == (0.001, "cosine")
+    assert (recipe["Joint_Learning_Rate"], recipe["Schedule"]) == (0.003, "cosine")
     assert (recipe["Teacher_Decay"], recipe["Entropy_Weight"]) == (0.99, 1)
     assert runs["Labels_Used"].tolist()[4:] == [20, 20]
     assert sorted(runs["Arm"].tolist()[4:]) == ["pretrained", "scratch"]

@@ -14,9 +14,10 @@ from common.errors import UserError
 from models.config import CLASSIFIER_DEFAULTS, JOINT_SETTINGS, ClassifierConfig, joint_settings_changed
 
 DEFAULT_ROUNDS = 10  # the self-training arm's rounds when the study's settings give none
-JOINT_RECIPE = {  # the joint arm's settings (measured: docs/joint-training.md)
+JOINT_RECIPE = {  # the joint arm's settings; its rate chosen on validation of tuning seeds (docs/few-labels.md)
     "joint": True, "reconstruction_weight": 1.0, "noise": 0.3, "consistency": 10.0, "teacher_decay": 0.99,
-    "entropy_weight": 1.0, "augment": True, "joint_learning_rate": 1e-3, "schedule": "cosine", "fine_tune_epochs": 1}
+    "entropy_weight": 1.0, "augment": True, "joint_learning_rate": 3e-3, "schedule": "cosine", "fine_tune_epochs": 1}
+SUPERVISED_RATE = 1e-2  # the supervised arm's own rate, chosen on validation of tuning seeds as the recipe's was
 OLD_ARMS = {"unlabelled": "self-training"}  # arm names logged by earlier versions
 
 
@@ -57,9 +58,11 @@ def _recipe(changes: dict):
 
 
 def _supervised(plain: ClassifierConfig, study: ClassifierConfig) -> ClassifierConfig:
-    """The joint recipe with every term on the unlabelled images off: its steps, rate and schedule, augmentation
-    and noise on the labelled images alone (models/config.py, `uses_unlabelled`)."""
-    return replace(_joint(plain, study), **UNLABELLED_TERMS)
+    """The joint recipe with every term on the unlabelled images off: its steps, schedule, augmentation and noise
+    on the labelled images alone (models/config.py, `uses_unlabelled`), at the rate its own tuning chose (a
+    study's own rate wins, as for every arm)."""
+    tuned = {} if "joint_learning_rate" in joint_settings_changed(study) else {"joint_learning_rate": SUPERVISED_RATE}
+    return replace(_joint(plain, study), **UNLABELLED_TERMS, **tuned)
 
 
 ARMS = (
