@@ -68,6 +68,17 @@ def mnist(tmp_path_factory) -> dict[str, Path]:
     return paths
 
 
+@pytest.fixture(scope="session")
+def mnist_split(mnist):
+    """The slice's images as model inputs and its labels, split as the programs split them: (train, val)."""
+    from common.data import splits
+
+    images, labels = dataset.load_labelled(mnist["train_images"], mnist["train_labels"])
+    x = dataset.to_model_input(images)
+    part = splits.split(len(x), 0.2, seed=1)
+    return (x[part.train], labels[part.train]), (x[part.val], labels[part.val])
+
+
 def program_env() -> dict[str, str]:
     """The environment for running the programs: no screen, so figures are only written; no Ray authentication
     mode left by a Ray instance an earlier test started in this process."""

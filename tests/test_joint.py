@@ -3,40 +3,25 @@
 import numpy as np
 import pytest
 
-from common.data import dataset, splits
+from common.data import splits
 from common.errors import UserError
 from common.keras_setup import keras
 from models.classifier import build_classifier
 from models.config import ClassifierConfig, check_classifier
-from models.encoder import copy_autoencoder, decoder_view, encoder_view
+from models.encoder import decoder_view, encoder_view
 from models.joint import JointClassifier
 from models.training.batch_norm import batch_statistics_loss
 from models.training.classifier_stages import ClassifierData, train_classifier
 from models.training.joint_batches import joint_batches
 from models.training.persistence import load_model
+from tests.helpers import cut, same, weights
 
 SMALL = dict(fc_units=16, epochs=1, fine_tune_epochs=1, batch_size=16)
 
 
 @pytest.fixture(scope="module")
-def data(mnist):
-    images, labels = dataset.load_labelled(mnist["train_images"], mnist["train_labels"])
-    x = dataset.to_model_input(images)
-    part = splits.split(len(x), 0.2, seed=1)
-    return (x[part.train], labels[part.train]), (x[part.val], labels[part.val])
-
-
-def parts(saved_autoencoder, init="pretrained"):
-    copy = copy_autoencoder(load_model(saved_autoencoder), init=init, seed=1)
-    return encoder_view(copy), decoder_view(copy)
-
-
-def weights(model):
-    return [w.copy() for w in model.get_weights()]
-
-
-def same(a, b):
-    return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b))
+def data(mnist_split):
+    return mnist_split
 
 
 def test_the_decoder_is_the_autoencoders_own_and_rebuilds_its_output(saved_autoencoder, data):
@@ -50,7 +35,7 @@ def test_the_decoder_is_the_autoencoders_own_and_rebuilds_its_output(saved_autoe
 
 def test_w_above_0_trains_encoder_and_decoder_and_lowers_the_reconstruction_loss(saved_autoencoder, data):
     train = splits.labelled_part(*data[0], 40, seed=1)
-    encoder, decoder = parts(saved_autoencoder, init="scratch")
+    encoder, decoder = cut(saved_autoencoder, init="scratch")
     autoencoder = keras.Model(encoder.input, decoder(encoder.output))
     sample = data[0][0][:96]
     before_loss = batch_statistics_loss(autoencoder, sample, 16)
@@ -80,7 +65,7 @@ def test_reconstruction_batches_come_only_from_the_images_given_each_once_per_ep
 
 
 def test_noise_is_off_when_predicting_and_evaluating(saved_autoencoder, data):
-    encoder, decoder = parts(saved_autoencoder)
+    encoder, decoder = cut(saved_autoencoder)
     classifier, _ = build_classifier(encoder, ClassifierConfig(fc_units=16), 10)
     joint = JointClassifier(classifier, encoder, decoder, weight=1.0, noise=1.0, seed=1)
     joint.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
@@ -94,7 +79,7 @@ def test_noise_is_off_when_predicting_and_evaluating(saved_autoencoder, data):
 
 
 def test_the_consistency_term_is_measured_and_ramped_up(saved_autoencoder, data):
-    encoder, decoder = parts(saved_autoencoder)
+    encoder, decoder = cut(saved_autoencoder)
     classifier, _ = build_classifier(encoder, ClassifierConfig(fc_units=16), 10)
     joint = JointClassifier(classifier, encoder, decoder, weight=0.0, noise=0.2, consistency=5.0, ramp_steps=10,
                             seed=1)
@@ -110,12 +95,12 @@ def test_the_joint_learning_rate_sets_how_far_joint_training_moves_the_encoder(s
     train = splits.labelled_part(*data[0], 40, seed=1)
     moved = {}
     for rate in (1e-5, 1e-2):
-        encoder, decoder = parts(saved_autoencoder)
+        encoder, decoder = cut(saved_autoencoder)
         config = ClassifierConfig(**SMALL, label_budget=40, joint=True, reconstruction_weight=1.0,
                                   joint_learning_rate=rate)
         run = train_classifier(encoder, config, ClassifierData(train, data[1], 10, images=data[0][0][:96]),
                                seed=3, decoder=decoder)
-        before = parts(saved_autoencoder)[0].trainable_weights  # the kernels and biases, not the statistics
+        before = cut(saved_autoencoder)[0].trainable_weights  # the kernels and biases, not the statistics
         moved[rate] = sum(float(np.abs(np.asarray(a) - np.asarray(b)).sum())
                           for a, b in zip(encoder.trainable_weights, before))
         assert run.history["reconstruction"][0] > 0
@@ -140,7 +125,7 @@ def test_a_teacher_needs_the_consistency_term_it_gives_targets_to():
 
 
 def joint_model(saved_autoencoder, **settings):
-    encoder, decoder = parts(saved_autoencoder)
+    encoder, decoder = cut(saved_autoencoder)
     classifier, _ = build_classifier(encoder, ClassifierConfig(fc_units=16), 10)
     joint = JointClassifier(classifier, encoder, decoder, weight=0.0, noise=0.2, seed=1, **settings)
     joint.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",

@@ -4,7 +4,7 @@ lateral connections and combinators, its costs; the ladder and Γ arms; what is 
 import numpy as np
 import pytest
 
-from common.data import dataset, splits
+from common.data import splits
 from common.keras_setup import keras
 from common.study.arms import JOINT_RECIPE
 from common.study.plan import label_study
@@ -13,15 +13,13 @@ from common.tracking.run_log import RunLog
 from common.tracking.schema import CLASSIFIER
 from models.classifier import build_classifier
 from models.config import ClassifierConfig, ladder_weights
-from models.encoder import copy_autoencoder, decoder_view, encoder_view
 from models.joint import JointClassifier
 from models.ladder import GAUSS_START, Ladder
 from models.training.batches import batches
 from models.training.classifier_stages import compile_classifier
 from models.training.joint_batches import joint_batches
-from models.training.persistence import load_model
 from tests.conftest import assert_one_line_error
-from tests.helpers import run_study
+from tests.helpers import cut, run_study, same, weights
 from tests.test_label_study import CONTEXT, RecordingTrainer
 from tests.test_label_study import data as study_data  # noqa: F401  (a fixture)
 
@@ -29,28 +27,12 @@ SMALL = dict(fc_units=16, epochs=1, fine_tune_epochs=1, batch_size=16)
 
 
 @pytest.fixture(scope="module")
-def data(mnist):
-    images, labels = dataset.load_labelled(mnist["train_images"], mnist["train_labels"])
-    x = dataset.to_model_input(images)
-    part = splits.split(len(x), 0.2, seed=1)
-    return (x[part.train], labels[part.train]), (x[part.val], labels[part.val])
-
-
-def parts(saved_autoencoder):
-    copy = copy_autoencoder(load_model(saved_autoencoder), seed=1)
-    return encoder_view(copy), decoder_view(copy)
-
-
-def weights(model):
-    return [w.copy() for w in model.get_weights()]
-
-
-def same(a, b):
-    return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b))
+def data(mnist_split):
+    return mnist_split
 
 
 def test_the_corrupted_pass_differs_from_the_clean_one_only_by_the_noise(saved_autoencoder, data):
-    ladder = Ladder(*parts(saved_autoencoder))
+    ladder = Ladder(*cut(saved_autoencoder))
     images = data[0][0][:64]
     _, clean = ladder.encode(images)
     _, quiet = ladder.encode(images, 0.0, 0.0, keras.random.SeedGenerator(1))
@@ -63,7 +45,7 @@ def test_the_corrupted_pass_differs_from_the_clean_one_only_by_the_noise(saved_a
 
 def test_without_laterals_and_with_the_image_s_weight_alone_the_ladder_is_the_plain_reconstruction(
         saved_autoencoder, data):
-    encoder, decoder = parts(saved_autoencoder)
+    encoder, decoder = cut(saved_autoencoder)
     config = ClassifierConfig(**SMALL, joint=True)
     classifier, _ = build_classifier(encoder, config, 10)
     images = data[0][0][:32]
@@ -85,7 +67,7 @@ def test_with_its_weights_and_noise_at_0_joint_training_trains_as_the_plain_clas
     steps = len(images) // config.batch_size
     trained = []
     for joint in (True, False):
-        encoder, decoder = parts(saved_autoencoder)
+        encoder, decoder = cut(saved_autoencoder)
         before = weights(decoder)
         keras.utils.set_random_seed(3)
         classifier, _ = build_classifier(encoder, config, 10)
@@ -104,7 +86,7 @@ def test_with_its_weights_and_noise_at_0_joint_training_trains_as_the_plain_clas
 
 
 def test_the_ladder_trains_its_combinators_and_predicts_from_the_clean_pass(saved_autoencoder, data):
-    encoder, decoder = parts(saved_autoencoder)
+    encoder, decoder = cut(saved_autoencoder)
     config = ClassifierConfig(**SMALL, joint=True, decoder="ladder", layer_noise=0.3)
     classifier, _ = build_classifier(encoder, config, 10)
     ladder = Ladder(encoder, decoder)
@@ -148,7 +130,7 @@ def test_a_stopped_ladder_study_resumes_without_training_a_run_twice(study_data,
 
 
 @pytest.mark.parametrize("flags, fragments", [
-    (["--denoising-weights", "-1"], ["--denoising-weights -1: expected weights from 0 to 10000"]),
+    (["--denoising-weights", "-1"], ["argument --denoising-weights: '-1': expected weights from 0 to 10000"]),
     (["--layer-noise", "5"], ["argument --layer-noise: '5': must be from 0.0 to 1.0"]),
     (["--decoder", "ladder", "--denoising-weights", "1000,10"], ["--denoising-weights 1000,10: the ladder on this "
                                                                  "encoder has 3 levels", "give 3 weights"]),

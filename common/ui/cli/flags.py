@@ -23,6 +23,16 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
+def as_argument_type(convert):
+    """`convert(text)` as an argparse type: its UserError becomes argparse's one-line error, naming the flag."""
+    def converted(text: str):
+        try:
+            return convert(text)
+        except UserError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+    return converted
+
+
 def add_hyperparameter_flags(parser: Parser, config_type, skip=()):
     """One `--name` flag per field of a hyperparameter dataclass, checked against the field's range or choices;
     fields in `skip` are left to the caller. Returns the argument group, for the caller's own flags."""
@@ -68,12 +78,7 @@ def label_items(text: str) -> list[str]:
     return items
 
 
-def label_list(text: str) -> list[str]:
-    """`label_items` as an argparse type (--labels)."""
-    try:
-        return label_items(text)
-    except UserError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
+label_list = as_argument_type(label_items)  # --labels
 
 
 def label_budgets(items: list[str], classes: int, study: bool) -> list[int]:
@@ -184,38 +189,24 @@ def int_in(low: int, high: int):
 
 
 def _number_in(low, high, kind):
-    def convert(text: str):
-        try:
-            return parse_int(text, low, high, kind)
-        except UserError as e:
-            raise argparse.ArgumentTypeError(str(e)) from None
-    return convert
+    return as_argument_type(lambda text: parse_int(text, low, high, kind))
 
 
-def output_folder(text: str) -> str:
-    """A folder to write into: it may not exist yet, but it must be possible to make it and write in it."""
-    try:
-        writable_folder(text)
-    except UserError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
-    return text
+output_folder = as_argument_type(lambda text: writable_folder(text) and text)  # a folder that can be written
 
 
-def _weights_text(text: str) -> str:
-    """Weights separated by commas, checked and written plainly (`1000,10,0.1`)."""
+def _weights(text: str) -> str:
+    """Weights separated by commas, written plainly (`1000,10,0.1`); UserError naming the text as the flag's type."""
     try:
         return ",".join(f"{value:g}" for value in parse_weights(text))
     except UserError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
+        raise UserError(f"{text!r}: {str(e).split(': ', 1)[1]}") from None
 
 
-def _model_file(text: str) -> str:
-    """A model file to write (`--save`): its suffix and folder checked before anything trains."""
-    try:
-        model_path(text)
-    except UserError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
-    return text
+_weights_text = as_argument_type(_weights)
+
+
+_model_file = as_argument_type(lambda text: model_path(text) and text)  # checked before anything trains
 
 
 def _fraction(text: str) -> float:
