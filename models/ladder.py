@@ -49,7 +49,10 @@ class Ladder:
             raise UserError(f"{source}: the ladder needs a mirrored autoencoder whose decoder blocks give its "
                             f"encoder's levels ({shapes[::-1]}), found {made}")
         self.levels, self.lateral = len(levels), lateral
-        self.combinators = [Combinator(name=f"ladder_combinator_{level}") for level in range(self.levels + 1)]
+        self.combinators = [Combinator(name=f"ladder_combinator_{level}") for level in range(self.levels + 1)] \
+            if lateral else []
+        for combinator, shape in zip(self.combinators, shapes):  # built now: the optimizer is built before a step
+            combinator.build((None, *shape))
 
     def encode(self, images, noise: float = 0.0, layer_noise: float = 0.0, seed=None, training: bool = True):
         """The encoder's output and its levels, from the images up: noise of `noise` on the images and of

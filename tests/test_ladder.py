@@ -16,7 +16,8 @@ from models.config import ClassifierConfig, ladder_weights
 from models.joint import JointClassifier
 from models.ladder import GAUSS_START, Ladder
 from models.training.batches import batches
-from models.training.classifier_stages import compile_classifier
+from models.training import classifier_stages
+from models.training.classifier_stages import compile_classifier, fit_joint
 from models.training.joint_batches import joint_batches
 from tests.conftest import assert_one_line_error
 from tests.helpers import cut, run_study, same, weights
@@ -86,17 +87,29 @@ def test_with_its_weights_and_noise_at_0_joint_training_trains_as_the_plain_clas
 
 
 def test_the_ladder_trains_its_combinators_and_predicts_from_the_clean_pass(saved_autoencoder, data):
+    """Through the program's own stage 2 (`fit_joint`, which builds the optimizer before the first step: every
+    variable it updates, the combinators' too, must exist by then)."""
     encoder, decoder = cut(saved_autoencoder)
-    config = ClassifierConfig(**SMALL, joint=True, decoder="ladder", layer_noise=0.3)
+    config = ClassifierConfig(**SMALL, joint=True, decoder="ladder", layer_noise=0.3, reconstruction_weight=0.0,
+                              noise=0.3, consistency=0.0, entropy_weight=0.0)
     classifier, _ = build_classifier(encoder, config, 10)
-    ladder = Ladder(encoder, decoder)
-    model = JointClassifier(classifier, encoder, decoder, weight=0.0, noise=0.3, seed=3, layer_noise=0.3,
-                            ladder=ladder, denoising=ladder_weights(config, ladder.levels))
-    assert ladder_weights(config, ladder.levels) == (1000.0, 10.0, 0.1)
-    compile_classifier(model, config, 1e-3, 320, 1)
+    assert ladder_weights(config, 2) == (1000.0, 10.0, 0.1)
     train = splits.labelled_part(*data[0], 40, seed=1)
-    history = model.fit(joint_batches(train, data[0][0][:320], 16, seed=3), epochs=1, verbose=0).history
-    assert history["reconstruction"][0] > 0  # the image level's cost, as the log's column
+    captured = []
+    real = classifier_stages.JointClassifier
+
+    def capturing(*args, **kwargs):
+        captured.append(real(*args, **kwargs))
+        return captured[-1]
+
+    classifier_stages.JointClassifier = capturing
+    try:
+        result = fit_joint(classifier, encoder, decoder, config, train, data[0][0][:320],
+                           (data[1][0][:64], data[1][1][:64]), seed=3)
+    finally:
+        classifier_stages.JointClassifier = real
+    assert result.epochs_done == 1 and result.history["reconstruction"][0] > 0  # the image level's cost, as logged
+    model, ladder = captured[0], captured[0].ladder
     moved = [not np.allclose(np.asarray(a), start) for combinator in ladder.combinators
              for a, start in zip(combinator.a, GAUSS_START)]
     assert sum(moved) >= 10  # the combinators' parameters learn
