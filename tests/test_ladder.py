@@ -15,8 +15,8 @@ from models.classifier import build_classifier
 from models.config import ClassifierConfig, ladder_weights
 from models.joint import JointClassifier
 from models.ladder import GAUSS_START, Ladder
-from models.training.batches import batches
 from models.training import classifier_stages
+from models.training.batches import batches
 from models.training.classifier_stages import compile_classifier, fit_joint
 from models.training.joint_batches import joint_batches
 from tests.conftest import assert_one_line_error
