@@ -129,6 +129,21 @@ def test_the_ladder_arms_and_the_gamma_arm_are_the_recipe_changed_where_they_say
         "reconstruction_weight", "layer_noise", "decoder"}
 
 
+def test_a_study_s_own_ladder_settings_reach_both_ladder_arms():
+    study = ClassifierConfig(**SMALL, layer_noise=0.15, denoising_weights="100,1,0.01")
+    plan = label_study(study, (20,), 1, seed=7, arms=("ladder", "ladder-nolateral"))
+    for config in (plan.config_of(p) for p in plan.runs()):
+        assert (config.layer_noise, config.denoising_weights) == (0.15, "100,1,0.01")
+
+
+def test_a_study_s_own_stage_2_epochs_reach_the_joint_arms_and_the_default_keeps_the_recipe_s():
+    arms = ("supervised", "joint", "ladder")
+    longer = label_study(ClassifierConfig(**{**SMALL, "fine_tune_epochs": 4}), (20,), 1, seed=7, arms=arms)
+    assert [longer.config_of(p).fine_tune_epochs for p in longer.runs()] == [4, 4, 4]
+    default = label_study(ClassifierConfig(**{**SMALL, "fine_tune_epochs": 5}), (20,), 1, seed=7, arms=arms)
+    assert [default.config_of(p).fine_tune_epochs for p in default.runs()] == [JOINT_RECIPE["fine_tune_epochs"]] * 3
+
+
 def test_a_stopped_ladder_study_resumes_without_training_a_run_twice(study_data, tmp_path):  # noqa: F811
     plan = label_study(ClassifierConfig(fc_units=8, epochs=1, fine_tune_epochs=1, batch_size=10), (20,), 2, seed=7,
                        arms=("ladder", "ladder-nolateral"))

@@ -33,14 +33,18 @@ class Arm:
     compared: dict[str, str] = field(default_factory=dict)  # paired differences, this arm first: name -> the other
 
 
-LADDER = {"reconstruction_weight": 0.0, "decoder": "ladder", "layer_noise": 0.3}  # the recipe, as a ladder (σ 0.3)
+LADDER = {"reconstruction_weight": 0.0, "decoder": "ladder", "layer_noise": 0.3,
+          "denoising_weights": ""}  # the recipe, as a ladder (σ 0.3, the default weights; the study's own win)
 
 
 def joint_recipe(config: ClassifierConfig, changes: dict | None = None) -> dict:
     """JOINT_RECIPE with `changes`, except for the settings of joint training `config` moves away from their
-    defaults (its weight, noise, consistency or learning rate); its epochs always (an epoch of joint training
-    passes over every training image, not the labelled ones)."""
+    defaults (its weight, noise, consistency or learning rate) and its stage 2 epochs when they are not the
+    default's (an epoch of joint training passes over every training image, not the labelled ones: the recipe's
+    one unless the study asks for more or fewer)."""
     own = joint_settings_changed(config)
+    if config.fine_tune_epochs != CLASSIFIER_DEFAULTS["fine_tune_epochs"]:
+        own.append("fine_tune_epochs")
     recipe = {**JOINT_RECIPE, **(changes or {})}
     return {name: getattr(config, name) if name in own else value for name, value in recipe.items()}
 
