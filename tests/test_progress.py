@@ -1,6 +1,7 @@
 """The rich progress callback, rendered into a string as rich's own tests do."""
 
 import io
+import sys
 
 import numpy as np
 from rich.console import Console
@@ -50,3 +51,13 @@ def test_a_sweep_with_workers_shows_a_line_per_worker_with_its_run_and_epoch():
     text = out.getvalue()
     assert "worker 1: filters 4, repeat 1" in text and "starting" in text
     assert "worker 2: filters 8, repeat 1" in text and "stage 2, epoch 3/5  loss 0.2500 val_loss 0.5000" in text
+
+
+def test_output_sent_to_a_file_gets_wide_tables_unless_columns_says_otherwise(monkeypatch):
+    from common.ui.terminal.messages import FILE_WIDTH, program_console
+
+    monkeypatch.setattr(sys, "stdout", io.StringIO())  # a file, not a terminal
+    monkeypatch.delenv("COLUMNS", raising=False)
+    assert program_console().width == FILE_WIDTH > 80
+    monkeypatch.setenv("COLUMNS", "90")
+    assert program_console().width == 90

@@ -9,6 +9,7 @@ from common.data import dataset, splits
 from common.tracking import schema
 from common.ui.plots.plotting import plot_history, plot_reconstructions
 from common.ui.program import Program, image_shape
+from common.ui.terminal.messages import program_console
 from models.config import SIDE_MULTIPLE, AutoencoderConfig, check_autoencoder
 
 RECONSTRUCTIONS = 10  # validation images shown in the reconstruction grid
@@ -102,7 +103,7 @@ def main(args) -> int:
     """Run the autoencoder program with parsed arguments; its exit status."""
     from common.ui.screens.session import Session
 
-    console = Console(highlight=False)
+    console = program_console()
     program = AutoencoderProgram(args, console)
     if args.axes:
         from common.ui.screens.sweep_screens import SweepScreens

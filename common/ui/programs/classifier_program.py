@@ -15,7 +15,7 @@ from common.ui.program import Program, image_shape
 from common.ui.programs.autoencoder_source import AutoencoderSource
 from common.ui.screens.prediction_report import predict_test_set
 from common.ui.screens.study_screens import StudyScreens
-from common.ui.terminal.messages import warn
+from common.ui.terminal.messages import program_console, warn
 from common.ui.terminal.prompts import Prompter
 from common.ui.terminal.tables import self_training_table
 from models.config import (
@@ -204,7 +204,7 @@ def main(args) -> int:
     from common.ui.screens.session import Session
     from common.ui.terminal.prompts import interactive
 
-    console, ask = Console(highlight=False), Prompter()
+    console, ask = program_console(), Prompter()
     program = ClassifierProgram(args, console, ask)
     if not args.study and not args.axes:
         return Session(program, args, console, ask).run()
