@@ -236,3 +236,34 @@ def test_a_ray_address_where_nothing_answers_is_one_line_within_seconds(tmp_path
     with pytest.raises(UserError, match=f"--ray 127.0.0.1:{port}: no Ray head answers"):
         list(RayWorkers(f"127.0.0.1:{port}", 1, fake_trials, (str(tmp_path), False)).results(PLAN, [], {}, None))
     assert time.monotonic() - start < 10
+
+
+ORPHANED = """
+import sys, time
+sys.path.insert(0, {root!r})
+from common.study.parallel import ProcessPool, Workers
+from common.study.plan import Plan
+from models.config import AutoencoderConfig
+from tests.fake_trials import fake_trials
+plan = Plan(AutoencoderConfig(layers=2, filters=64, epochs=1, batch_size=32), (), 1, 1)
+pool = ProcessPool(Workers(1, fake_trials, ({folder!r}, False)))
+pool.start(0)
+pool.submit(0, plan, plan.runs()[0], {{}})
+print(pool.processes[0].pid, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_worker_whose_program_was_killed_stops_within_seconds(tmp_path):
+    """The program killed (SIGKILL: no chance to stop its workers) while a worker trains a long run: the worker
+    notices and ends, instead of training on for nobody."""
+    program = subprocess.Popen([sys.executable, "-c", ORPHANED.format(root=str(ROOT), folder=str(tmp_path))],
+                               stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    worker = int(program.stdout.readline())
+    time.sleep(1)  # the worker is in its run (fake: a two-minute sleep)
+    program.kill()
+    program.wait()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and Path(f"/proc/{worker}").exists():
+        time.sleep(0.2)
+    assert not Path(f"/proc/{worker}").exists() or "Z" in Path(f"/proc/{worker}/stat").read_text().split()[2]

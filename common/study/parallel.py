@@ -12,6 +12,8 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import wait as wait_for
@@ -21,6 +23,7 @@ from common.study.dispatch import Outcome, dispatch
 
 SHOWN = ("loss", "val_loss", "accuracy", "val_accuracy")  # the metrics a worker sends after each epoch
 _SPAWN = multiprocessing.get_context("spawn")  # workers start afresh: no copy of the parent's TensorFlow
+PARENT_CHECK = 1.0  # seconds between a worker's looks at whether the program that started it is still there
 STOPPED = Outcome(why="its worker stopped", detail="killed or out of memory", lost=True)
 
 
@@ -110,6 +113,7 @@ def serve(pipe, slot: int, factory, factory_args: tuple, gpus: int) -> None:
     """A worker process: its GPU (its share of the cores comes with its environment), Ctrl-C left to the program;
     then each run it is given, trained with the trials built at the first, its row or its error sent back."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the program stops the workers
+    _leave_with_the_program(os.getppid())
     os.environ["CUDA_VISIBLE_DEVICES"] = str(slot % gpus) if gpus else ""
     trials = None
     while True:
@@ -123,6 +127,17 @@ def serve(pipe, slot: int, factory, factory_args: tuple, gpus: int) -> None:
             pipe.send(("row", trials.train(plan, planned, context, reporter)))
         except Exception as e:  # noqa: BLE001  (any error of one run: sent back, the worker goes on)
             pipe.send(("error", f"{type(e).__name__}: {e}"))
+
+
+def _leave_with_the_program(program: int) -> None:
+    """End this worker within PARENT_CHECK seconds of the program that started it (`program`, a process id)
+    going away without stopping it (killed, crashed): an orphan would go on training a run nobody will log."""
+    def watch():
+        while os.getppid() == program:
+            time.sleep(PARENT_CHECK)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="watching the program").start()
 
 
 class WorkerReporter:
