@@ -7,14 +7,18 @@ its blocks (Conv2D, BatchNormalization, up-sampling) give at each level a projec
 the shape of the encoder's level; a combinator per level (the "gauss" one, per channel) mixes u with the corrupted
 level from the lateral connection into ẑ. Each level's denoising cost is the squared distance of ẑ to the clean
 level, in units of the clean level's batch standard deviation per channel (the reference normalises ẑ by the
-clean batch statistics); at the image level it is the plain mean squared error, so that with the lateral
-connections off ("top-down") and only the image's weight, the cost is the plain reconstruction of models/joint.py.
+clean batch statistics), floored at VARIANCE_FLOOR: a channel whose ReLU never fires is constant after its
+normalisation, and dividing by its variance (about 1e-9 in the default autoencoder's first layer) made its error
+count a million times and wrecked training. At the image level it is the plain mean squared error, so that with
+the lateral connections off ("top-down") and only the image's weight, the cost is the plain reconstruction of
+models/joint.py.
 """
 
 from common.errors import UserError
 from common.keras_setup import keras, layers
 
 ops = keras.ops
+VARIANCE_FLOOR = 0.1  # of a level's channel in its denoising cost; live channels of a normalised level have about 1
 GAUSS_START = (0.0, 1.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0)  # a1..a10: ẑ = u at the start, the decoder's path
 
 
@@ -82,8 +86,8 @@ class Ladder:
         costs = [ops.mean(ops.square(ops.cast(estimates[0], "float32") - ops.cast(clean[0], "float32")))]
         for estimate, level in zip(estimates[1:], clean[1:]):
             target = ops.stop_gradient(ops.cast(level, "float32"))
-            variance = ops.var(target, axis=(0, 1, 2), keepdims=True)
-            costs.append(ops.mean(ops.square(ops.cast(estimate, "float32") - target) / (variance + 1e-6)))
+            variance = ops.maximum(ops.var(target, axis=(0, 1, 2), keepdims=True), VARIANCE_FLOOR)
+            costs.append(ops.mean(ops.square(ops.cast(estimate, "float32") - target) / variance))
         return costs
 
     def trainable_variables(self) -> list:

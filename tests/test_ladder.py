@@ -14,7 +14,7 @@ from common.tracking.schema import CLASSIFIER
 from models.classifier import build_classifier
 from models.config import ClassifierConfig, ladder_weights
 from models.joint import JointClassifier
-from models.ladder import GAUSS_START, Ladder
+from models.ladder import GAUSS_START, VARIANCE_FLOOR, Ladder
 from models.training import classifier_stages
 from models.training.batches import batches
 from models.training.classifier_stages import compile_classifier, fit_joint
@@ -42,6 +42,19 @@ def test_the_corrupted_pass_differs_from_the_clean_one_only_by_the_noise(saved_a
     first = np.asarray(noisy[1]) - np.asarray(clean[1])  # the first level: the same inputs, noise added after it
     assert abs(first.std() - 0.3) < 0.03 and abs(first.mean()) < 0.01
     assert [tuple(np.shape(level)) for level in clean] == [(64, 28, 28, 1), (64, 28, 28, 4), (64, 14, 14, 8)]
+
+
+def test_a_level_s_constant_channel_counts_as_much_as_a_live_one_would_not_a_million_times(saved_autoencoder, data):
+    """A channel whose ReLU never fires is constant after its normalisation: its error is measured against the
+    variance floor, not divided by a variance of nearly 0."""
+    ladder = Ladder(*cut(saved_autoencoder))
+    _, clean = ladder.encode(data[0][0][:64])
+    level = np.asarray(clean[1]).copy()
+    level[..., 0] = 0.5  # a dead channel: the same value everywhere
+    off = level.copy()
+    off[..., 0] += 0.1  # the estimate misses it by 0.1
+    cost = float(ladder.costs([clean[0], off], [clean[0], level])[1])
+    assert cost == pytest.approx(0.1 ** 2 / VARIANCE_FLOOR / level.shape[-1], rel=1e-3)
 
 
 def test_without_laterals_and_with_the_image_s_weight_alone_the_ladder_is_the_plain_reconstruction(
