@@ -282,3 +282,18 @@ def test_the_tables_caption_says_how_the_arms_computed():
     rows.loc[1, "compute"] = "CPU, bfloat16, no XLA"
     assert computed(rows) == (" The arms computed differently: pretrained CPU, float32, no XLA; joint CPU, bfloat16, "
                               "no XLA.")
+
+
+def test_the_plot_draws_each_arm_beside_the_others_at_its_budget(tmp_path, monkeypatch):
+    from common.ui.plots import study_plots
+
+    drawn = []
+    monkeypatch.setattr(study_plots, "save_figure", lambda fig, path: drawn.append(fig) or path)
+    rows = _rows()
+    study_plots.plot_label_study(summarize(rows), rows, tmp_path / "study.png", "study")
+    ax = drawn[0].axes[0]
+    means = [line.get_xdata() for line in ax.get_lines() if line.get_marker() not in ("", "None", "_")]
+    assert len(means) == 2 and all(len(x) == 2 for x in means)
+    for budget, (pretrained, scratch) in zip((100, 48000), zip(*means)):
+        assert pretrained != scratch and 0.9 < pretrained / budget < 1.1 and 0.9 < scratch / budget < 1.1
+    assert ax.get_legend() is None and drawn[0].legends  # the legend beside the axes, not over the points

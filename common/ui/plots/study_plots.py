@@ -8,6 +8,8 @@ from matplotlib.ticker import NullLocator
 
 from common.ui.plots.plotting import save_figure
 
+DODGE = 0.012  # how far apart the arms are drawn at each budget, in powers of ten of the log axis (about 3 %)
+
 
 def plot_label_study(summary: pd.DataFrame, runs: pd.DataFrame, path, title: str) -> Path:
     """Test accuracy against the number of labelled images (log axis) for each arm: the mean with a bar of one
@@ -17,14 +19,14 @@ def plot_label_study(summary: pd.DataFrame, runs: pd.DataFrame, path, title: str
     fig = Figure(figsize=(7, 4.5), layout="constrained")
     ax = fig.add_subplot()
     arm_of_run = [arm_of(row) for _, row in runs.iterrows()]
-    for arm in ARMS:
-        if f"{arm.name}_mean" not in summary:
-            continue
+    shown = [arm for arm in ARMS if f"{arm.name}_mean" in summary]
+    for k, arm in enumerate(shown):
+        aside = 10 ** (DODGE * (k - (len(shown) - 1) / 2))  # each arm a little to the side, so none hides another
         errors = summary[f"{arm.name}_sd"].fillna(0)
-        bars = ax.errorbar(summary["labels_used"], summary[f"{arm.name}_mean"], yerr=errors, marker=arm.marker,
-                           capsize=4, label=arm.legend)
+        bars = ax.errorbar(summary["labels_used"] * aside, summary[f"{arm.name}_mean"], yerr=errors,
+                           marker=arm.marker, capsize=4, label=arm.legend)
         mine = runs[[a == arm.name for a in arm_of_run]]
-        ax.scatter(mine["labels_used"], mine["test_accuracy"], color=bars[0].get_color(), alpha=0.3, s=12)
+        ax.scatter(mine["labels_used"] * aside, mine["test_accuracy"], color=bars[0].get_color(), alpha=0.3, s=12)
     ax.set_xscale("log")
     budgets = sorted(int(b) for b in summary["labels_used"].unique())
     ax.set_xticks(budgets, [f"{b:,}" for b in budgets])  # the budgets themselves, not powers of ten
@@ -33,7 +35,7 @@ def plot_label_study(summary: pd.DataFrame, runs: pd.DataFrame, path, title: str
     ax.set_ylabel("test accuracy")
     ax.set_title(title)
     ax.grid(alpha=0.3, which="both")
-    ax.legend()
+    fig.legend(loc="outside lower center", ncols=2, fontsize="small")  # below the axes: it covers no point
     return save_figure(fig, path)
 
 
