@@ -106,7 +106,7 @@ def test_the_ladder_trains_its_combinators_and_predicts_from_the_clean_pass(save
     config = ClassifierConfig(**SMALL, joint=True, decoder="ladder", layer_noise=0.3, reconstruction_weight=0.0,
                               noise=0.3, consistency=0.0, entropy_weight=0.0)
     classifier, _ = build_classifier(encoder, config, 10)
-    assert ladder_weights(config, 2) == (1000.0, 10.0, 0.1)
+    assert ladder_weights(config, 2) == (100.0, 1.0, 0.01) and ladder_weights(config, 4)[-2:] == (0.01, 0.01)
     train = splits.labelled_part(*data[0], 40, seed=1)
     captured = []
     real = classifier_stages.JointClassifier
