@@ -11,7 +11,7 @@ from models.training.compute import Trial, Way
 WARM_STEPS = 2  # steps run before timing: tracing, XLA compiling
 LOSS_STEPS = 12  # the loss compared between ways: the mean over the first steps (the same batches for each way)
 ROUND_SECONDS = 0.5  # each way's steps in one round of timing; the ways take turns, round by round
-MIN_SECONDS = 2.0  # timed steps per way, at least
+MIN_SECONDS = 1.0  # timed steps per way, at least (two rounds: the first run's measurement stays within 5%)
 CLOSE = 0.10  # the two fastest ways closer than this share are timed on ...
 BUDGET_SHARE = 0.05  # ... while the whole measurement stays within this share of the run's estimated time ...
 MAX_SECONDS = 8.0  # ... and this many seconds of steps per way
