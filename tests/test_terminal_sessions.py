@@ -114,7 +114,9 @@ def test_a_sweep_on_two_workers_trains_the_runs_of_one_at_a_time_and_ctrl_c_stop
                                                                                          in_process):
     flags = ["-d", mnist["train_images"], "--layers", 2, "--filter-size", 3, "--filters", 4, "--batch-size", 32,
              *NOT_TIMED, "--keep-models", "models"]
-    child = spawn("autoencoder.py", *flags, "--sweep", "epochs=1,500", "--repeats", 2, "--workers", 2, cwd=tmp_path)
+    # long runs that cannot end first: 500 epochs once ended (on a busy machine) while the other worker was still
+    # starting and training its short run; 1,000, the most a run may have, take twice as long
+    child = spawn("autoencoder.py", *flags, "--sweep", "epochs=1,1000", "--repeats", 2, "--workers", 2, cwd=tmp_path)
     child.expect("run 2/4")  # both short runs finished; the two long ones are starting or training
     child.send(CTRL_C)  # the terminal sends it to the program and its workers alike
     child.expect("Stopped \\(Ctrl-C\\)", timeout=30)
