@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import pandas as pd
 
-from common.study.arms import ARM, arm_config, arm_of, default_arms, joint_recipe, names, parse_arms
+from common.study.arms import ARM, arm_of, default_arms, joint_recipe, names, parse_arms
 from common.study.plan import Plan, label_study
 from common.study.summary import summarize
 from common.study.trials import check_plan
@@ -15,7 +15,7 @@ from common.ui.plots.study_plots import plot_accuracy_curves, plot_label_study
 from common.ui.screens.sweep_screens import SweepScreens, seeds_of
 from common.ui.terminal.prompts import ask_parsed
 from common.ui.terminal.tables import label_study_table
-from models.config import ClassifierConfig, check_classifier
+from models.config import ClassifierConfig
 
 
 class StudyScreens(SweepScreens):
@@ -24,14 +24,11 @@ class StudyScreens(SweepScreens):
     name = "study"
 
     def plan_of(self, args) -> Plan:
-        """--study labels: every budget and arm, with the hyperparameters given (defaults for the rest). Each arm's
-        own configuration is checked, not the study's: a ladder's weights, say, are refused only where an arm
-        without the ladder's decoder would train with them."""
+        """--study labels: every budget and arm, with the hyperparameters given (defaults for the rest). The study's
+        own settings are not checked as one run: each arm's run is, before anything trains (`trials.check` in
+        `run`), so a ladder's weights, say, are refused only where an arm would train with them."""
         config = ClassifierConfig(**given_hyperparameters(args, ClassifierConfig))
-        plan = label_study(config, tuple(args.budgets), args.repeats, args.seed, args.arms)
-        for arm in plan.arms:
-            check_classifier(arm_config(config, arm))
-        return plan
+        return label_study(config, tuple(args.budgets), args.repeats, args.seed, args.arms)
 
     def ask_plan(self, baseline, seed: int) -> Plan | None:
         """The study's budgets, repeats and arms, asked for (a wrong answer is said and asked again); None when the
