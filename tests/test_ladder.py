@@ -99,7 +99,7 @@ def test_with_its_weights_and_noise_at_0_joint_training_trains_as_the_plain_clas
     assert same(*trained)
 
 
-def test_the_ladder_trains_its_combinators_and_predicts_from_the_clean_pass(saved_autoencoder, data):
+def test_the_ladder_trains_its_combinators_and_predicts_from_the_clean_pass(saved_autoencoder, data, monkeypatch):
     """Through the program's own stage 2 (`fit_joint`, which builds the optimizer before the first step: every
     variable it updates, the combinators' too, must exist by then)."""
     encoder, decoder = cut(saved_autoencoder)
@@ -110,17 +110,10 @@ def test_the_ladder_trains_its_combinators_and_predicts_from_the_clean_pass(save
     train = splits.labelled_part(*data[0], 40, seed=1)
     captured = []
     real = classifier_stages.JointClassifier
-
-    def capturing(*args, **kwargs):
-        captured.append(real(*args, **kwargs))
-        return captured[-1]
-
-    classifier_stages.JointClassifier = capturing
-    try:
-        result = fit_joint(classifier, encoder, decoder, config, train, data[0][0][:320],
-                           (data[1][0][:64], data[1][1][:64]), seed=3)
-    finally:
-        classifier_stages.JointClassifier = real
+    monkeypatch.setattr(classifier_stages, "JointClassifier",
+                        lambda *args, **kwargs: captured.append(real(*args, **kwargs)) or captured[-1])
+    result = fit_joint(classifier, encoder, decoder, config, train, data[0][0][:320],
+                       (data[1][0][:64], data[1][1][:64]), seed=3)
     assert result.epochs_done == 1 and result.history["reconstruction"][0] > 0  # the image level's cost, as logged
     model, ladder = captured[0], captured[0].ladder
     moved = [not np.allclose(np.asarray(a), start) for combinator in ladder.combinators
