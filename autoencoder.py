@@ -4,10 +4,10 @@
 import sys
 
 from common.data.dataset import TRAIN_IMAGES
-from common.ui.cli.flags import Parser, add_hyperparameter_flags, add_run_flags
+from common.ui.cli.flags import Parser, add_hyperparameter_flags, add_run_flags, resolve_settings
 from common.ui.cli.main import guarded
 from common.ui.cli.plan_flags import add_plan_flags, resolve_plan_flags
-from models.config import AutoencoderConfig
+from models.config.autoencoder import AutoencoderConfig
 
 
 def build_parser() -> Parser:
@@ -17,7 +17,7 @@ def build_parser() -> Parser:
                         help="images: an IDX file (raw or .gz), a .npy array, an .npz in Keras' convention (its "
                              "x_train) or a folder of PNG/JPEG files (default: the bundled MNIST training images)")
     add_hyperparameter_flags(parser, AutoencoderConfig)
-    add_plan_flags(parser)
+    add_plan_flags(parser, "filters=8,16,32")
     add_run_flags(parser)
     return parser
 
@@ -26,6 +26,7 @@ def parse(argv):
     parser = build_parser()
     args = parser.parse_args(argv)
     resolve_plan_flags(parser, args, AutoencoderConfig)
+    resolve_settings(parser, args, AutoencoderConfig)
     return args
 
 

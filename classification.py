@@ -4,10 +4,17 @@
 import sys
 
 from common.data.dataset import TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS, carries_labels
-from common.ui.cli.flags import Parser, add_hyperparameter_flags, add_labels_flags, add_run_flags, resolve_labels_flags
+from common.ui.cli.flags import (
+    Parser,
+    add_hyperparameter_flags,
+    add_labels_flags,
+    add_run_flags,
+    resolve_labels_flags,
+    resolve_settings,
+)
 from common.ui.cli.main import guarded
 from common.ui.cli.plan_flags import add_plan_flags, resolve_plan_flags
-from models.config import JOINT_SETTINGS, ClassifierConfig
+from models.config.classifier import ClassifierConfig
 
 
 def build_parser() -> Parser:
@@ -22,7 +29,7 @@ def build_parser() -> Parser:
     parser.add_argument("-model", "--model", metavar="PATH",
                         help="autoencoder saved by autoencoder.py (.h5 or .keras); asked for when not given")
     add_labels_flags(parser, add_hyperparameter_flags(parser, ClassifierConfig, skip=("label_budget",)))
-    add_plan_flags(parser, ", or the label-budget study")
+    add_plan_flags(parser, "fc-units=64,128,256", ", or the label-budget study")
     add_run_flags(parser)
     return parser
 
@@ -32,9 +39,8 @@ def parse(argv):
     args = parser.parse_args(argv)
     resolve_labels_flags(parser, args)
     resolve_plan_flags(parser, args, ClassifierConfig)
+    resolve_settings(parser, args, ClassifierConfig)
     resolve_data_flags(parser, args)
-    if any(getattr(args, name) for name in JOINT_SETTINGS) and args.joint is None:
-        args.joint = True  # a setting of joint training (reconstruction weight, noise, ...) asks for it
     return args
 
 

@@ -25,17 +25,18 @@ import numpy as np
 
 from common.data import dataset
 from common.keras_setup import keras, tf
-from models.classifier import build_classifier
-from models.config import AutoencoderConfig, ClassifierConfig
-from models.encoder import copy_autoencoder, encoder_view
+from models.compute.devices import detect
+from models.compute.way_trials import run_trials
+from models.compute.ways import candidates, choose, computing, cpu_flags, processor_name
+from models.config.autoencoder import AutoencoderConfig
+from models.config.classifier import ClassifierConfig
+from models.networks.classifier import build_classifier
+from models.networks.encoder import copy_autoencoder, encoder_view
 from models.training.autoencoder_training import new_autoencoder
 from models.training.autoencoder_training import way_timer as autoencoder_timer
 from models.training.classifier_stages import FINE_TUNE_LEARNING_RATE, compile_classifier
 from models.training.classifier_stages import way_timer as classifier_timer
-from models.training.compute import candidates, choose, computing, cpu_flags, processor_name
-from models.training.devices import detect
 from models.training.fit import fit
-from models.training.way_trials import run_trials
 
 
 def make_model(program: str, config, way, images: int):

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from common.data import dataset, splits
 from common.keras_setup import keras
-from models.config import AutoencoderConfig
+from models.config.autoencoder import AutoencoderConfig
 from models.training.autoencoder_training import new_autoencoder
 from models.training.batch_norm import batch_norm_layers, batch_statistics_loss, calibrate
 

@@ -26,9 +26,10 @@ def child(model_kind: str, first: bool, images: int) -> dict:
     """One fit in this process: its traces, seconds and final loss."""
     from common.data import dataset
     from common.keras_setup import keras
-    from models.classifier import build_classifier
-    from models.config import AutoencoderConfig, ClassifierConfig
-    from models.encoder import copy_autoencoder, encoder_view
+    from models.config.autoencoder import AutoencoderConfig
+    from models.config.classifier import ClassifierConfig
+    from models.networks.classifier import build_classifier
+    from models.networks.encoder import copy_autoencoder, encoder_view
     from models.training import fit as fit_module
     from models.training.autoencoder_training import new_autoencoder
     from models.training.classifier_stages import FINE_TUNE_LEARNING_RATE, compile_classifier
@@ -65,7 +66,7 @@ def main():
     if args.child:
         print(json.dumps(child(args.child[0], args.child[1] == "yes", args.images)))
         return
-    from models.training.compute import processor_name
+    from models.compute.ways import processor_name
 
     print(f"processor: {processor_name()}; {args.images} images, batch 64, one epoch with validation")
     for model_kind in ("autoencoder", "classifier"):

@@ -1,5 +1,5 @@
-"""Callbacks of the ladder's reproduction (benchmarks/ladder_reference.py): the reference's learning-rate decay,
-the validation curve against time, one progress bar over the whole run."""
+"""Callbacks of the ladder's reproduction (benchmarks/ladder_reference.py): the validation curve against time, one
+progress bar over the whole run."""
 
 import csv
 import time
@@ -10,24 +10,6 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from common.keras_setup import keras
 
 CURVE_COLUMNS = ("epoch", "minutes", "learning_rate", "loss", "denoising", "accuracy", "val_accuracy")
-
-
-class LinearDecay(keras.callbacks.Callback):
-    """The reference's LRDecay: the initial rate until `share` of the epochs, then down linearly to 0 at the end,
-    set at the start of each epoch."""
-
-    def __init__(self, rate: float, epochs: int, share: float):
-        super().__init__()
-        self.rate, self.epochs, self.first = rate, epochs, epochs * share
-
-    def at(self, epoch: int) -> float:
-        """The rate of epoch `epoch` (from 0: the epochs finished before it)."""
-        if epoch <= self.first:
-            return self.rate
-        return self.rate * max(0.0, (self.epochs - epoch) / (self.epochs - self.first))
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.model.optimizer.learning_rate.assign(self.at(epoch))
 
 
 class Curve(keras.callbacks.Callback):

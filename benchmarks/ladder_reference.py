@@ -30,7 +30,6 @@ from common.data import dataset, splits
 
 LEVELS = (1000, 500, 250, 250, 250, 10)  # the paper's MNIST MLP above the 784 pixels
 PAPER_WEIGHTS = "1000,10,0.1,0.1,0.1,0.1,0.1"  # CuriousAI/ladder README, "MNIST 100 labels, Full"
-DECAY_FROM = 0.67  # the reference's --lrate-decay: the rate falls linearly to 0 from this share of the epochs
 
 
 def parse(argv=None):
@@ -101,16 +100,15 @@ def build(args, image_shape):
 
 def main(argv=None) -> int:
     args = parse(argv)
-    from benchmarks.ladder_callbacks import Curve, LinearDecay, RunProgress
+    from benchmarks.ladder_callbacks import Curve, RunProgress
     from common.keras_setup import keras
-    from models.networks.ladder import Statistics
+    from models.training.ladder_training import LadderStatistics, LinearDecay
 
     data = load(args)
     name = run_name(args)
     args.out.mkdir(parents=True, exist_ok=True)
     steps = len(data["unlabelled"]) // args.batch_size
     ladder = build(args, data["unlabelled"].shape[1:])
-    sample = data["unlabelled"][np.random.default_rng(0).permutation(len(data["unlabelled"]))[:10_000]]
     print(f"{name}: {len(data['labelled'][0])} labelled, {len(data['unlabelled']):,} unlabelled, "
           f"{len(data['val'][0]):,} validation images; {args.epochs} epochs of {steps} steps; "
           f"{processor()}", flush=True)
@@ -119,7 +117,8 @@ def main(argv=None) -> int:
     curve = Curve(args.out / f"curve-{name}.csv", resume=backup.exists())
     ladder.fit(batches(data, args.batch_size, args.seed), epochs=args.epochs, steps_per_epoch=steps,
                validation_data=data["val"], validation_batch_size=1000, verbose=0, shuffle=False,
-               callbacks=[Statistics(sample), LinearDecay(args.learning_rate, args.epochs, DECAY_FROM), curve,
+               callbacks=[LadderStatistics(ladder, data["unlabelled"], args.batch_size, limit=10_000),
+                          LinearDecay(args.learning_rate, args.epochs), curve,
                           keras.callbacks.BackupAndRestore(str(backup)),
                           RunProgress(args.epochs * steps)])
     minutes = curve.minutes() or (time.time() - started) / 60
@@ -143,7 +142,8 @@ def code_version() -> str:
     root = Path(__file__).resolve().parent.parent
     digest = hashlib.sha256()
     for name in ("models/networks/ladder.py", "models/networks/ladder_encoder.py", "models/networks/combinator.py",
-                 "benchmarks/ladder_reference.py", "benchmarks/ladder_callbacks.py"):
+                 "models/training/ladder_training.py", "benchmarks/ladder_reference.py",
+                 "benchmarks/ladder_callbacks.py"):
         digest.update((root / name).read_bytes())
     return digest.hexdigest()[:12]
 

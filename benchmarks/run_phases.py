@@ -116,7 +116,7 @@ def plain_keras(epochs: int, limit: int | None) -> None:
     from common import phases
     from common.data import dataset, splits
     from common.keras_setup import keras
-    from models.config import AutoencoderConfig
+    from models.config.autoencoder import AutoencoderConfig
     from models.training.autoencoder_training import new_autoencoder
 
     images = dataset.load_images(dataset.TRAIN_IMAGES, limit)

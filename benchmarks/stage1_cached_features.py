@@ -13,8 +13,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from common.data import dataset, splits
-from models.config import ClassifierConfig
-from models.encoder import copy_autoencoder, encoder_view
+from models.config.classifier import ClassifierConfig
+from models.networks.encoder import copy_autoencoder, encoder_view
 from models.training.classifier_stages import ClassifierData, train_classifier
 from models.training.persistence import load_model
 

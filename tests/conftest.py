@@ -1,14 +1,12 @@
-"""Shared fixtures: small slices of the real MNIST written as IDX files, and a way to run the programs."""
+"""Shared fixtures: a home of the tests' own, small slices of the real MNIST written as IDX files, the data the
+study's tests share, and a way to run the programs."""
 
-import atexit
 import contextlib
 import importlib
 import io
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,18 +14,46 @@ from filelock import FileLock
 
 from common.data import dataset
 from common.data.idx import read_images, read_labels, write_idx
-from common.tracking.run_log import RunLog
-from common.ui.terminal import prompts
+from tests.helpers import undeclared_columns
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN_SLICE = 300  # training images in the slice: enough for a split and a balanced label subset
 TEST_SLICE = 100
-CACHE = Path(tempfile.mkdtemp(prefix="workbench-cache-"))  # the programs' cache of measured ways, for the tests alone
-atexit.register(shutil.rmtree, CACHE, ignore_errors=True)
+FIRST = 240  # the slice's first images, for tests that train on them and validate on the rest
+HOME_VARIABLES = ("HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME")
 
 
-RunLog.strict = True  # a value a run measures without a column in its log fails the test that logs it
-prompts.ESCAPE_WAIT = 0.05  # an Esc typed into a pipe comes alone: no need to wait a second for more keys
+@pytest.fixture(autouse=True)
+def own_home(tmp_path_factory, monkeypatch) -> Path:
+    """Every test runs with a home and cache folders of the test run's own (as pip's test suite does): nothing
+    reads or writes the user's cache of measured ways, configuration or runs, so the suite answers the same on a
+    fresh machine and on one where the programs have run. Programs the tests start inherit it."""
+    home = tmp_path_factory.getbasetemp() / "home"
+    for name in HOME_VARIABLES:
+        folder = home if name == "HOME" else home / name.lower()
+        folder.mkdir(parents=True, exist_ok=True)
+        monkeypatch.setenv(name, str(folder))
+    monkeypatch.delenv("WORKBENCH_CACHE", raising=False)
+    return home
+
+
+@pytest.fixture(autouse=True)
+def every_logged_value_has_its_column(request):
+    """After a test, every run log it wrote under its tmp_path has only the columns the schema declares
+    (common/tracking/schema.py): a value a run measures without its column fails the test that logged it."""
+    yield
+    folder = request.node.funcargs.get("tmp_path")
+    if folder is not None and getattr(request.node, "rep_call_passed", False):
+        assert undeclared_columns(folder) == {}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Notes on the test item whether its call passed, for the fixtures above to check only then."""
+    report = yield
+    if report.when == "call":
+        item.rep_call_passed = report.passed
+    return report
 
 
 def pytest_collection_modifyitems(items: list) -> None:
@@ -69,6 +95,29 @@ def mnist(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
+def mnist_pixels(mnist):
+    """The slice's training images as model inputs, and their labels."""
+    images, labels = dataset.load_labelled(mnist["train_images"], mnist["train_labels"])
+    return dataset.to_model_input(images), labels
+
+
+@pytest.fixture(scope="session")
+def mnist_first(mnist_pixels):
+    """The slice's first FIRST images and the rest, each as (images, labels): (train, val)."""
+    x, labels = mnist_pixels
+    return (x[:FIRST], labels[:FIRST]), (x[FIRST:], labels[FIRST:])
+
+
+@pytest.fixture(scope="session")
+def study_data(mnist, mnist_first):
+    """A study's images: the slice's first images to train on, the rest to validate on, the test slice."""
+    from common.study.trials import StudyData
+
+    test_images, test_labels = dataset.load_labelled(mnist["test_images"], mnist["test_labels"])
+    return StudyData(*mnist_first, (dataset.to_model_input(test_images), test_labels))
+
+
+@pytest.fixture(scope="session")
 def mnist_split(mnist):
     """The slice's images as model inputs and its labels, split as the programs split them: (train, val)."""
     from common.data import splits
@@ -83,7 +132,7 @@ def program_env() -> dict[str, str]:
     """The environment for running the programs: no screen, so figures are only written; no Ray authentication
     mode left by a Ray instance an earlier test started in this process."""
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "RAY_AUTH_MODE")}
-    env.update(CI="1", MPLBACKEND="Agg", PYTHONUNBUFFERED="1", COLUMNS="200", WORKBENCH_CACHE=str(CACHE),
+    env.update(CI="1", MPLBACKEND="Agg", PYTHONUNBUFFERED="1", COLUMNS="200",
                PROMPT_TOOLKIT_NO_CPR="1")  # a pseudo-terminal never answers prompt_toolkit's cursor question
     return env
 

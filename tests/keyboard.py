@@ -5,12 +5,12 @@ picked by their label."""
 import questionary
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
-from questionary.prompts.common import InquirerControl
 
 from common.ui.terminal import prompts
-from common.ui.terminal.prompts import Prompter
+from common.ui.terminal.prompts import SHORTCUTS, Prompter
 
 ENTER, ESC, CTRL_U = "\r", "\x1b", "\x15"
+ESCAPE_WAIT = 0.05  # seconds: an Esc typed into a pipe comes alone, no need to wait for more keys
 
 
 class Keyboard(Prompter):
@@ -18,7 +18,7 @@ class Keyboard(Prompter):
     the keys to type (ENTER included). `asked` keeps every prompt's message, in order."""
 
     def __init__(self, *script: str):
-        super().__init__()
+        super().__init__(escape_wait=ESCAPE_WAIT)
         self.script, self.asked = list(script), []
 
     def _keys(self, message: str) -> str:
@@ -30,7 +30,7 @@ class Keyboard(Prompter):
         keys = self._keys(message)
         with create_pipe_input() as pipe:
             pipe.send_text(keys)
-            return prompt(message, *args, input=pipe, output=DummyOutput(), **kwargs)
+            return prompt(message, *args, input=pipe, output=DummyOutput(), escape_wait=self.escape_wait, **kwargs)
 
     def choose(self, message: str, choices: list, default=None):
         wanted = self.script[0] if self.script else None
@@ -38,7 +38,7 @@ class Keyboard(Prompter):
         if wanted not in (None, ESC) and len(wanted) > 1:  # a label: type the entry's shortcut
             matches = [i for i, title in enumerate(titles) if title.startswith(wanted)]
             assert len(matches) == 1, f"{wanted!r} is not exactly one of {titles} ({message!r})"
-            self.script[0] = InquirerControl.SHORTCUT_KEYS[matches[0]] + ENTER
+            self.script[0] = SHORTCUTS[matches[0]] + ENTER
         return self._typed(prompts.choose, message, choices, default)
 
     def ask_int(self, label: str, default, low, high):

@@ -6,8 +6,8 @@ import pytest
 from common.data import dataset
 from common.errors import UserError
 from common.keras_setup import keras
-from models.autoencoder import build_autoencoder
-from models.config import AutoencoderConfig
+from models.config.autoencoder import AutoencoderConfig
+from models.networks.autoencoder import build_autoencoder
 from models.training.autoencoder_training import new_autoencoder, train_autoencoder
 from models.training.persistence import load_model, read_metadata, save_model, sidecar_path
 

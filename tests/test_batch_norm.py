@@ -5,10 +5,10 @@ import pytest
 
 from common.data import dataset, splits
 from common.keras_setup import keras, layers
-from models.config import AutoencoderConfig
+from models.compute.ways import Way
+from models.config.autoencoder import AutoencoderConfig
 from models.training.autoencoder_training import new_autoencoder, train_autoencoder
 from models.training.batch_norm import batch_norm_layers, batch_statistics_loss, calibrate
-from models.training.compute import Way
 from models.training.fit import fit
 
 SHORT = AutoencoderConfig(layers=3, filter_size=3, filters=8, epochs=2, batch_size=64)

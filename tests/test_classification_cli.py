@@ -2,7 +2,6 @@
 
 import shutil
 import time
-from dataclasses import fields
 
 import numpy as np
 import pandas as pd
@@ -10,8 +9,7 @@ import pytest
 
 from common.data.idx import write_idx
 from common.keras_setup import keras
-from models.config import JOINT_SETTINGS
-from tests.conftest import assert_one_line_error
+from tests.conftest import assert_one_line_error, run_program
 
 SMALL = ["--fc-units", 16, "--epochs", 1, "--fine-tune-epochs", 1, "--batch-size", 32]
 
@@ -148,7 +146,7 @@ def test_study_trains_both_arms_logs_every_run_and_a_second_call_reuses_them(mni
     (["--no-menu", "--precision", "float16"], ["--precision float16 (--mixed-precision) needs a GPU"]),
     (["--sweep", "labels=5,20", "--batch-size", "5"], [f"--labels 5: {ONE_BUDGET_RULE}"]),
     (["--sweep", "batch-size=10,64", "--labels", "20"], ["batch size 64 is larger than the 20 labelled training"]),
-    (["--sweep", "noise=0.1,0.2"], ["settings of joint training: add --joint"]),
+    (["--sweep", "pseudo-cap=3,5"], ["--pseudo-cap is a setting of self-training: add --self-training N"]),
 ])
 def test_bad_study_arguments_stop_before_training(mnist, saved_autoencoder, tmp_path, in_process, args, fragments):
     done = in_process("classification.py", *data_flags(mnist), "-model", saved_autoencoder, *args, cwd=tmp_path)
@@ -174,14 +172,20 @@ def test_a_self_training_run_logs_one_row_with_its_rounds(mnist, saved_autoencod
     assert run["Epochs_Done"] == 3 and "augment-st1" in run["Model_Path"]
 
 
-def test_every_setting_of_joint_training_asks_for_it():
+def test_every_setting_of_joint_training_or_the_ladder_asks_for_it_and_self_trainings_need_rounds(mnist, tmp_path):
     import classification
-    from models.config import ClassifierConfig
+    from common.ui.cli.flags import given_hyperparameters
+    from models.config.classifier import ClassifierConfig
+    from models.config.settings import make, settings
 
-    kinds = {f.name: f for f in fields(ClassifierConfig)}
-    for name in JOINT_SETTINGS:
-        meta = kinds[name].metadata
-        value = "1,2" if "weights" in meta else meta["choices"][-1] if "choices" in meta else \
-            "1" if isinstance(kinds[name].default, int) else "0.1"
-        assert classification.parse(["--" + name.replace("_", "-"), value]).joint is True, name
-    assert classification.parse([]).joint is None  # asked for, or the default, later
+    for s in settings(ClassifierConfig):
+        if s.group not in ("joint", "ladder") or s.role != "value":
+            continue
+        value = "1,2" if "weights" in s.metadata else s.metadata["choices"][-1] if "choices" in s.metadata else \
+            "1" if isinstance(s.default, int) else "0.1"
+        config = make(ClassifierConfig, given_hyperparameters(classification.parse([s.flag, value]), ClassifierConfig))
+        assert getattr(config, s.group) is not None, s.name
+    assert given_hyperparameters(classification.parse([]), ClassifierConfig) == {}  # nothing said: asked, or defaults
+    done = run_program("classification.py", *data_flags(mnist), "--pseudo-threshold", "0.8", "--no-menu", cwd=tmp_path)
+    assert_one_line_error(done, "--pseudo-threshold is a setting of self-training: add --self-training N")
+    assert not (tmp_path / "runs").exists()  # refused before anything was loaded or trained

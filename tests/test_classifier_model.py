@@ -5,10 +5,10 @@ import pytest
 
 from common.data import dataset
 from common.keras_setup import keras
-from models.classifier import build_classifier
-from models.config import ClassifierConfig
-from models.encoder import encoder_view
-from models.evaluation import evaluate
+from models.config.classifier import ClassifierConfig
+from models.networks.classifier import build_classifier
+from models.networks.encoder import encoder_view
+from models.networks.evaluation import evaluate
 from models.training.batch_norm import calibrate
 from models.training.classifier_stages import ClassifierData, learning_rate, predict_probabilities, train_classifier
 from models.training.persistence import load_model

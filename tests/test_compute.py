@@ -9,11 +9,10 @@ from rich.console import Console
 
 from common.errors import UserError
 from common.ui.terminal.tables import WayReport
-from common.way_cache import WayCache
-from models.training.compute import Trial, Way, candidates, choose, cpu_flags
-from models.training.devices import Placement
-from models.training.way_choice import MEASURE_MIN_STEPS, WayChooser
-from models.training.way_trials import (
+from models.compute.devices import Placement
+from models.compute.way_cache import WayCache
+from models.compute.way_choice import MEASURE_MIN_STEPS, WayChooser
+from models.compute.way_trials import (
     BUDGET_SHARE,
     CLOSE,
     MAX_SECONDS,
@@ -23,6 +22,7 @@ from models.training.way_trials import (
     run_trials,
     time_in_turns,
 )
+from models.compute.ways import Trial, Way, candidates, choose, cpu_flags
 
 CPU = Placement("cpu", 1, "CPU (2 cores)")
 GPU = Placement("gpu", 1, "GPU (NVIDIA H100)")
@@ -156,7 +156,7 @@ def chooser(tmp_path, xla="auto", precision="auto", placement=CPU):
 
 
 def test_the_measured_choice_is_cached_reused_and_ignored_for_another_shape(tmp_path, monkeypatch):
-    monkeypatch.setattr("models.training.way_choice.WayChooser.candidates",
+    monkeypatch.setattr("models.compute.way_choice.WayChooser.candidates",
                         lambda self: [Way("float32", False), Way("float32", True)])
     ways, console = chooser(tmp_path)
     first = faked({"float32": 100, "float32+xla": 130})
@@ -174,7 +174,7 @@ def test_the_measured_choice_is_cached_reused_and_ignored_for_another_shape(tmp_
 
 
 def test_short_runs_are_not_measured_and_flags_that_leave_one_way_measure_nothing(tmp_path, monkeypatch):
-    monkeypatch.setattr("models.training.way_choice.WayChooser.candidates",
+    monkeypatch.setattr("models.compute.way_choice.WayChooser.candidates",
                         lambda self: [Way("float32", False), Way("float32", True)])
     ways, _ = chooser(tmp_path)
     short = faked({"float32": 100, "float32+xla": 130})
@@ -186,7 +186,7 @@ def test_short_runs_are_not_measured_and_flags_that_leave_one_way_measure_nothin
 
 
 def test_a_broken_cache_file_counts_as_empty(tmp_path, monkeypatch):
-    monkeypatch.setattr("models.training.way_choice.WayChooser.candidates",
+    monkeypatch.setattr("models.compute.way_choice.WayChooser.candidates",
                         lambda self: [Way("float32", False), Way("float32", True)])
     (tmp_path / "ways.json").write_text("{not json")
     ways, _ = chooser(tmp_path)
@@ -198,7 +198,7 @@ def test_a_broken_cache_file_counts_as_empty(tmp_path, monkeypatch):
 @pytest.fixture
 def quick_timing(monkeypatch):
     """Real steps timed for a few tenths of a second a way instead of seconds: the same rounds and turns."""
-    from models.training import way_trials
+    from models.compute import way_trials
 
     monkeypatch.setattr(way_trials, "MIN_SECONDS", 0.3)
     monkeypatch.setattr(way_trials, "ROUND_SECONDS", 0.1)
@@ -206,7 +206,7 @@ def quick_timing(monkeypatch):
 
 
 def test_timing_real_steps_gives_a_rate_and_the_same_loss_for_the_same_way(mnist_pixels, quick_timing):
-    from models.config import AutoencoderConfig
+    from models.config.autoencoder import AutoencoderConfig
     from models.training.autoencoder_training import way_timer
 
     start = way_timer(AutoencoderConfig(layers=2, filters=4, batch_size=16), mnist_pixels, seed=1)
@@ -224,7 +224,7 @@ def mnist_pixels():
 
 
 def test_the_chosen_way_s_timed_model_trains_exactly_as_a_new_one_without_tracing_again(mnist_pixels, quick_timing):
-    from models.config import AutoencoderConfig
+    from models.config.autoencoder import AutoencoderConfig
     from models.training.autoencoder_training import train_autoencoder, way_timer
 
     config = AutoencoderConfig(layers=2, filters=4, batch_size=16, epochs=1)
@@ -251,7 +251,7 @@ def test_the_chosen_way_s_timed_model_trains_exactly_as_a_new_one_without_tracin
 
 
 def test_a_cpu_run_never_builds_an_xla_candidate_unless_asked_and_a_gpu_still_times_xla(tmp_path, monkeypatch):
-    monkeypatch.setattr("models.training.compute.cpu_flags", lambda cpuinfo=None: {"avx512_bf16"})
+    monkeypatch.setattr("models.compute.ways.cpu_flags", lambda cpuinfo=None: {"avx512_bf16"})
     on_cpu = faked({"float32": 100, "bfloat16": 120, "float32+xla": 999, "bfloat16+xla": 999})
     ways, _ = chooser(tmp_path)
     assert ways.way(SHAPE, MEASURE_MIN_STEPS, on_cpu) == Way("bfloat16", False)
@@ -264,7 +264,7 @@ def test_a_cpu_run_never_builds_an_xla_candidate_unless_asked_and_a_gpu_still_ti
 
 
 def test_xla_on_still_compiles_the_training_step_with_xla(tmp_path):
-    from models.config import AutoencoderConfig
+    from models.config.autoencoder import AutoencoderConfig
     from models.training.autoencoder_training import new_autoencoder
 
     ways, _ = chooser(tmp_path, xla="on", precision="float32")

@@ -5,9 +5,9 @@ import pytest
 
 from common.errors import UserError
 from common.keras_setup import keras, layers
-from models.autoencoder import build_autoencoder
-from models.config import AutoencoderConfig
-from models.encoder import EncoderShape, check_input, describe, encoder_view
+from models.config.autoencoder import AutoencoderConfig
+from models.networks.autoencoder import build_autoencoder
+from models.networks.encoder import EncoderShape, check_input, describe, encoder_view
 from models.training.persistence import load_model
 from tests.helpers import extract_encoder
 

@@ -6,10 +6,11 @@ import pytest
 from common.data import splits
 from common.errors import UserError
 from common.keras_setup import keras
-from models.classifier import build_classifier
-from models.config import ClassifierConfig, check_classifier
-from models.encoder import decoder_view, encoder_view
-from models.joint import JointClassifier
+from models.config.classifier import ClassifierConfig, JointSettings, check_classifier
+from models.config.settings import make
+from models.networks.classifier import build_classifier
+from models.networks.encoder import decoder_view, encoder_view
+from models.networks.joint import JointClassifier
 from models.training.batch_norm import batch_statistics_loss
 from models.training.classifier_stages import ClassifierData, train_classifier
 from models.training.joint_batches import joint_batches
@@ -40,8 +41,8 @@ def test_w_above_0_trains_encoder_and_decoder_and_lowers_the_reconstruction_loss
     sample = data[0][0][:96]
     before_loss = batch_statistics_loss(autoencoder, sample, 16)
     before_encoder, before_decoder = weights(encoder), weights(decoder)
-    config = ClassifierConfig(**{**SMALL, "fine_tune_epochs": 2}, label_budget=40, joint=True,
-                              reconstruction_weight=5.0, noise=0.1)
+    config = make(ClassifierConfig, {**SMALL, "fine_tune_epochs": 2, "label_budget": 40,
+                                     "reconstruction_weight": 5.0, "noise": 0.1})
     run = train_classifier(encoder, config, ClassifierData(train, data[1], 10, images=data[0][0]), seed=3,
                                decoder=decoder)
     assert not same(weights(encoder), before_encoder) and not same(weights(decoder), before_decoder)
@@ -96,8 +97,8 @@ def test_the_joint_learning_rate_sets_how_far_joint_training_moves_the_encoder(s
     moved = {}
     for rate in (1e-5, 1e-2):
         encoder, decoder = cut(saved_autoencoder)
-        config = ClassifierConfig(**SMALL, label_budget=40, joint=True, reconstruction_weight=1.0,
-                                  joint_learning_rate=rate)
+        config = make(ClassifierConfig, {**SMALL, "label_budget": 40, "reconstruction_weight": 1.0,
+                                         "joint_learning_rate": rate})
         run = train_classifier(encoder, config, ClassifierData(train, data[1], 10, images=data[0][0][:96]),
                                seed=3, decoder=decoder)
         before = cut(saved_autoencoder)[0].trainable_weights  # the kernels and biases, not the statistics
@@ -110,18 +111,17 @@ def test_the_joint_learning_rate_sets_how_far_joint_training_moves_the_encoder(s
 def test_the_joint_settings_ask_for_joint_training():
     for setting in ({"consistency": 1.0}, {"joint_learning_rate": 1e-3}, {"entropy_weight": 1.0},
                     {"consistency": 1.0, "teacher_decay": 0.99}):
-        flags = ", ".join("--" + name.replace("_", "-") for name in setting)
-        with pytest.raises(UserError, match=f"^{flags} (are|is one of the) settings of joint training: add --joint"):
-            check_classifier(ClassifierConfig(**setting))
-        check_classifier(ClassifierConfig(joint=True, **setting))
-    check_classifier(ClassifierConfig())
+        config = make(ClassifierConfig, setting)
+        assert config.joint == JointSettings(**setting)
+        check_classifier(config)
+    assert ClassifierConfig().joint is None
 
 
 def test_a_teacher_needs_the_consistency_term_it_gives_targets_to():
     with pytest.raises(UserError, match="teacher.*--consistency"):
-        check_classifier(ClassifierConfig(joint=True, teacher_decay=0.99))
+        check_classifier(make(ClassifierConfig, {"teacher_decay": 0.99}))
     with pytest.raises(UserError, match="from 0.0 to 0.9999, got 1.0"):
-        check_classifier(ClassifierConfig(joint=True, consistency=1.0, teacher_decay=1.0))
+        check_classifier(make(ClassifierConfig, {"consistency": 1.0, "teacher_decay": 1.0}))
 
 
 def joint_model(saved_autoencoder, **settings):

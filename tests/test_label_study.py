@@ -1,68 +1,28 @@
 """The label-budget study: its plan, the subsets both arms get, resuming after an interruption, the aggregation."""
 
 import io
-from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pytest
 from rich.console import Console
 
-from common.data import dataset, splits
+from common.data import splits
 from common.errors import UserError
-from common.keras_setup import keras
 from common.study.arms import JOINT_RECIPE, SUPERVISED_RATE, arm_of, parse_arms
 from common.study.plan import label_study
 from common.study.runner import reusable
 from common.study.summary import summarize
-from common.study.trials import StudyData
 from common.tracking.run_log import RunLog
 from common.tracking.schema import CLASSIFIER as LOG_COLUMNS
 from common.ui.screens.study_screens import computed, study_description
 from common.ui.terminal.tables import label_study_table
-from models.config import ClassifierConfig, uses_unlabelled
-from models.training.run import TrainedRun
-from tests.helpers import run_study
+from models.config.classifier import ClassifierConfig, uses_unlabelled
+from models.config.settings import value_of, with_values
+from tests.helpers import CONTEXT, RecordingTrainer, run_study
 
-CONTEXT = {"recipe_version": "v1", "autoencoder": "ae.h5", "autoencoder_sha256": "abc123",
-           "dataset": "/data/train.gz", "images": 300, "val_split": 0.2, "split_seed": 1, "val_images": 60,
-           "test_dataset": "/data/test.gz", "test_images": 100, "encoder_layers": 2, "encoder_filter_size": 3,
-           "encoder_filters": 4}
-PLAN = label_study(ClassifierConfig(fc_units=8, epochs=1, fine_tune_epochs=1, batch_size=10), (20, 0), 2, seed=7)
-
-
-@pytest.fixture(scope="module")
-def data(mnist):
-    images, labels = dataset.load_labelled(mnist["train_images"], mnist["train_labels"])
-    test_images, test_labels = dataset.load_labelled(mnist["test_images"], mnist["test_labels"])
-    x = dataset.to_model_input(images)
-    return StudyData((x[:240], labels[:240]), (x[240:], labels[240:]), (dataset.to_model_input(test_images),
-                                                                        test_labels))
-
-
-class RecordingTrainer:
-    """Stands in for training: records what each run was given and returns an untrained softmax model, and can
-    be told to stop (as Ctrl-C does) at one call."""
-
-    def __init__(self, stop_at: int | None = None):
-        self.calls = []
-        self.stop_at = stop_at
-
-    def __call__(self, config, train, seed, callbacks_for, run_id, after_stage_1=None):
-        pixels = np.sort(train[0].reshape(len(train[0]), -1).sum(1))
-        self.calls.append((config.label_budget, config.init, seed, pixels))
-        inputs = keras.Input((28, 28, 1))
-        model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(inputs)))
-        interrupted = len(self.calls) == self.stop_at
-        run = TrainedRun(model=model, history={"loss": [1.0], "val_loss": [1.1], "accuracy": [0.5],
-                                                  "val_accuracy": [0.4]},
-                            stage_boundary=1, stage_seconds=[0.01], interrupted=interrupted)
-        if after_stage_1 is not None:
-            run.extra.update(after_stage_1(model))
-        return run
-
-    def trained(self):
-        return [(labels, init, seed) for labels, init, seed, _ in self.calls]
+SAID = {"fc_units": 8, "epochs": 1, "fine_tune_epochs": 1, "batch_size": 10}  # what the study is told
+PLAN = label_study(SAID, (20, 0), 2, seed=7)
 
 
 def test_the_plan_pairs_both_arms_on_each_seed():
@@ -74,51 +34,66 @@ def test_the_plan_pairs_both_arms_on_each_seed():
                                                        label_budget=20, init="scratch")
 
 
-def test_both_arms_get_the_same_balanced_subset_and_seeds_change_it(data, tmp_path):
+def test_a_setting_said_at_its_default_value_is_kept_by_every_arm():
+    plan = label_study({"fine_tune_epochs": 5, "joint_learning_rate": 2e-4}, (20,), 1, seed=7,
+                       arms=("pretrained", "supervised", "joint", "joint-w0", "ladder"))
+    arms = {p.arm: plan.config_of(p) for p in plan.runs()}
+    assert {arm: config.fine_tune_epochs for arm, config in arms.items()} == dict.fromkeys(arms, 5)
+    assert {arm: arms[arm].joint.joint_learning_rate for arm in ("supervised", "joint", "joint-w0")} == \
+        dict.fromkeys(("supervised", "joint", "joint-w0"), 2e-4)  # the default's value, said: not the recipe's
+    unsaid = label_study({}, (20,), 1, seed=7, arms=("pretrained", "supervised", "joint"))
+    arms = {p.arm: unsaid.config_of(p) for p in unsaid.runs()}
+    epochs = (arms["pretrained"].fine_tune_epochs, arms["joint"].fine_tune_epochs)
+    assert epochs == (5, JOINT_RECIPE["fine_tune_epochs"])
+    assert (arms["supervised"].joint.joint_learning_rate, arms["joint"].joint.joint_learning_rate) == \
+        (SUPERVISED_RATE, JOINT_RECIPE["joint_learning_rate"])  # left unsaid: each arm's own choice
+
+
+def test_both_arms_get_the_same_balanced_subset_and_seeds_change_it(study_data, tmp_path):
     trainer = RecordingTrainer()
-    run_study(PLAN, data, trainer, log=RunLog(tmp_path / "log.csv", LOG_COLUMNS), context=CONTEXT)
+    run_study(PLAN, study_data, trainer, log=RunLog(tmp_path / "log.csv", LOG_COLUMNS), context=CONTEXT)
     by_run = {(labels, init, seed): images for labels, init, seed, images in trainer.calls}
     for seed in (7, 8):
         assert np.array_equal(by_run[(20, "pretrained", seed)], by_run[(20, "scratch", seed)])
     assert not np.array_equal(by_run[(20, "pretrained", 7)], by_run[(20, "pretrained", 8)])
     assert len(by_run[(20, "scratch", 7)]) == 20 and len(by_run[(0, "scratch", 7)]) == 240
-    chosen = splits.balanced_subset(data.train[1], 20, seed=7)
-    assert np.bincount(data.train[1][chosen], minlength=10).tolist() == [2] * 10
+    chosen = splits.balanced_subset(study_data.train[1], 20, seed=7)
+    assert np.bincount(study_data.train[1][chosen], minlength=10).tolist() == [2] * 10
 
 
-def test_an_interrupted_study_resumes_without_training_a_run_twice_or_losing_one(data, tmp_path):
+def test_an_interrupted_study_resumes_without_training_a_run_twice_or_losing_one(study_data, tmp_path):
     log = RunLog(tmp_path / "log.csv", LOG_COLUMNS)
     first = RecordingTrainer(stop_at=3)
-    stopped = run_study(PLAN, data, first, log=log, context=CONTEXT)
+    stopped = run_study(PLAN, study_data, first, log=log, context=CONTEXT)
     assert stopped.interrupted and stopped.trained == 2 and len(stopped.rows) == 2
     rows, _ = log.read()
     assert len(rows) == 3 and rows["interrupted"].tolist() == ["", "", "yes"]  # nothing finished is lost
 
     second = RecordingTrainer()
-    resumed = run_study(PLAN, data, second, log=log, context=CONTEXT)
+    resumed = run_study(PLAN, study_data, second, log=log, context=CONTEXT)
     assert not resumed.interrupted and resumed.reused == 2 and resumed.trained == 6
     assert not set(first.trained()[:2]) & set(second.trained())  # finished runs are not trained again
     assert first.trained()[2] in second.trained()  # the interrupted one is
     assert len(resumed.rows) == 8 and resumed.rows["run_id"].nunique() == 8
 
     third = RecordingTrainer()
-    again = run_study(PLAN, data, third, log=log, context=CONTEXT)
+    again = run_study(PLAN, study_data, third, log=log, context=CONTEXT)
     assert third.calls == [] and again.reused == 8
     pd.testing.assert_frame_equal(summarize(again.rows), summarize(resumed.rows))
 
 
-def test_other_settings_or_another_autoencoder_are_not_reused_and_fresh_trains_all(data, tmp_path):
+def test_other_settings_or_another_autoencoder_are_not_reused_and_fresh_trains_all(study_data, tmp_path):
     log = RunLog(tmp_path / "log.csv", LOG_COLUMNS)
-    run_study(PLAN, data, RecordingTrainer(), log=log, context=CONTEXT)
+    run_study(PLAN, study_data, RecordingTrainer(), log=log, context=CONTEXT)
     logged, _ = log.read()
     assert len(reusable(logged, PLAN, CONTEXT)) == 8
     assert reusable(logged, PLAN, {**CONTEXT, "autoencoder_sha256": "other"}) == {}
-    wider = label_study(ClassifierConfig(fc_units=16, epochs=1, fine_tune_epochs=1, batch_size=10), (20, 0), 2, 7)
+    wider = label_study({**SAID, "fc_units": 16}, (20, 0), 2, 7)
     assert reusable(logged, wider, CONTEXT) == {}
-    more = label_study(PLAN.config, (20, 0), 3, seed=7)  # a third repeat: only it is missing
+    more = label_study(SAID, (20, 0), 3, seed=7)  # a third repeat: only it is missing
     assert len(reusable(logged, more, CONTEXT)) == 8
     fresh = RecordingTrainer()
-    run_study(PLAN, data, fresh, log=log, context=CONTEXT, fresh=True)
+    run_study(PLAN, study_data, fresh, log=log, context=CONTEXT, fresh=True)
     assert len(fresh.calls) == 8
 
 
@@ -167,16 +142,15 @@ def test_the_table_shows_each_budget_and_arm_with_its_spread_even_at_80_columns(
         assert "…" not in text  # nothing cut short
 
 
-def test_self_training_adds_a_third_arm_on_the_same_seeds(data, tmp_path):
-    config = ClassifierConfig(fc_units=8, epochs=1, fine_tune_epochs=1, batch_size=10, self_training=2)
-    plan = label_study(config, (20,), 2, seed=7)
+def test_self_training_adds_a_third_arm_on_the_same_seeds(study_data, tmp_path):
+    plan = label_study({**SAID, "self_training": 2}, (20,), 2, seed=7)
     assert plan.arms == ("pretrained", "scratch", "self-training")
     arms = {planned.arm: plan.config_of(planned) for planned in plan.runs()[:3]}
-    assert (arms["pretrained"].self_training, arms["scratch"].self_training) == (0, 0)
+    assert (arms["pretrained"].self_training, arms["scratch"].self_training) == (None, None)
     assert arms["self-training"].init == "pretrained" and arms["self-training"].augment is True
-    assert arms["self-training"].self_training == 2
+    assert arms["self-training"].self_training.rounds == 2
     trainer = RecordingTrainer()
-    outcome = run_study(plan, data, trainer, log=RunLog(tmp_path / "log.csv", LOG_COLUMNS), context=CONTEXT)
+    outcome = run_study(plan, study_data, trainer, log=RunLog(tmp_path / "log.csv", LOG_COLUMNS), context=CONTEXT)
     assert len(trainer.calls) == 6 and len(outcome.rows) == 6
     summary = summarize(outcome.rows)
     assert summary.loc[0, "self-training_n"] == 2 and summary.loc[0, "self_training_gain_pairs"] == 2
@@ -190,27 +164,29 @@ def log_rows(folder):
     return RunLog(folder / "log.csv", LOG_COLUMNS).read()[0]
 
 
-def test_the_joint_arms_differ_only_in_the_reconstruction_weight_and_resume(data, tmp_path):
-    plan = label_study(PLAN.config, (20,), 2, seed=7, arms=("joint", "joint-w0"))
+def test_the_joint_arms_differ_only_in_the_reconstruction_weight_and_resume(study_data, tmp_path):
+    unsaid = {k: v for k, v in SAID.items() if k != "fine_tune_epochs"}
+    plan = label_study(unsaid, (20,), 2, seed=7, arms=("joint", "joint-w0"))
     joint, ablation = (plan.config_of(p) for p in plan.runs()[:2])
-    assert joint.joint is True and joint.reconstruction_weight == JOINT_RECIPE["reconstruction_weight"] > 0
-    assert joint.noise == JOINT_RECIPE["noise"] and joint.fine_tune_epochs == JOINT_RECIPE["fine_tune_epochs"]
-    assert joint.consistency == JOINT_RECIPE["consistency"] > 0 and joint.augment is JOINT_RECIPE["augment"]
-    assert joint.joint_learning_rate == JOINT_RECIPE["joint_learning_rate"] and joint.schedule == "cosine"
-    assert joint.teacher_decay == JOINT_RECIPE["teacher_decay"] > 0 and joint.entropy_weight == 1.0
-    assert ablation == replace(joint, reconstruction_weight=0.0)
-    mine = label_study(replace(PLAN.config, noise=0.5), (20,), 1, seed=7, arms=("joint",))
-    assert mine.config_of(mine.runs()[0]).noise == 0.5  # a setting of the study's own wins over the recipe
-    rate = label_study(replace(PLAN.config, joint_learning_rate=3e-3), (20,), 1, seed=7, arms=("joint", "pretrained"))
-    rates = {p.arm: rate.config_of(p).joint_learning_rate for p in rate.runs()}
-    assert rates == {"joint": 3e-3, "pretrained": 2e-4}  # the pretrained arm is not joint: its default rate
+    settings = joint.joint
+    assert settings.reconstruction_weight == JOINT_RECIPE["reconstruction_weight"] > 0
+    assert settings.noise == JOINT_RECIPE["noise"] and joint.fine_tune_epochs == JOINT_RECIPE["fine_tune_epochs"]
+    assert settings.consistency == JOINT_RECIPE["consistency"] > 0 and joint.augment is JOINT_RECIPE["augment"]
+    assert settings.joint_learning_rate == JOINT_RECIPE["joint_learning_rate"] and joint.schedule == "cosine"
+    assert settings.teacher_decay == JOINT_RECIPE["teacher_decay"] > 0 and settings.entropy_weight == 1.0
+    assert ablation == with_values(joint, reconstruction_weight=0.0)
+    mine = label_study({**SAID, "noise": 0.5}, (20,), 1, seed=7, arms=("joint",))
+    assert mine.config_of(mine.runs()[0]).joint.noise == 0.5  # a setting of the study's own wins over the recipe
+    rate = label_study({**SAID, "joint_learning_rate": 3e-3}, (20,), 1, seed=7, arms=("joint", "pretrained"))
+    arms = {p.arm: rate.config_of(p) for p in rate.runs()}
+    assert arms["joint"].joint.joint_learning_rate == 3e-3 and arms["pretrained"].joint is None  # not joint
     log = RunLog(tmp_path / "log.csv", LOG_COLUMNS)
-    stopped = run_study(plan, data, RecordingTrainer(stop_at=2), log=log, context=CONTEXT)
+    stopped = run_study(plan, study_data, RecordingTrainer(stop_at=2), log=log, context=CONTEXT)
     assert stopped.interrupted and stopped.trained == 1
     rows, _ = log.read()
     assert rows["arm"].tolist() == ["joint", "joint-w0"] and rows["stage1_test_accuracy"].notna().all()
     second = RecordingTrainer()
-    resumed = run_study(plan, data, second, log=log, context=CONTEXT)
+    resumed = run_study(plan, study_data, second, log=log, context=CONTEXT)
     assert resumed.reused == 1 and resumed.trained == 3 and len(second.calls) == 3
     assert (resumed.rows["arm"].tolist() == ["joint", "joint-w0"] * 2)
     summary = summarize(resumed.rows)
@@ -227,24 +203,24 @@ def test_arms_are_parsed_in_the_studys_order_and_unknown_ones_refused():
 
 
 def test_the_study_says_which_joint_recipe_it_trains():
-    plan = label_study(PLAN.config, (20,), 1, seed=7, arms=("pretrained", "joint"))
+    plan = label_study({}, (20,), 1, seed=7, arms=("pretrained", "joint"))
     text = study_description(plan, 100)
     assert "arms: pretrained, joint;" in text and "1 repeat (seed 7)" in text
     assert ("joint: W 1, noise 0.3, consistency 10 (teacher's decay 0.99), entropy 1, augmented, learning rate 0.003 "
             "(cosine), 1 epoch over every training image") in text
-    mine = label_study(replace(PLAN.config, joint=True, noise=0.5), (20,), 1, seed=7, arms=("joint",))
+    mine = label_study({"joint": True, "noise": 0.5}, (20,), 1, seed=7, arms=("joint",))
     assert "noise 0.5," in study_description(mine, 100)
 
 
 def test_the_supervised_arm_is_the_joint_arm_without_its_terms_on_the_unlabelled_images():
-    plan = label_study(PLAN.config, (20,), 1, seed=7, arms=("supervised", "joint"))
+    plan = label_study({}, (20,), 1, seed=7, arms=("supervised", "joint"))
     supervised, joint = (plan.config_of(p) for p in plan.runs())
     unlabelled = ("reconstruction_weight", "consistency", "teacher_decay", "entropy_weight")
-    own = {name: getattr(supervised, name) for name in (*unlabelled, "joint_learning_rate")}
-    assert replace(joint, **own) == supervised  # but for the unlabelled terms and the rate its own tuning chose
-    assert (supervised.joint_learning_rate, joint.joint_learning_rate) == (SUPERVISED_RATE, 3e-3)
-    assert all(getattr(supervised, name) == 0 for name in unlabelled) and all(getattr(joint, n) for n in unlabelled)
-    assert (supervised.joint, supervised.augment, supervised.noise) == (True, True, JOINT_RECIPE["noise"])
+    own = {name: value_of(supervised, name) for name in (*unlabelled, "joint_learning_rate")}
+    assert with_values(joint, **own) == supervised  # but for the unlabelled terms and the rate its tuning chose
+    assert (supervised.joint.joint_learning_rate, joint.joint.joint_learning_rate) == (SUPERVISED_RATE, 3e-3)
+    assert all(value_of(supervised, n) == 0 for n in unlabelled) and all(value_of(joint, n) for n in unlabelled)
+    assert (supervised.augment, supervised.joint.noise) == (True, JOINT_RECIPE["noise"])
     assert not uses_unlabelled(supervised) and uses_unlabelled(joint)
     paired = summarize(pd.DataFrame([dict(label_budget=20, labels_used=20, seed=s, arm=arm, init="pretrained",
                                           test_accuracy=accuracy, wall_time=1.0)
@@ -252,24 +228,24 @@ def test_the_supervised_arm_is_the_joint_arm_without_its_terms_on_the_unlabelled
     assert paired.loc[0, "unlabelled_gain_mean"] == pytest.approx(0.1)  # joint − supervised, on the same seeds
 
 
-def test_a_row_of_another_recipe_version_is_never_reused(data, tmp_path):
+def test_a_row_of_another_recipe_version_is_never_reused(study_data, tmp_path):
     log = RunLog(tmp_path / "log.csv", LOG_COLUMNS)
-    run_study(PLAN, data, RecordingTrainer(), log=log, context=CONTEXT)
+    run_study(PLAN, study_data, RecordingTrainer(), log=log, context=CONTEXT)
     logged, _ = log.read()
     assert len(reusable(logged, PLAN, CONTEXT)) == 8
     assert reusable(logged, PLAN, {**CONTEXT, "recipe_version": "v2"}) == {}  # the training code changed since
     again = RecordingTrainer()
-    run_study(PLAN, data, again, log=log, context={**CONTEXT, "recipe_version": "v2"})
+    run_study(PLAN, study_data, again, log=log, context={**CONTEXT, "recipe_version": "v2"})
     assert len(again.calls) == 8
 
 
-def test_a_study_on_tuning_seeds_never_writes_into_the_reported_tables_rows(data, tmp_path):
+def test_a_study_on_tuning_seeds_never_writes_into_the_reported_tables_rows(study_data, tmp_path):
     log = RunLog(tmp_path / "log.csv", LOG_COLUMNS)
-    tuning = label_study(PLAN.config, (20,), 3, seed=11)  # seeds 11-13: for choosing settings
-    run_study(tuning, data, RecordingTrainer(), log=log, context=CONTEXT)
-    reported = label_study(PLAN.config, (20,), 3, seed=1)  # seeds 1-3: the table
+    tuning = label_study(SAID, (20,), 3, seed=11)  # seeds 11-13: for choosing settings
+    run_study(tuning, study_data, RecordingTrainer(), log=log, context=CONTEXT)
+    reported = label_study(SAID, (20,), 3, seed=1)  # seeds 1-3: the table
     trainer = RecordingTrainer()
-    outcome = run_study(reported, data, trainer, log=log, context=CONTEXT)
+    outcome = run_study(reported, study_data, trainer, log=log, context=CONTEXT)
     assert outcome.reused == 0 and len(trainer.calls) == 6
     assert sorted(set(outcome.rows["seed"])) == [1, 2, 3] and len(outcome.rows) == 6
     assert sorted(set(log.read()[0]["seed"])) == [1, 2, 3, 11, 12, 13]  # both in the log, apart

@@ -1,179 +1,226 @@
-"""The ladder on the saved autoencoder (models/ladder.py): its corrupted and clean passes, its top-down decoder with
-lateral connections and combinators, its costs; the ladder and Γ arms; what is refused before training."""
+"""The ladder network (models/networks/ladder*.py, combinator.py): its levels, where the noise goes, the
+combinator's start, the denoising cost's normalisation, each against a small hand computation; with no noise and no
+denoising cost it trains step for step as a plain network; on the workbench's own encoder; its arms."""
 
 import numpy as np
 import pytest
 
-from common.data import splits
-from common.keras_setup import keras
-from common.study.arms import JOINT_RECIPE
+from common.errors import UserError
+from common.keras_setup import keras, layers
 from common.study.plan import label_study
-from common.study.runner import reusable
-from common.tracking.run_log import RunLog
-from common.tracking.schema import CLASSIFIER
-from models.classifier import build_classifier
-from models.config import ClassifierConfig, ladder_weights
-from models.joint import JointClassifier
-from models.ladder import GAUSS_START, VARIANCE_FLOOR, Ladder
-from models.training import classifier_stages
-from models.training.batches import batches
-from models.training.classifier_stages import compile_classifier, fit_joint
-from models.training.joint_batches import joint_batches
-from tests.conftest import assert_one_line_error
-from tests.helpers import cut, run_study, same, weights
-from tests.test_label_study import CONTEXT, RecordingTrainer
-from tests.test_label_study import data as study_data  # noqa: F401  (a fixture)
+from models.config.autoencoder import AutoencoderConfig
+from models.config.classifier import GAMMA_WEIGHT, ClassifierConfig, LadderSettings, ladder_weights
+from models.config.settings import make
+from models.networks.autoencoder import build_autoencoder
+from models.networks.combinator import GAUSS_START, Combinator
+from models.networks.ladder import Ladder
+from models.networks.ladder_encoder import EPSILON, Level
+from models.networks.ladder_levels import PRE_ACTIVATION, head_levels, load_encoder
+from models.training.classifier_stages import ClassifierData
+from models.training.ladder_training import LinearDecay, train_ladder
 
-SMALL = dict(fc_units=16, epochs=1, fine_tune_epochs=1, batch_size=16)
+ops = keras.ops
+TINY = [Level("dense", 3), Level("dense", 2)]  # on images of 2x2 pixels: 4 inputs
 
 
-@pytest.fixture(scope="module")
-def data(mnist_split):
-    return mnist_split
+def normalise(x):
+    """Batch normalisation by hand: per unit, over the batch, the variance without Bessel's correction."""
+    return (x - x.mean(0)) / np.sqrt(x.var(0) + EPSILON)
 
 
-def test_the_corrupted_pass_differs_from_the_clean_one_only_by_the_noise(saved_autoencoder, data):
-    ladder = Ladder(*cut(saved_autoencoder))
-    images = data[0][0][:64]
-    _, clean = ladder.encode(images)
-    _, quiet = ladder.encode(images, 0.0, 0.0, keras.random.SeedGenerator(1))
-    assert all(np.array_equal(np.asarray(a), np.asarray(b)) for a, b in zip(clean, quiet))
-    _, noisy = ladder.encode(images, 0.0, 0.3, keras.random.SeedGenerator(1))
-    first = np.asarray(noisy[1]) - np.asarray(clean[1])  # the first level: the same inputs, noise added after it
-    assert abs(first.std() - 0.3) < 0.03 and abs(first.mean()) < 0.01
-    assert [tuple(np.shape(level)) for level in clean] == [(64, 28, 28, 1), (64, 28, 28, 4), (64, 14, 14, 8)]
+def softmax(x):
+    e = np.exp(x - x.max(1, keepdims=True))
+    return e / e.sum(1, keepdims=True)
 
 
-def test_a_level_s_constant_channel_counts_as_much_as_a_live_one_would_not_a_million_times(saved_autoencoder, data):
-    """A channel whose ReLU never fires is constant after its normalisation: its error is measured against the
-    variance floor, not divided by a variance of nearly 0."""
-    ladder = Ladder(*cut(saved_autoencoder))
-    _, clean = ladder.encode(data[0][0][:64])
-    level = np.asarray(clean[1]).copy()
-    level[..., 0] = 0.5  # a dead channel: the same value everywhere
-    off = level.copy()
-    off[..., 0] += 0.1  # the estimate misses it by 0.1
-    cost = float(ladder.costs([clean[0], off], [clean[0], level])[1])
-    assert cost == pytest.approx(0.1 ** 2 / VARIANCE_FLOOR / level.shape[-1], rel=1e-3)
+def tiny_ladder(weights=(0.0, 0.0, 0.0), noise=0.0, seed=1):
+    keras.utils.set_random_seed(seed)
+    ladder = Ladder(TINY, (2, 2, 1), weights=weights, noise=noise, per="unit", seed=seed)
+    rng = np.random.default_rng(seed)
+    for i, linear in enumerate(ladder.encoder.linears):
+        linear.kernel.assign(rng.normal(size=linear.kernel.shape))
+        ladder.encoder.beta[i].assign(rng.normal(size=ladder.encoder.beta[i].shape))
+    ladder.encoder.gamma.assign(rng.uniform(0.5, 2.0, size=ladder.encoder.gamma.shape))
+    return ladder
 
 
-def test_without_laterals_and_with_the_image_s_weight_alone_the_ladder_is_the_plain_reconstruction(
-        saved_autoencoder, data):
-    encoder, decoder = cut(saved_autoencoder)
-    config = ClassifierConfig(**SMALL, joint=True)
-    classifier, _ = build_classifier(encoder, config, 10)
-    images = data[0][0][:32]
-    plain = JointClassifier(classifier, encoder, decoder, weight=1.0, noise=0.2, seed=5)
-    ladder = JointClassifier(classifier, encoder, decoder, weight=0.0, noise=0.2, seed=5,
-                             ladder=Ladder(encoder, decoder, lateral=False), denoising=(1.0, 0.0, 0.0))
-    expected = float(plain.reconstruction_loss(images))
-    total, image = (float(cost) for cost in ladder.ladder_costs(images))
-    assert total == pytest.approx(expected, rel=1e-6) and image == pytest.approx(expected, rel=1e-6)
+def test_a_level_is_the_papers_block_each_half_of_the_batch_normalised_by_itself():
+    ladder = tiny_ladder()
+    x = np.random.default_rng(2).uniform(size=(8, 2, 2, 1)).astype("float32")
+    found = ladder.encoder.run(x, 3)  # the first three images one half (labelled), the other five the other
+    w1, w2 = (np.asarray(linear.kernel) for linear in ladder.encoder.linears)
+    b1, b2 = (np.asarray(b) for b in ladder.encoder.beta)
+    flat = x.reshape(8, 4)
+    pre1 = flat @ w1
+    z1 = np.concatenate([normalise(pre1[:3]), normalise(pre1[3:])])
+    h1 = np.maximum(z1 + b1, 0)  # the shift after the normalisation, then the ReLU: no scale below the top
+    pre2 = h1 @ w2
+    z2 = np.concatenate([normalise(pre2[:3]), normalise(pre2[3:])])
+    top = softmax((z2 + b2) * np.asarray(ladder.encoder.gamma))  # softmax(γ ⊙ (z + β)) at the top
+    for got, want in ((found["z"][0], flat), (found["z"][1], z1), (found["z"][2], z2), (found["top"], top)):
+        np.testing.assert_allclose(np.asarray(got), want, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(np.asarray(found["mean"][1]).ravel(), pre1[3:].mean(0), rtol=1e-5)  # the second half
+    np.testing.assert_allclose(np.asarray(found["variance"][2]).ravel(), pre2[3:].var(0), rtol=1e-4)
 
 
-@pytest.mark.parametrize("ladder", [False, True], ids=["joint, no terms", "ladder, weights 0"])
-def test_with_its_weights_and_noise_at_0_joint_training_trains_as_the_plain_classifier(saved_autoencoder, data,
-                                                                                         ladder):
-    """Joint training with no term on the unlabelled images and no noise (the ladder's decoder too, its weights
-    all 0): step for step the plain classifier's training on the same labelled batches, the decoder untouched."""
-    train, images = splits.labelled_part(*data[0], 40, seed=1), data[0][0]
-    config = ClassifierConfig(**SMALL, label_budget=40, joint=True)
-    steps = len(images) // config.batch_size
-    trained = []
-    for joint in (True, False):
-        encoder, decoder = cut(saved_autoencoder)
-        before = weights(decoder)
-        keras.utils.set_random_seed(3)
-        classifier, _ = build_classifier(encoder, config, 10)
-        encoder.trainable = True
-        extra = dict(ladder=Ladder(encoder, decoder), denoising=(0.0, 0.0, 0.0)) if ladder else {}
-        model = JointClassifier(classifier, encoder, decoder, weight=0.0, noise=0.0, seed=3, **extra) if joint \
-            else classifier
-        compile_classifier(model, config, 1e-3, len(images), 1)
-        initial = weights(classifier)
-        feed = joint_batches(train, images, config.batch_size, seed=3) if joint else \
-            batches(*train, config.batch_size, seed=3, drop_remainder=True).repeat().take(steps)
-        history = model.fit(feed, epochs=1, verbose=0).history
-        trained.append(weights(classifier))
-        assert same(weights(decoder), before) and len(history["loss"]) == 1 and not same(trained[-1], initial)
-    assert same(*trained)
+def test_the_noise_goes_on_the_images_and_on_every_normalised_level_before_its_shift():
+    ladder = Ladder([Level("dense", 6), Level("dense", 4)], (2, 2, 1), weights=(0, 0, 0), noise=0.5, seed=3)
+    x = np.random.default_rng(4).uniform(size=(4000, 2, 2, 1)).astype("float32")
+    clean, corrupted = ladder.encoder.run(x, 2000), ladder.encoder.run(x, 2000, 0.5, keras.random.SeedGenerator(5))
+    added = np.asarray(corrupted["z"][0]) - np.asarray(clean["z"][0])
+    assert abs(added.std() - 0.5) < 0.02  # the images' noise itself
+    for level in (1, 2):  # normalised first (variance 1), then the noise: 1 + 0.25; noise before it would give 1
+        variance = np.asarray(corrupted["z"][level])[2000:].var(0)
+        assert np.all(np.abs(variance - 1.25) < 0.1), variance
+        assert np.allclose(np.asarray(clean["z"][level])[2000:].var(0), 1.0, atol=1e-3)
 
 
-def test_the_ladder_trains_its_combinators_and_predicts_from_the_clean_pass(saved_autoencoder, data, monkeypatch):
-    """Through the program's own stage 2 (`fit_joint`, which builds the optimizer before the first step: every
-    variable it updates, the combinators' too, must exist by then)."""
-    encoder, decoder = cut(saved_autoencoder)
-    config = ClassifierConfig(**SMALL, joint=True, decoder="ladder", layer_noise=0.3, reconstruction_weight=0.0,
-                              noise=0.3, consistency=0.0, entropy_weight=0.0)
-    classifier, _ = build_classifier(encoder, config, 10)
-    assert ladder_weights(config, 2) == (100.0, 1.0, 0.01) and ladder_weights(config, 4)[-2:] == (0.01, 0.01)
-    train = splits.labelled_part(*data[0], 40, seed=1)
-    captured = []
-    real = classifier_stages.JointClassifier
-    monkeypatch.setattr(classifier_stages, "JointClassifier",
-                        lambda *args, **kwargs: captured.append(real(*args, **kwargs)) or captured[-1])
-    result = fit_joint(classifier, encoder, decoder, config, train, data[0][0][:320],
-                       (data[1][0][:64], data[1][1][:64]), seed=3)
-    assert result.epochs_done == 1 and result.history["reconstruction"][0] > 0  # the image level's cost, as logged
-    model, ladder = captured[0], captured[0].ladder
-    moved = [not np.allclose(np.asarray(a), start) for combinator in ladder.combinators
-             for a, start in zip(combinator.a, GAUSS_START)]
-    assert sum(moved) >= 10  # the combinators' parameters learn
-    images = data[1][0][:50]
-    first, second = model.predict(images, verbose=0), model.predict(images, verbose=0)
-    assert np.array_equal(first, second) and np.allclose(first, classifier.predict(images, verbose=0))
+def test_the_combinator_starts_at_zero_as_the_reference_and_computes_the_gauss_function():
+    assert GAUSS_START == (0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0)  # a2 = a7 = 1, the other eight 0
+    rng = np.random.default_rng(6)
+    noisy, u = rng.normal(size=(5, 3)).astype("float32"), rng.normal(size=(5, 3)).astype("float32")
+    combinator = Combinator(per="unit")
+    combinator.build((None, 3))
+    assert np.array_equal(np.asarray(combinator(noisy, u)), np.zeros((5, 3)))  # ẑ = 0 at the start
+    a = rng.normal(size=(10, 3)).astype("float32")
+    for weight, value in zip(combinator.a, a):
+        weight.assign(value)
+    sigmoid = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    mean = a[0] * sigmoid(a[1] * u + a[2]) + a[3] * u + a[4]
+    scale = a[5] * sigmoid(a[6] * u + a[7]) + a[8] * u + a[9]
+    np.testing.assert_allclose(np.asarray(combinator(noisy, u)), (noisy - mean) * scale + mean, rtol=1e-5)
+    alone = Combinator(lateral=False, per="unit")
+    alone.build((None, 3))
+    for weight, value in zip(alone.a, a):
+        weight.assign(value)
+    np.testing.assert_allclose(np.asarray(alone(noisy, u)), mean, rtol=1e-5)  # without z̃: μ(u)
+    channel = Combinator(per="channel")
+    channel.build((None, 7, 7, 3))
+    assert [tuple(w.shape) for w in channel.a] == [(3,)] * 10  # a convolutional level: per channel
 
 
-def test_the_ladder_arms_and_the_gamma_arm_are_the_recipe_changed_where_they_say():
-    plan = label_study(ClassifierConfig(**SMALL), (20,), 1, seed=7, arms=("joint", "gamma", "ladder",
-                                                                          "ladder-nolateral"))
-    joint, gamma, ladder, top_down = (plan.config_of(p) for p in plan.runs())
-    assert (gamma.reconstruction_weight, gamma.layer_noise, gamma.decoder) == (0.0, 0.3, "plain")
-    assert (ladder.reconstruction_weight, ladder.layer_noise, ladder.decoder) == (0.0, 0.3, "ladder")
-    assert top_down.decoder == "top-down" and ladder.consistency == JOINT_RECIPE["consistency"] > 0
-    assert {name for name in vars(joint) if getattr(joint, name) != getattr(ladder, name)} == {
-        "reconstruction_weight", "layer_noise", "decoder"}
+def test_the_denoising_cost_normalises_the_estimate_by_the_clean_statistics_and_not_the_images():
+    ladder = tiny_ladder(weights=(1.0, 1.0, 1.0))
+    rng = np.random.default_rng(7)
+    estimates = {0: rng.normal(size=(4, 4)), 1: rng.normal(size=(4, 3)), 2: rng.normal(size=(4, 2))}
+    clean = {"z": [rng.normal(size=(6, n)) for n in (4, 3, 2)],
+             "mean": [None, *(rng.normal(size=(1, n)) for n in (3, 2))],
+             "variance": [None, *(rng.uniform(0.5, 2, size=(1, n)) for n in (3, 2))]}
+    costs = ladder.denoising_costs({k: v.astype("float32") for k, v in estimates.items()},
+                                   {k: [None if v is None else v.astype("float32") for v in vs]
+                                    for k, vs in clean.items()}, 2)
+    assert float(costs[0]) == pytest.approx(np.mean((estimates[0] - clean["z"][0][2:]) ** 2), rel=1e-5)
+    for level in (1, 2):
+        normalised = (estimates[level] - clean["mean"][level]) / np.sqrt(clean["variance"][level] + EPSILON)
+        assert float(costs[level]) == pytest.approx(np.mean((normalised - clean["z"][level][2:]) ** 2), rel=1e-5)
 
 
-def test_a_study_s_own_ladder_settings_reach_both_ladder_arms():
-    study = ClassifierConfig(**SMALL, layer_noise=0.15, denoising_weights="100,1,0.01")
-    plan = label_study(study, (20,), 1, seed=7, arms=("ladder", "ladder-nolateral"))
-    for config in (plan.config_of(p) for p in plan.runs()):
-        assert (config.layer_noise, config.denoising_weights) == (0.15, "100,1,0.01")
+class ShiftThenScale(layers.Layer):
+    """(z + β)·γ, per unit: the top of the paper's network as plain Keras would build it."""
+
+    def build(self, shape):
+        self.beta = self.add_weight(shape=(shape[-1],), initializer="zeros")
+        self.gamma = self.add_weight(shape=(shape[-1],), initializer="ones")
+
+    def call(self, z):
+        return (z + self.beta) * self.gamma
 
 
-def test_a_study_s_own_stage_2_epochs_reach_the_joint_arms_and_the_default_keeps_the_recipe_s():
-    arms = ("supervised", "joint", "ladder")
-    longer = label_study(ClassifierConfig(**{**SMALL, "fine_tune_epochs": 4}), (20,), 1, seed=7, arms=arms)
-    assert [longer.config_of(p).fine_tune_epochs for p in longer.runs()] == [4, 4, 4]
-    default = label_study(ClassifierConfig(**{**SMALL, "fine_tune_epochs": 5}), (20,), 1, seed=7, arms=arms)
-    assert [default.config_of(p).fine_tune_epochs for p in default.runs()] == [JOINT_RECIPE["fine_tune_epochs"]] * 3
+def plain_network(image_shape):
+    """The ladder's encoder of CONV_LEVELS as a plain Keras model: convolution, batch normalisation with a shift
+    and no scale, ReLU, pooling; then the class level."""
+    inputs = keras.Input(image_shape)
+    x = layers.Conv2D(4, 3, padding="same", use_bias=False)(inputs)
+    x = layers.BatchNormalization(scale=False, epsilon=EPSILON, momentum=0.0)(x)
+    x = layers.MaxPooling2D(2)(layers.ReLU()(x))
+    x = layers.Dense(10, use_bias=False)(layers.Flatten()(x))
+    x = layers.BatchNormalization(center=False, scale=False, epsilon=EPSILON, momentum=0.0)(x)
+    return keras.Model(inputs, layers.Softmax()(ShiftThenScale()(x)))
 
 
-def test_a_stopped_ladder_study_resumes_without_training_a_run_twice(study_data, tmp_path):  # noqa: F811
-    plan = label_study(ClassifierConfig(fc_units=8, epochs=1, fine_tune_epochs=1, batch_size=10), (20,), 2, seed=7,
-                       arms=("ladder", "ladder-nolateral"))
-    log = RunLog(tmp_path / "log.csv", CLASSIFIER)
-    first = RecordingTrainer(stop_at=3)
-    stopped = run_study(plan, study_data, first, log=log, context=CONTEXT)
-    assert stopped.interrupted and stopped.trained == 2
-    second = RecordingTrainer()
-    resumed = run_study(plan, study_data, second, log=log, context=CONTEXT)
-    assert resumed.reused == 2 and resumed.trained == 2 and len(second.calls) == 2
-    assert len(reusable(log.read()[0], plan, CONTEXT)) == 4
+CONV_LEVELS = [Level("conv", 4, 3, pool=True), Level("dense", 10)]
 
 
-@pytest.mark.parametrize("flags, fragments", [
-    (["--denoising-weights", "-1"], ["argument --denoising-weights: '-1': expected weights from 0 to 10000"]),
-    (["--layer-noise", "5"], ["argument --layer-noise: '5': must be from 0.0 to 1.0"]),
-    (["--decoder", "ladder", "--denoising-weights", "1000,10"], ["--denoising-weights 1000,10: the ladder on this "
-                                                                 "encoder has 3 levels", "give 3 weights"]),
-    (["--denoising-weights", "1,2,3"], ["--denoising-weights are the ladder's: add --decoder ladder"]),
-])
-def test_ladder_settings_that_cannot_be_are_refused_before_training(mnist, saved_autoencoder, tmp_path, in_process,
-                                                                    flags, fragments):
-    done = in_process("classification.py", "-d", mnist["train_images"], "-dl", mnist["train_labels"],
-                      "-t", mnist["test_images"], "-tl", mnist["test_labels"], "-model", saved_autoencoder,
-                      "--no-menu", *map(str, flags), cwd=tmp_path)
-    assert_one_line_error(done, *fragments)
-    assert not (tmp_path / "runs" / "classification_loss_values.csv").exists()
+def test_without_noise_or_denoising_cost_it_trains_step_for_step_as_the_plain_network(mnist_first):
+    (x, y), _ = mnist_first
+    keras.utils.set_random_seed(1)
+    ladder = Ladder(CONV_LEVELS, x.shape[1:], weights=(0, 0, 0), noise=0.0, seed=1)
+    plain = plain_network(x.shape[1:])
+    conv, norm, dense, top = (plain.layers[i] for i in (1, 2, 6, 8))
+    conv.kernel.assign(ladder.encoder.linears[0].kernel)
+    dense.kernel.assign(ladder.encoder.linears[1].kernel)
+    for model in (ladder, plain):  # SGD: Adam's first steps would magnify float32 rounding near 0 into whole steps
+        model.compile(optimizer=keras.optimizers.SGD(0.5), loss="sparse_categorical_crossentropy")
+    for step in range(3):
+        labelled, labels = x[step * 20:(step + 1) * 20], y[step * 20:(step + 1) * 20]
+        ladder.train_on_batch((labelled, labels), x[100 + step * 20:120 + step * 20])  # as fit feeds it
+        plain.train_on_batch(labelled, labels)
+    pairs = [(ladder.encoder.linears[0].kernel, conv.kernel), (ladder.encoder.beta[0], norm.beta),
+             (ladder.encoder.linears[1].kernel, dense.kernel), (ladder.encoder.beta[1], top.beta),
+             (ladder.encoder.gamma, top.gamma)]
+    for mine, theirs in pairs:
+        np.testing.assert_allclose(np.asarray(mine), np.asarray(theirs), rtol=1e-4, atol=1e-6)
+    assert not np.allclose(np.asarray(ladder.encoder.gamma), 1.0)  # and they did move
+
+
+def test_the_levels_of_a_pre_activation_autoencoder_and_its_weights_in_the_ladder():
+    autoencoder = build_autoencoder(AutoencoderConfig(layers=3, filters=4, block_order="pre-activation"))
+    encoder = keras.Model(autoencoder.inputs, autoencoder.get_layer("code").output)
+    levels = head_levels(encoder, 16, 10)
+    assert levels == [Level("conv", 4, 3, True), Level("conv", 8, 3, True), Level("conv", 16, 3, False),
+                      Level("dense", 16), Level("dense", 10)]
+    for layer in encoder.layers:  # trained weights, not the initial ones
+        for weight in layer.weights:
+            weight.assign(np.random.default_rng(8).normal(size=weight.shape))
+    ladder = Ladder(levels, (28, 28, 1), weights=ladder_weights(LadderSettings(), len(levels)), seed=1)
+    load_encoder(ladder, encoder)
+    for i in range(3):
+        conv, norm = encoder.get_layer(f"encoder_conv_{i + 1}"), encoder.get_layer(f"encoder_bn_{i + 1}")
+        assert np.array_equal(np.asarray(ladder.encoder.linears[i].kernel), np.asarray(conv.kernel))
+        assert np.array_equal(np.asarray(ladder.encoder.beta[i]), np.asarray(norm.beta))
+    assert [tuple(shape) for shape in ladder.encoder.shapes] == [(28, 28, 1), (28, 28, 4), (14, 14, 8), (7, 7, 16),
+                                                                 (16,), (10,)]
+    post = build_autoencoder(AutoencoderConfig(layers=2, filters=4))
+    with pytest.raises(UserError, match=PRE_ACTIVATION):
+        load_encoder(ladder, keras.Model(post.inputs, post.get_layer("code").output), "ae.h5")
+
+
+def test_the_ladders_weights_and_the_gamma_model_keeps_the_top_alone():
+    assert ladder_weights(LadderSettings(), 4) == (1000.0, 10.0, 0.1, 0.1, 0.1)  # the reference's, from the images up
+    assert ladder_weights(LadderSettings(denoising_weights="0"), 3) == (0.0,) * 4  # one weight: every level's
+    assert ladder_weights(LadderSettings(decoder="gamma"), 3) == (0.0, 0.0, 0.0, GAMMA_WEIGHT)
+    ladder = Ladder(TINY, (2, 2, 1), weights=(0.0, 0.0, 1.0), seed=1)
+    assert sorted(ladder.combinators) == [2] and not ladder.vertical  # the Γ-model: no decoder below the top
+
+
+def test_the_linear_decay_is_the_references():
+    decay = LinearDecay(0.002, 150, 0.67)
+    assert decay.at(0) == decay.at(100) == 0.002
+    assert decay.at(101) == pytest.approx(0.002 * 49 / 49.5) and decay.at(149) == pytest.approx(0.002 / 49.5)
+
+
+def test_a_ladder_run_on_the_workbench_encoder_learns_and_predicts_above_chance(mnist_first, mnist_pixels):
+    (x, y), val = mnist_first
+    autoencoder = build_autoencoder(AutoencoderConfig(layers=2, filters=4, block_order="pre-activation"))
+    encoder = keras.Model(autoencoder.inputs, autoencoder.get_layer("code").output)
+    config = make(ClassifierConfig, {"fc_units": 16, "batch_size": 20, "unlabelled_batch": 20,
+                                        "fine_tune_epochs": 3, "ladder": True, "init": "scratch"})
+    labelled = (x[:100], y[:100])
+    run = train_ladder(encoder, config, ClassifierData(labelled, val, 10, images=mnist_pixels[0][:240]), seed=1)
+    assert run.epochs_done == 3 and run.history["val_accuracy"][-1] > 0.3  # chance: 0.1
+    assert run.history["denoising"][-1] < run.history["denoising"][0]
+    predicted = np.asarray(run.model.predict(val[0], verbose=0))
+    assert predicted.shape == (len(val[0]), 10) and np.allclose(predicted.sum(1), 1.0, atol=1e-5)
+
+
+def test_the_ladder_arms_differ_only_in_the_decoder_and_the_weights():
+    plan = label_study({}, (100,), 1, seed=1, arms=("ladder", "ladder-nolateral", "gamma", "ladder-w0",
+                                                   "ladder-scratch"))
+    arms = {p.arm: plan.config_of(p) for p in plan.runs()}
+    decoders = {arm: (config.ladder.decoder, config.ladder.denoising_weights, config.init)
+                for arm, config in arms.items()}
+    assert decoders == {"ladder": ("ladder", "", "pretrained"), "ladder-nolateral": ("top-down", "", "pretrained"),
+                        "gamma": ("gamma", "", "pretrained"), "ladder-w0": ("ladder", "0", "pretrained"),
+                        "ladder-scratch": ("ladder", "", "scratch")}
+    shared = {(c.batch_size, c.unlabelled_batch, c.fine_tune_epochs, c.ladder.ladder_noise) for c in arms.values()}
+    assert len(shared) == 1 and all(c.joint is None for c in arms.values())

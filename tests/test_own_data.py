@@ -12,14 +12,7 @@ from common.data import dataset
 from common.data.classes import Classes
 from common.data.idx import read_images, read_labels, write_idx
 from common.errors import DataError
-
-
-def save_folder(folder, images: np.ndarray, labels: np.ndarray | None, names=None) -> None:
-    """Write images as PNG files: one sub-folder per class (named by `names`, else by the label), or flat."""
-    for i, image in enumerate(images):
-        place = folder if labels is None else folder / (names[labels[i]] if names else str(labels[i]))
-        place.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(image.squeeze(-1) if image.shape[-1] == 1 else image).save(place / f"{i:05d}.png")
+from tests.helpers import save_folder
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from PIL import Image
 from common.data import dataset
 from common.data.idx import read_images, read_labels, write_idx
 from tests.conftest import assert_one_line_error
-from tests.test_own_data import save_folder
+from tests.helpers import save_folder
 
 AE = ["--layers", 2, "--filter-size", 3, "--filters", 4, "--epochs", 1, "--batch-size", 32]
 CLASSIFIER = ["--fc-units", 16, "--epochs", 1, "--fine-tune-epochs", 1, "--batch-size", 16]

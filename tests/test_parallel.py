@@ -2,7 +2,6 @@
 tried again, a failing run reported, Ctrl-C, and Ray. A real sweep of the program on two workers, equal to one at a
 time, and stopped by Ctrl-C in a terminal: tests/test_terminal_sessions.py."""
 
-import importlib.util
 import multiprocessing
 import os
 import shutil
@@ -22,18 +21,19 @@ import pytest
 from common.errors import UserError
 from common.keras_setup import keras
 from common.study.parallel import WorkerReporter, Workers
-from common.study.plan import Plan
+from common.study.plan import plan_of
 from common.study.ray_workers import RayWorkers
 from common.study.runner import run_plan
 from common.tracking.run_log import RunLog
 from common.tracking.schema import AUTOENCODER
-from models.config import AutoencoderConfig
+from models.config.autoencoder import AutoencoderConfig
 from tests.conftest import ROOT
-from tests.fake_trials import LONG_RUN, FakeTrials, fake_trials
+from tests.fake_trials import FakeTrials, fake_trials
 
 CONTEXT = {"dataset": "/data/train.gz", "images": 300, "val_split": 0.2, "split_seed": 1,
            "recipe_version": "v1", "val_images": 60}
-PLAN = Plan(AutoencoderConfig(layers=2, filters=4, epochs=1, batch_size=32), (("filters", (4, 8, 16)),), 2, 1)
+SMALL = dict(layers=2, filters=4, epochs=1, batch_size=32)  # what the sweeps here are told
+PLAN = plan_of(AutoencoderConfig, SMALL, (("filters", (4, 8, 16)),), 2, 1)
 
 
 class Warnings:
@@ -103,13 +103,12 @@ class CtrlCAfterTwoRuns(Warnings):
 
 def test_ctrl_c_just_after_runs_finish_stops_every_worker_and_keeps_those_runs(tmp_path, capfd):
     (tmp_path / "killed").touch()
-    plan = Plan(AutoencoderConfig(layers=2, filters=4, epochs=1, batch_size=32), (("filters", (4, 64)),), 2, 1)
+    plan = plan_of(AutoencoderConfig, SMALL, (("filters", (4, 64)),), 2, 1)
     log = RunLog(tmp_path / "loss_values.csv", AUTOENCODER)
-    start = time.perf_counter()
     outcome = run_plan(plan, FakeTrials(str(tmp_path)), log=log, context=CONTEXT, reporter=CtrlCAfterTwoRuns(),
                        workers=Workers(2, fake_trials, (str(tmp_path), False)))
     assert outcome.interrupted and outcome.trained == 2
-    assert time.perf_counter() - start < LONG_RUN / 2  # the long runs were stopped, not waited for
+    assert list(tmp_path.glob("finished-*")) == []  # the long runs were stopped, not waited for
     assert pd.read_csv(tmp_path / "loss_values.csv")["Filters/Layer"].tolist() == [4, 4]
     assert multiprocessing.active_children() == []  # no worker left running
     assert "KeyboardInterrupt" not in capfd.readouterr().err  # the workers left Ctrl-C to the parent
@@ -118,7 +117,7 @@ def test_ctrl_c_just_after_runs_finish_stops_every_worker_and_keeps_those_runs(t
 def test_two_workers_dying_charge_only_the_run_each_was_training(tmp_path):
     """Two unrelated crashes: each charges the run its worker had, once; the runs waiting are not charged, so every
     run is logged and none is reported."""
-    plan = Plan(AutoencoderConfig(layers=2, filters=4, epochs=1, batch_size=32), (("filters", (8, 32, 4)),), 2, 1)
+    plan = plan_of(AutoencoderConfig, SMALL, (("filters", (8, 32, 4)),), 2, 1)
     reporter = Warnings()
     outcome = run_plan(plan, FakeTrials(str(tmp_path)), log=RunLog(tmp_path / "log.csv", AUTOENCODER),
                        context=CONTEXT, workers=Workers(2, fake_trials, (str(tmp_path), False)), reporter=reporter)
@@ -140,8 +139,6 @@ def test_a_worker_tells_the_parent_each_epoch_it_finishes():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(importlib.util.find_spec("ray") is None,
-                    reason="Ray is not installed (pip install -r requirements-ray.txt; the dev requirements have it)")
 def test_a_plan_on_a_local_ray_instance_survives_a_killed_actor_and_reports_a_failing_run(tmp_path, monkeypatch):
     monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:1")  # a cluster this machine knows of, long dead: not joined
     reporter = Warnings()
@@ -192,16 +189,17 @@ def ray_head(auth: bool):
 
 SWEEP_ON_RAY = """
 import sys
-from common.study.plan import Plan
+from common.study.plan import plan_of
 from common.study.ray_workers import RayWorkers
 from common.study.runner import run_plan
 from common.tracking.run_log import RunLog
 from common.tracking.schema import AUTOENCODER
-from models.config import AutoencoderConfig
+from models.config.autoencoder import AutoencoderConfig
 from tests.fake_trials import LONG_RUN, FakeTrials, fake_trials
 
 address, folder = sys.argv[1:]
-plan = Plan(AutoencoderConfig(layers=2, filters=4, epochs=1, batch_size=32), (("filters", (4, 16)),), 2, 1)
+plan = plan_of(AutoencoderConfig, dict(layers=2, filters=4, epochs=1, batch_size=32), (("filters", (4, 16)),),
+               2, 1)
 context = {"dataset": "/data/train.gz", "images": 300, "val_split": 0.2, "split_seed": 1,
            "recipe_version": "v1", "val_images": 60}
 outcome = run_plan(plan, FakeTrials(folder), log=RunLog(f"{folder}/log.csv", AUTOENCODER), context=context,
@@ -211,7 +209,6 @@ print("trained", outcome.trained)
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="Ray is not installed")
 @pytest.mark.parametrize("auth", [True, False], ids=["token authentication on", "off"])
 def test_a_sweep_sent_to_a_head_started_with_ray_start_logs_every_row(tmp_path, auth):
     """A head started as the README says, on a machine that holds a Ray token (as after any --ray local): it asks
@@ -232,20 +229,18 @@ def test_a_ray_address_where_nothing_answers_is_one_line_within_seconds(tmp_path
     with socket.socket() as probe:  # a port nothing listens on once the probe is closed
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    start = time.monotonic()
     with pytest.raises(UserError, match=f"--ray 127.0.0.1:{port}: no Ray head answers"):
         list(RayWorkers(f"127.0.0.1:{port}", 1, fake_trials, (str(tmp_path), False)).results(PLAN, [], {}, None))
-    assert time.monotonic() - start < 10
 
 
 ORPHANED = """
 import sys, time
 sys.path.insert(0, {root!r})
 from common.study.parallel import ProcessPool, Workers
-from common.study.plan import Plan
-from models.config import AutoencoderConfig
+from common.study.plan import plan_of
+from models.config.autoencoder import AutoencoderConfig
 from tests.fake_trials import fake_trials
-plan = Plan(AutoencoderConfig(layers=2, filters=64, epochs=1, batch_size=32), (), 1, 1)
+plan = plan_of(AutoencoderConfig, dict(layers=2, filters=64, epochs=1, batch_size=32), (), 1, 1)
 pool = ProcessPool(Workers(1, fake_trials, ({folder!r}, False)))
 pool.start(0)
 pool.submit(0, plan, plan.runs()[0], {{}})

@@ -3,7 +3,6 @@ model whose path went bad during training saved elsewhere rather than lost."""
 
 import io
 import re
-import time
 
 import pandas as pd
 import pytest
@@ -38,10 +37,9 @@ def test_a_model_file_ends_in_h5_or_keras_in_a_folder_that_can_be_written(tmp_pa
                                            ("README.md/m.h5", "README.md: is a file, expected a folder")])
 def test_a_save_path_that_cannot_be_written_is_refused_before_training(tmp_path, script, flags, bad, fragment):
     (tmp_path / "README.md").write_text("")
-    start = time.monotonic()
     done = run_program(script, "--no-menu", "--save", bad, *flags, cwd=tmp_path)
     assert_one_line_error(done, "--save", fragment)
-    assert done.returncode == 2 and time.monotonic() - start < 20
+    assert done.returncode == 2
     assert not (tmp_path / "runs").exists()  # nothing trained, nothing logged
 
 

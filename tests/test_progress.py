@@ -7,9 +7,9 @@ import numpy as np
 from rich.console import Console
 
 from common.keras_setup import keras
-from common.study.plan import Plan
+from common.study.plan import plan_of
 from common.ui.terminal.progress import RichProgress, StudyProgress
-from models.config import AutoencoderConfig
+from models.config.autoencoder import AutoencoderConfig
 from models.training.fit import fit
 
 
@@ -40,7 +40,8 @@ def test_without_a_terminal_each_epoch_is_one_plain_line():
 
 def test_a_sweep_with_workers_shows_a_line_per_worker_with_its_run_and_epoch():
     out = io.StringIO()
-    plan = Plan(AutoencoderConfig(layers=2, filters=4, epochs=1, batch_size=32), (("filters", (4, 8)),), 1, 1)
+    plan = plan_of(AutoencoderConfig, dict(layers=2, filters=4, epochs=1, batch_size=32), (("filters", (4, 8)),),
+                   1, 1)
     first, second = plan.runs()
     display = StudyProgress(Console(file=out, force_terminal=True, width=160), "sweep")
     display.begin([first, second], [1.0, 1.0], reused=0, planned=2)

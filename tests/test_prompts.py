@@ -10,8 +10,9 @@ from rich.console import Console
 from common.errors import ConfigError, UserError
 from common.ui.cli.flags import label_items
 from common.ui.screens.hyperparameter_screens import ask_baseline
-from common.ui.terminal.prompts import ask_int, ask_parsed, ask_text, choose, confirm, parse_int
-from models.config import ClassifierConfig
+from common.ui.terminal.prompts import ask_int, ask_parsed, ask_text, choose, confirm
+from models.config.classifier import ClassifierConfig
+from models.config.fields import parse_number as parse_int
 from tests.keyboard import CTRL_U, Keyboard
 
 ENTER, DOWN, ESC, CTRL_C = "\r", "\x1b[B", "\x1b", "\x03"
@@ -69,21 +70,19 @@ class Refuses:
             raise ConfigError(f"batch size {config.batch_size} is larger than the {used} labelled training images",
                               ("batch_size", "label_budget"))
 
-    def changed(self, config, name):
-        return config
-
 
 def test_a_refused_baseline_asks_again_for_what_was_refused_and_keeps_every_flag():
     given = {"optimizer": "sgd", "joint": True, "consistency": 5.0, "batch_size": 64, "label_budget": 20,
              "fc_units": 16, "epochs": 1, "fine_tune_epochs": 1}
     keyboard = Keyboard(CTRL_U + "16" + ENTER, ENTER)  # the batch size, then the labels kept
     console = Console(file=io.StringIO(), width=200)
-    config = ask_baseline(keyboard, Refuses(), given, True, console)
+    config, said = ask_baseline(keyboard, Refuses(), given, True, console)
+    assert said == {**given, "batch_size": 16}  # the answer replaces what was refused; nothing else was asked
     assert keyboard.asked == ["Batch size", "Labelled training images (0 = all)"] and keyboard.script == []
     assert "batch size 64 is larger than the 20 labelled training images; please choose again" in \
         console.file.getvalue()
-    assert (config.batch_size, config.label_budget, config.optimizer, config.joint, config.consistency) == \
-        (16, 20, "sgd", True, 5.0)
+    assert (config.batch_size, config.label_budget, config.optimizer, config.joint.consistency) == \
+        (16, 20, "sgd", 5.0)
 
 
 def test_a_wrong_answer_is_said_and_asked_again_holding_what_was_typed():

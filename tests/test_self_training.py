@@ -6,8 +6,8 @@ import pytest
 import models.training.self_training as self_training
 from common.data import dataset, splits
 from common.keras_setup import keras
-from models.classifier import build_classifier
-from models.config import ClassifierConfig
+from models.config.classifier import ClassifierConfig, SelfTrainingSettings
+from models.networks.classifier import build_classifier
 from models.training.classifier_stages import ClassifierData, train_classifier
 from models.training.persistence import load_model
 from models.training.self_training import choose_pseudo_labels
@@ -61,7 +61,7 @@ def test_each_round_trains_on_the_labelled_images_and_unlabelled_ones_only(saved
 
     monkeypatch.setattr(self_training, "fit", recording_fit)
     config = ClassifierConfig(fc_units=16, epochs=1, fine_tune_epochs=1, batch_size=16, label_budget=40,
-                              self_training=2, pseudo_threshold=0.5, pseudo_cap=5)
+                              self_training=SelfTrainingSettings(rounds=2, pseudo_threshold=0.5, pseudo_cap=5))
     run = train_classifier(extract_encoder(load_model(saved_autoencoder)), config,
                            ClassifierData(small["train"], small["val"], 10, small["unlabelled"]), seed=1)
     assert [r.number for r in run.rounds] == [1, 2] and len(seen) == 2

@@ -12,7 +12,7 @@ from rich.console import Console
 
 import autoencoder
 from common.errors import UserError
-from common.study.plan import Plan
+from common.study.plan import plan_of
 from common.study.runner import reusable, run_plan
 from common.study.summary import summarize_sweep
 from common.study.trials import AutoencoderTrials
@@ -22,18 +22,23 @@ from common.ui.cli.plan_flags import parse_sweep, parse_sweeps
 from common.ui.plots.plotting import _mean_with_spread
 from common.ui.programs.autoencoder_program import AutoencoderProgram
 from common.ui.screens.session import Session
-from models.config import AutoencoderConfig, ClassifierConfig
+from models.config.autoencoder import AutoencoderConfig
+from models.config.classifier import ClassifierConfig
 from models.training.run import TrainedRun
 from tests.conftest import ROOT, assert_one_line_error
 from tests.keyboard import CTRL_U, ENTER, Keyboard
 
-BASE = AutoencoderConfig(layers=2, filters=4, epochs=1, batch_size=32)
+SAID = {"layers": 2, "filters": 4, "epochs": 1, "batch_size": 32}
+
+
+def sweep(axes, repeats: int, seed: int):
+    return plan_of(AutoencoderConfig, SAID, axes, repeats, seed)
 CONTEXT = {"dataset": "/data/train.gz", "images": 300, "val_split": 0.2, "split_seed": 1,
            "recipe_version": "v1", "val_images": 60}
 
 
 def test_a_grid_of_two_sweeps_with_repeats_plans_every_combination_with_its_seeds():
-    plan = Plan(BASE, (("filters", (4, 8)), ("layers", (2, 3, 4))), repeats=2, seed=5)
+    plan = sweep((("filters", (4, 8)), ("layers", (2, 3, 4))), repeats=2, seed=5)
     runs = plan.runs()
     assert len(runs) == 2 * 3 * 2 and len(set(runs)) == len(runs)
     assert [(dict(r.values), r.repeat, r.seed) for r in runs[:3]] == [
@@ -98,7 +103,7 @@ class FakeAutoencoders:
 
 
 def test_a_stopped_sweep_resumes_without_training_a_run_twice_or_losing_one(tmp_path):
-    plan = Plan(BASE, (("filters", (4, 8, 16)),), repeats=2, seed=1)
+    plan = sweep((("filters", (4, 8, 16)),), repeats=2, seed=1)
     log = RunLog(tmp_path / "loss_values.csv", AUTOENCODER)
     first = FakeAutoencoders(stop_at=4)
     stopped = run_plan(plan, AutoencoderTrials(240, 1, first, lambda config: None), log=log, context=CONTEXT)
@@ -121,7 +126,7 @@ def test_a_configuration_the_program_refuses_stops_the_sweep_before_training(tmp
 
     trainer = FakeAutoencoders()
     with pytest.raises(UserError, match="filters 16: too many"):
-        run_plan(Plan(BASE, (("filters", (4, 16)),), 1, 1), AutoencoderTrials(240, 1, trainer, refuse),
+        run_plan(sweep((("filters", (4, 16)),), 1, 1), AutoencoderTrials(240, 1, trainer, refuse),
                  log=RunLog(tmp_path / "log.csv", AUTOENCODER), context=CONTEXT)
     assert trainer.calls == []
 

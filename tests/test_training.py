@@ -3,15 +3,11 @@ between epochs; validation figures that are the returned model's."""
 
 import os
 import signal
-import time
 
 import numpy as np
 import pytest
 
-from common.data import dataset
 from common.keras_setup import keras
-from models.config import AutoencoderConfig
-from models.training.autoencoder_training import new_autoencoder
 from models.training.batches import batches, predict
 from models.training.fit import fit
 
@@ -75,40 +71,6 @@ def test_sigint_during_validation_keeps_the_epochs_finished_before_it():
                  callbacks=[_SigintAtValidation(2)])
     assert result.interrupted and result.epochs_done == 2
     assert len(result.history["val_loss"]) == 2
-
-
-class _Clock(keras.callbacks.Callback):
-    """When each epoch ended and the next one's first batch began."""
-
-    def __init__(self):
-        super().__init__()
-        self.epoch_ends, self.first_batches = [], []
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.epoch_ends.append(time.perf_counter())
-
-    def on_train_batch_begin(self, batch, logs=None):
-        if batch == 0:
-            self.first_batches.append(time.perf_counter())
-
-
-def test_fit_with_validation_goes_on_at_once_after_each_epoch_and_returns_at_once():
-    """Keras' own pipelines waited up to a minute after epochs and fits for a tf.data thread (training/batches.py);
-    a few seconds of work per epoch were enough to see waits of several seconds."""
-    images = dataset.to_model_input(dataset.load_images(dataset.TRAIN_IMAGES, 1500))
-    keras.utils.set_random_seed(1)
-    model = new_autoencoder(AutoencoderConfig(layers=2, filters=8, epochs=4))
-    clock = _Clock()
-    started = time.perf_counter()
-    result = fit(model, images[:1200], None, validation_data=(images[1200:], None), epochs=4, batch_size=32,
-                 callbacks=[clock])
-    returned = time.perf_counter()
-    assert result.epochs_done == 4
-    gaps = [begin - end for end, begin in zip(clock.epoch_ends, clock.first_batches[1:])]
-    epoch = float(np.median([end - begin for begin, end in zip(clock.first_batches, clock.epoch_ends)]))
-    assert max(gaps) < epoch / 2, (gaps, epoch)  # the waits seen were several times an epoch
-    assert returned - clock.epoch_ends[-1] < epoch / 2, (returned - clock.epoch_ends[-1], epoch)
-    assert started < clock.first_batches[0]
 
 
 def test_validation_figures_equal_evaluating_the_returned_model():

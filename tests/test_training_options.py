@@ -8,8 +8,8 @@ from tensorboard.util import tensor_util
 
 from common.errors import UserError
 from common.keras_setup import keras
-from models.training.compute import candidates
-from models.training.devices import choose_placement
+from models.compute.devices import choose_placement
+from models.compute.ways import candidates
 from models.training.fit import fit
 from models.training.optimizers import make_optimizer
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from common.errors import UserError
-from models.config import check_label_budget
+from models.config.classifier import check_label_budget
 
 
 @dataclass(frozen=True)

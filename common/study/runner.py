@@ -3,7 +3,7 @@ for the classifier tested after stage 1 and at the end) and appended to the log 
 plan carries on where it stopped. What a run is depends on the program (common/study/trials.py).
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -13,6 +13,7 @@ from common.study.plan import Plan, PlannedRun
 from common.study.trials import CHECKPOINTS, ClassifierTrials
 from common.tracking.checkpoint_log import CHECKPOINT_LOG, CheckpointLog
 from common.tracking.run_log import RunLog
+from models.config.settings import flat
 
 
 @dataclass
@@ -103,7 +104,7 @@ def reusable(logged: pd.DataFrame, plan: Plan, context: dict, trials=ClassifierT
     found = {}
     for planned in plan.runs():
         match = (candidates["seed"] == planned.seed) & (arms == planned.arm)
-        for name, value in asdict(plan.config_of(planned)).items():
+        for name, value in flat(plan.config_of(planned)).items():
             match &= _equal(candidates[name], value)
         if match.any():
             found[planned] = candidates[match].iloc[-1].to_dict()

@@ -11,7 +11,8 @@ from common.errors import UserError
 from common.study.plan import Plan, PlannedRun
 from common.tracking.recorder import LastRun
 from common.tracking.run_log import new_run_id, run_row
-from models.config import check_batch, check_label_budget
+from models.config.classifier import check_batch, check_label_budget, uses_unlabelled
+from models.networks.evaluation import evaluate
 from models.training.costs import autoencoder_cost, classifier_cost
 
 # what must match for a logged classifier run to stand for a planned one, besides its hyperparameters, seed and arm:
@@ -77,7 +78,7 @@ class ClassifierTrials:
 
     def tested(self, model) -> dict:
         """The test set's accuracy and loss for `model` (a classifier, or joint training's model around one)."""
-        from models.evaluation import evaluate
+        from models.networks.evaluation import evaluate
         from models.training.classifier_stages import predict_probabilities
 
         scored = evaluate(predict_probabilities(getattr(model, "classifier", model), self.data.test[0]),
@@ -85,23 +86,26 @@ class ClassifierTrials:
         return {"test_accuracy": scored.accuracy, "test_loss": scored.loss}
 
     def with_checkpoints(self, config, callbacks_for, train, every: int | None = None):
-        """A joint (or ladder) run's callbacks with its test accuracy measured every CHECKPOINT_STEPS steps of
-        stage 2 (models/training/checkpoints.py), after its batch-normalisation statistics are estimated on the
-        images its run estimates them on; and the Checkpoints (None for other runs)."""
-        if not config.joint:
+        """A joint or ladder run's callbacks with its validation accuracy measured every CHECKPOINT_STEPS steps of
+        its pass over every training image and at its end (models/training/checkpoints.py), after its
+        batch-normalisation statistics are estimated on the images its run estimates them on; and the
+        Checkpoints (None for other runs). The test set is not looked at."""
+        if config.joint is None and config.ladder is None:
             return callbacks_for, None
-        from models.config import uses_unlabelled
-        from models.training.batch_norm import calibrate
-        from models.training.checkpoints import Checkpoints
+        from models.training.checkpoints import Checkpoints, estimate_statistics  # TensorFlow: once a run trains
+        from models.training.classifier_stages import predict_probabilities
 
         images = self.data.train[0] if uses_unlabelled(config) else train[0]
+        val_images, val_labels = self.data.val
 
         def measure(model) -> float:
-            calibrate(model.encoder, images, config.batch_size)
-            return self.tested(model)["test_accuracy"]
+            estimate_statistics(model, images, config.batch_size)
+            return evaluate(predict_probabilities(getattr(model, "classifier", model), val_images), val_labels).accuracy
 
         curve = Checkpoints(measure) if every is None else Checkpoints(measure, every)
-        return (lambda stage="": [*callbacks_for(stage), *([curve] if "joint" in stage else [])]), curve
+        watched = ("joint", "ladder")  # the stages that pass over every training image
+        return (lambda stage="": [*callbacks_for(stage), *([curve] if any(w in stage for w in watched) else [])]), \
+            curve
 
 
 class AutoencoderTrials:

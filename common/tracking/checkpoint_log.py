@@ -1,5 +1,6 @@
-"""The test accuracy of joint runs along the way (models/training/checkpoints.py): a CSV beside the run log, a row
-per checkpoint, each naming its run as the run log does."""
+"""The validation accuracy of the runs that train on every training image (joint training, the ladder) along the
+way (models/training/checkpoints.py): a CSV beside the run log, a row per checkpoint, each naming its run as the
+run log does."""
 
 from pathlib import Path
 
@@ -8,8 +9,8 @@ import pandas as pd
 from common.errors import UserError
 from common.tracking.csv_file import CsvFile, cell
 
-CHECKPOINT_LOG = "checkpoints.csv"  # beside the run log
-HEADER = ["Run_ID", "Arm", "Labels", "Labels_Used", "Seed", "Step", "Minutes", "Test_Accuracy"]
+CHECKPOINT_LOG = "validation_checkpoints.csv"  # beside the run log
+HEADER = ["Run_ID", "Arm", "Labels", "Labels_Used", "Seed", "Step", "Minutes", "Val_Accuracy"]
 
 
 class CheckpointLog:
@@ -32,8 +33,8 @@ class CheckpointLog:
             raise UserError(f"{self.file.path}: cannot be written ({e.strerror or e})") from None
 
     def read(self) -> pd.DataFrame:
-        """Every point, with columns run_id, arm, labels, labels_used, seed, step, minutes, test_accuracy."""
-        names = ["run_id", "arm", "labels", "labels_used", "seed", "step", "minutes", "test_accuracy"]
+        """Every point, with columns run_id, arm, labels, labels_used, seed, step, minutes, val_accuracy."""
+        names = ["run_id", "arm", "labels", "labels_used", "seed", "step", "minutes", "val_accuracy"]
         if not self.file.path.exists():
             return pd.DataFrame(columns=names)
         with self.file.locked(reading=True):

@@ -1,11 +1,11 @@
 """Names for saved models under a folder: one that says the hyperparameters and is not taken, claimed by creating
 the file, so programs running side by side never pick the same one."""
 
-from dataclasses import fields
 from pathlib import Path
 
 from common.files import claim_free_path
-from models.fields import asked, is_choice, is_weights
+from models.config.fields import asked, is_choice, is_weights
+from models.config.settings import settings, value_of
 
 
 class ModelFiles:
@@ -30,14 +30,14 @@ class ModelFiles:
         """`classifier-fu128-e10-fte5-bs64-l100-scratch-augment-st3`: every value asked at start, the others only
         when changed from their default."""
         parts = [self.kind]
-        for f in fields(config):
-            value = getattr(config, f.name)
-            if not asked(f) and value == f.default:
+        for s in settings(type(config)):
+            value = value_of(config, s.name)
+            if not asked(s) and value == s.default:
                 continue
-            if is_weights(f):
-                parts.append("".join(word[0] for word in f.name.split("_")) + value.replace(",", "-"))
-            elif is_choice(f):
-                parts.append(f.name.replace("_", "-") if value == f.metadata["switch"] else str(value))
+            if is_weights(s):
+                parts.append("".join(word[0] for word in s.name.split("_")) + value.replace(",", "-"))
+            elif is_choice(s):
+                parts.append(s.name.replace("_", "-") if value == s.metadata["switch"] else str(value))
             else:
-                parts.append("".join(word[0] for word in f.name.split("_")) + f"{value:g}")
+                parts.append("".join(word[0] for word in s.name.split("_")) + f"{value:g}")
         return "-".join(parts)

@@ -1,10 +1,11 @@
 """A program's runs in its run log: each appended the moment it ends, values filled in later (a test accuracy, a
 saved path), and the last run remembered for saving and graphs."""
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from common.errors import UserError
 from common.tracking.run_log import RunLog, run_row
+from models.config.settings import flat
 
 
 @dataclass
@@ -20,7 +21,7 @@ class LastRun:
 
     def metadata(self, kind: str) -> dict:
         """What a saved model's sidecar says of it."""
-        return {"kind": kind, "hyperparameters": asdict(self.config), "metrics": self.run.metrics(),
+        return {"kind": kind, "hyperparameters": flat(self.config), "metrics": self.run.metrics(),
                 **self.extra, **self.context, "run_id": self.run_id}
 
 
@@ -32,7 +33,7 @@ class RunRecorder:
         self.last: LastRun | None = None
 
     def record(self, config, run, context: dict, run_id: str) -> list[str]:
-        """Append the run's row (`asdict(config) | run.metrics() | context`); remember it as the last run.
+        """Append the run's row (`flat(config) | run.metrics() | context`); remember it as the last run.
         Returns warnings: about the log file, or that the run could not be logged."""
         notes, logged = [], True
         try:

@@ -10,7 +10,7 @@ updates are lost to another's rewrite, and reads hold it too, so none sees half 
 """
 
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -19,6 +19,7 @@ import pandas as pd
 from common import phases
 from common.errors import UserError
 from common.tracking.csv_file import CsvFile, cell
+from models.config.settings import flat
 
 
 @dataclass(frozen=True)
@@ -38,18 +39,17 @@ def new_run_id() -> str:
 
 
 def run_row(config, metrics: dict, context: dict, run_id: str | None = None) -> dict:
-    """A run's log row: `asdict(config) | metrics | context`, when it ended and its run id (a new one unless given).
+    """A run's log row: `flat(config) | metrics | context` (flat: asdict with a group's settings under their own
+    names, models/config/settings.py), when it ended and its run id (a new one unless given).
     `metrics` are what the run measured (TrainedRun.metrics()), `context` where it came from."""
-    return {**asdict(config), **metrics, **context, "timestamp": datetime.now().isoformat(timespec="seconds"),
+    return {**flat(config), **metrics, **context, "timestamp": datetime.now().isoformat(timespec="seconds"),
             "run_id": run_id or new_run_id()}
 
 
 class RunLog:
     """A CSV file of runs with a fixed column order; tolerant of older or hand-edited files. A row's key that no
-    column names is written all the same, under its own name at the end; with `strict` (the tests) it is an error,
-    so that every value a run measures gets its column."""
-
-    strict = False  # set by the tests: a key without a column raises instead of widening the file
+    column names is written all the same, under its own name at the end: nothing a run measures is dropped (the
+    tests check that every value has its column, tests/conftest.py)."""
 
     def __init__(self, path, columns: list[Column]):
         self.path = Path(path)
@@ -68,9 +68,6 @@ class RunLog:
             raise UserError(f"{self.path}: cannot be written ({e.strerror or e})") from None
 
     def _append(self, row: dict) -> list[str]:
-        unknown = sorted(k for k in row if k not in self._header_of)
-        if unknown and self.strict:
-            raise AssertionError(f"{self.path}: no column for {', '.join(unknown)} (common/tracking/schema.py)")
         values = {self._header_of.get(k, k): v for k, v in row.items()}
         header, notes = self._ensure_header(list(values))
         self.file.append([cell(values.get(h)) for h in header])

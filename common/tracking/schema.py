@@ -5,18 +5,18 @@ A hyperparameter's column reads as the field's default in rows written before th
 used the default (an older log's classifier runs were pretrained, without augmentation or joint training).
 """
 
-from dataclasses import fields
-
 from common.tracking.run_log import Column
-from models.config import SELF_TRAINING_SETTINGS, AutoencoderConfig, ClassifierConfig
+from models.config.autoencoder import AutoencoderConfig
+from models.config.classifier import ClassifierConfig
+from models.config.settings import settings
 
 
 def hyperparameter_columns(config_type, hidden=()) -> dict[str, Column]:
-    """A column per field of a hyperparameter dataclass, headed by its `column` metadata; named choices are text;
-    those `hidden` are left out of the table of runs."""
-    return {f.name: Column(f.name, f.metadata["column"], numeric=not ({"choices", "weights"} & set(f.metadata)),
-                           in_table=f.name not in hidden, missing=f.default, boolean=f.metadata.get("switch") is True)
-            for f in fields(config_type)}
+    """A column per flat setting of a hyperparameter dataclass (models/config/settings.py), headed by its `column`
+    metadata; named choices are text; those `hidden` are left out of the table of runs."""
+    return {s.name: Column(s.name, s.metadata["column"], numeric=not ({"choices", "weights"} & set(s.metadata)),
+                           in_table=s.name not in hidden, missing=s.default, boolean=s.metadata.get("switch") is True)
+            for s in settings(config_type)}
 
 
 RUN = {c.key: c for c in [  # what every run records, in both logs
@@ -64,7 +64,8 @@ _CLASSIFIER_EXTRA = {c.key: c for c in [
     Column("classes", "Classes", numeric=False, in_table=False),  # the labels the classes stand for, and names
     Column("stage1_time", "Stage1_Time", in_table=False), Column("stage2_time", "Stage2_Time", in_table=False),
 ]}
-_CL = hyperparameter_columns(ClassifierConfig, hidden=SELF_TRAINING_SETTINGS)
+_CL = hyperparameter_columns(ClassifierConfig, hidden=[s.name for s in settings(ClassifierConfig)
+                                                       if s.group == "self_training" and s.role == "value"])
 CLASSIFIER = _columns(  # classification_loss_values.csv: the original assignment's columns first
     _CL, "encoder_layers", "fc_units", "epochs", "batch_size", "train_time", "loss", "val_loss", "accuracy",
     "val_accuracy", "fine_tune_epochs", "label_budget", "labels_used", "init", "augment", "self_training",

@@ -44,10 +44,6 @@ class Program(ABC):
     def check(self, config) -> None:
         """Raise ConfigError (naming the fields refused) for a configuration this program cannot train here."""
 
-    def changed(self, config, name: str):
-        """`config` after the menu changed field `name`: a program may adjust what goes with it."""
-        return config
-
     @abstractmethod
     def train(self, config, run_id: str):
         """Train one run with the program's seed, its progress drawn in the terminal; its TrainedRun."""

@@ -12,7 +12,7 @@ as in the reference, gradients flow through the clean pass too. The cost weighs 
 weight; the decoder runs down to the lowest level with a weight (the Γ-model: the top alone).
 
 Prediction is the clean pass with moving statistics, which `estimate_statistics` sets from training images after
-training (and before each validation, through `Statistics`).
+training (and before each validation: models/training/ladder_training.py).
 """
 
 import numpy as np
@@ -28,10 +28,11 @@ class Ladder(keras.Model):
     """The encoder of `levels` on images of `image_shape`, its decoder and combinators. `weights`: the denoising
     weight of every level from the images up (len(levels) + 1 of them); `noise`: the corrupted pass's standard
     deviation on the images and every level; `lateral=False`: each ẑ from u alone; `per`: the combinators'
-    parameters per "unit" or per "channel" (the same for dense levels)."""
+    parameters per "unit" or per "channel" (the same for dense levels); `augment`: a layer that changes the
+    labelled images in training (models/networks/augmentation.py), or None."""
 
     def __init__(self, levels: list[Level], image_shape: tuple[int, ...], *, weights, noise: float = 0.3,
-                 lateral: bool = True, per: str = "channel", seed: int | None = None, **kwargs):
+                 lateral: bool = True, per: str = "channel", seed: int | None = None, augment=None, **kwargs):
         super().__init__(**kwargs)
         if len(weights) != len(levels) + 1:
             raise ValueError(f"a ladder of {len(levels)} levels above the images takes {len(levels) + 1} weights")
@@ -47,7 +48,7 @@ class Ladder(keras.Model):
             self.combinators[i] = combinator
         for i, block in self.vertical.items():
             block.build((None, *shapes[i + 1]))
-        self.seed = keras.random.SeedGenerator(seed)
+        self.seed, self.augment = keras.random.SeedGenerator(seed), augment
         self.denoising_tracker = keras.metrics.Mean(name="denoising")
 
     def build(self, input_shape=None):
@@ -79,6 +80,8 @@ class Ladder(keras.Model):
     def losses_of(self, labelled, labels, unlabelled):
         """(the supervised cost, the weighted denoising cost, the corrupted pass's predictions on the labelled)."""
         split = ops.shape(labelled)[0]
+        if self.augment is not None:
+            labelled = self.augment(labelled, training=True)
         both = ops.concatenate([labelled, unlabelled], axis=0)
         corrupted = self.encoder.run(both, split, self.noise, self.seed)
         predicted = corrupted["top"][:split]
@@ -90,7 +93,7 @@ class Ladder(keras.Model):
         return supervised, sum(self.weighed[i] * cost for i, cost in costs.items()), predicted
 
     def train_step(self, data):
-        (labelled, labels), unlabelled = data
+        (labelled, labels), unlabelled, _ = keras.utils.unpack_x_y_sample_weight(data)
         with tf.GradientTape() as tape:
             supervised, denoising, predicted = self.losses_of(labelled, labels, unlabelled)
             total = supervised + denoising
@@ -118,19 +121,6 @@ class Ladder(keras.Model):
             mean.assign(total_mean / batches)
             variance.assign(total_variance / batches)
 
-
-class Statistics(keras.callbacks.Callback):
-    """Re-estimate the ladder's moving statistics from `images` before each validation and at the end."""
-
-    def __init__(self, images, batch_size: int = 100):
-        super().__init__()
-        self.images, self.batch_size = images, batch_size
-
-    def on_test_begin(self, logs=None):
-        self.model.estimate_statistics(self.images, self.batch_size)
-
-    def on_train_end(self, logs=None):
-        self.model.estimate_statistics(self.images, self.batch_size)
 
 
 def _vertical(levels: list[Level], shapes: list, i: int):

@@ -2,16 +2,16 @@
 for choosing how to compute."""
 
 from common.keras_setup import keras
-from models.autoencoder import build_autoencoder
-from models.config import AutoencoderConfig
+from models.compute.way_trials import LOSS_STEPS, Candidates
+from models.compute.ways import FLOAT32, Way, computing
+from models.config.autoencoder import AutoencoderConfig
+from models.networks.autoencoder import build_autoencoder
 from models.training.batch_norm import Calibration
 from models.training.batches import batches
-from models.training.compute import FLOAT32, Way, computing
 from models.training.costs import steps
 from models.training.fit import fit
 from models.training.optimizers import make_optimizer
 from models.training.run import TrainedRun
-from models.training.way_trials import LOSS_STEPS, Candidates
 
 LEARNING_RATE = 1e-3  # RMSprop's and Adam's default; SGD gets ten times more (models/training/optimizers.py)
 

@@ -8,20 +8,19 @@ import numpy as np
 
 from common import phases
 from common.keras_setup import keras
-from models.classifier import build_classifier
-from models.config import ClassifierConfig, ladder_weights, uses_unlabelled
-from models.joint import JointClassifier
-from models.ladder import Ladder
+from models.compute.way_trials import LOSS_STEPS, Candidates
+from models.compute.ways import FLOAT32, Way, computing
+from models.config.classifier import ClassifierConfig, uses_unlabelled
+from models.networks.classifier import build_classifier
+from models.networks.joint import JointClassifier
 from models.training.batch_norm import Calibration, calibrate
 from models.training.batches import PREDICT_BATCH, batches, predict
-from models.training.compute import FLOAT32, Way, computing
 from models.training.costs import steps
 from models.training.fit import FitResult, fit
 from models.training.joint_batches import joint_batches
 from models.training.optimizers import make_optimizer
 from models.training.run import TrainedRun
 from models.training.self_training import self_train
-from models.training.way_trials import LOSS_STEPS, Candidates
 
 HEAD_LEARNING_RATE = 2e-3  # stage 1: the head alone, for batches of FULL_RATE_BATCH images or more
 FINE_TUNE_LEARNING_RATE = 2e-4  # stage 2: a tenth, so a pretrained encoder is adjusted, not overwritten
@@ -50,7 +49,7 @@ def train_classifier(encoder, config: ClassifierConfig, data: ClassifierData, *,
     normalisation included, compiled again with a lower learning rate; its statistics are re-estimated before each
     validation and at the end. With `config.joint`, stage 2 trains the classifier jointly with `decoder` (the
     encoder's output -> image) reconstructing `data.images` (the whole training split: labelled and unlabelled,
-    never a validation or test image); see models/joint.py. Then `config.self_training` rounds of self-training on
+    never a validation or test image); see models/networks/joint.py. Then the rounds of `config.self_training` on
     `data.unlabelled`. Every stage after the first computes in `way` (an encoder built in its precision).
     `callbacks_for(stage)` gives each stage's Keras callbacks. `after_stage_1(classifier)`, when given, is called
     once stage 1 has finished and may return values for the run's log row (the study's test accuracy after
@@ -68,7 +67,7 @@ def train_classifier(encoder, config: ClassifierConfig, data: ClassifierData, *,
     run.stage_boundary = first.epochs_done
     if after_stage_1 is not None and not first.interrupted:
         run.extra.update(after_stage_1(classifier))
-    rounds = config.self_training if unlabelled is not None and len(unlabelled[0]) else 0
+    rounds = config.self_training is not None and unlabelled is not None and len(unlabelled[0]) > 0
     if first.interrupted or not (config.fine_tune_epochs or rounds):
         return run
     encoder.trainable = True  # batch normalisation included: it trains on batch statistics, as from scratch
@@ -95,7 +94,7 @@ def _self_training(run: TrainedRun, encoder, config, train, unlabelled, val, xla
 def _second_stage(classifier, encoder, decoder, config, data: ClassifierData, seed, xla, callbacks_for
                   ) -> FitResult:
     """Stage 2: the whole network on the labelled images, or joint training with the decoder."""
-    if config.joint:
+    if config.joint is not None:
         return fit_joint(classifier, encoder, decoder, config, data.train, data.images, data.val, seed=seed,
                          xla=xla, callbacks=callbacks_for("stage 2, joint"))
     train = data.train
@@ -153,15 +152,12 @@ def fit_joint(classifier, encoder, decoder, config: ClassifierConfig, train, ima
     decoder's error on `images` seen with noise, and the other terms on them. Batch-normalisation statistics are
     estimated on `images`, or on the labelled images when no term uses the others (`uses_unlabelled`): then
     nothing of the unlabelled images reaches the model, only their number sets the steps."""
-    per_step = config.unlabelled_batch or config.batch_size
-    ladder = Ladder(encoder, decoder, lateral=config.decoder == "ladder") if config.decoder != "plain" or \
-        config.layer_noise else None
-    joint = JointClassifier(classifier, encoder, decoder, weight=config.reconstruction_weight, noise=config.noise,
-                            consistency=config.consistency, teacher_decay=config.teacher_decay,
-                            entropy=config.entropy_weight, ramp_steps=len(images) // per_step, seed=seed,
-                            layer_noise=config.layer_noise, ladder=ladder,
-                            denoising=ladder_weights(config, ladder.levels) if ladder is not None else ())
-    compile_classifier(joint, config, config.joint_learning_rate, len(images) * config.batch_size // per_step,
+    per_step, settings = config.unlabelled_batch or config.batch_size, config.joint
+    joint = JointClassifier(classifier, encoder, decoder, weight=settings.reconstruction_weight,
+                            noise=settings.noise, consistency=settings.consistency,
+                            teacher_decay=settings.teacher_decay, entropy=settings.entropy_weight,
+                            ramp_steps=len(images) // per_step, seed=seed)
+    compile_classifier(joint, config, settings.joint_learning_rate, len(images) * config.batch_size // per_step,
                        config.fine_tune_epochs, xla)
     return fit(joint, joint_batches(train, images, config.batch_size, seed, per_step), None,
                validation_data=batches(*val, PREDICT_BATCH), epochs=config.fine_tune_epochs, batch_size=None,

@@ -5,12 +5,19 @@ TensorFlow: a sweep's workers price runs before they build anything."""
 
 from dataclasses import dataclass
 
-from models.config import POOLED_BLOCKS, AutoencoderConfig, ClassifierConfig, block_filters
+from models.config.autoencoder import AutoencoderConfig, block_filters
+from models.config.choices import POOLED_BLOCKS
+from models.config.classifier import ClassifierConfig
 
 
 def steps(images: int, batch_size: int, epochs: int) -> int:
     """Optimizer steps of `epochs` epochs over `images` images."""
     return -(-images // batch_size) * epochs
+
+
+BACKWARD_PASSES = 3  # a training step's work per image, in forward passes: the forward pass and twice its cost back
+JOINT_PASSES = 3 * BACKWARD_PASSES  # joint training's per image: the encoder and the decoder, with the other terms'
+LADDER_PASSES = 3 * BACKWARD_PASSES  # the ladder's: a clean and a corrupted pass of the encoder and the decoder
 
 
 @dataclass(frozen=True)
@@ -32,21 +39,27 @@ def autoencoder_cost(config: AutoencoderConfig, images: int, channels: int) -> C
 def classifier_cost(config: ClassifierConfig, labelled: int, split: int, val: int, test: int, classes: int) -> Cost:
     """A classifier's run on `labelled` labelled images of a training split of `split` (the rest left for
     self-training), validated on `val` and tested on `test`, with `classes` classes. Steps: stage 2's (joint
-    training's pass over the whole split), stage 1's when augmented (the encoder in every step), and each
-    self-training round's with the most pseudo-labels its cap allows. Work, in passes through the encoder: features
-    for stage 1 (a pass each epoch when augmented), forward and backward passes and a validation per epoch of stage
-    2 (joint training: through the decoder too, about three times the cost), each round's prediction of the
-    unlabelled images and its training, then the test set."""
-    stage2, unlabelled = split if config.joint else labelled, split - labelled
-    per_step = (config.unlabelled_batch or config.batch_size) if config.joint else config.batch_size
-    total = steps(stage2, per_step, config.fine_tune_epochs)
-    work = (3 * labelled + val) * config.epochs if config.augment else labelled + val
+    training's and the ladder's: a pass over the whole split), stage 1's when augmented (the encoder in every
+    step), and each self-training round's with the most pseudo-labels its cap allows. Work, in passes through the
+    encoder: features for stage 1 (a pass each epoch when augmented; none for the ladder), forward and backward
+    passes and a validation per epoch of stage 2 (joint training: through the decoder too; the ladder: a clean and
+    a corrupted pass of both batches and the decoder), each round's prediction of the unlabelled images and its
+    training, then the test set."""
+    whole = config.joint is not None or config.ladder is not None  # stage 2 passes over the whole split
+    per_step = (config.unlabelled_batch or config.batch_size) if whole else config.batch_size
+    total = steps(split if whole else labelled, per_step, config.fine_tune_epochs)
+    epochs = config.fine_tune_epochs
+    if config.ladder is not None:
+        batches = split // per_step
+        return Cost(total, float(epochs * (LADDER_PASSES * batches * (config.batch_size + per_step) + val) + test))
+    work = (BACKWARD_PASSES * labelled + val) * config.epochs if config.augment else labelled + val
     if config.augment:
         total += steps(labelled, config.batch_size, config.epochs)
-    epochs = config.fine_tune_epochs
-    work += epochs * (3 * labelled + 9 * split + val) if config.joint else epochs * (3 * labelled + val)
-    for number in range(1, config.self_training + 1 if unlabelled else 1):
-        pseudo = min(unlabelled, config.pseudo_cap * number * classes)
-        total += steps(labelled + pseudo, config.batch_size, config.round_epochs)
-        work += unlabelled + config.round_epochs * (3 * (labelled + pseudo) + val)
+    labelled_passes = BACKWARD_PASSES * labelled
+    work += epochs * (labelled_passes + JOINT_PASSES * split + val) if whole else epochs * (labelled_passes + val)
+    unlabelled, rounds = split - labelled, config.self_training
+    for number in range(1, rounds.rounds + 1 if rounds is not None and unlabelled else 1):
+        pseudo = min(unlabelled, rounds.pseudo_cap * number * classes)
+        total += steps(labelled + pseudo, config.batch_size, rounds.round_epochs)
+        work += unlabelled + rounds.round_epochs * (BACKWARD_PASSES * (labelled + pseudo) + val)
     return Cost(total, float(work + test))

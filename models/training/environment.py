@@ -1,8 +1,10 @@
 """Where and how a program's runs train: the devices (found once), the way each run computes (precision, XLA),
 the scope models are built in, the batch per step, and each stage's callbacks (TensorBoard logs when asked for)."""
 
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
+
+from models.config.settings import flat
 
 
 class TrainingEnvironment:
@@ -17,7 +19,7 @@ class TrainingEnvironment:
     def placement(self):
         """The CPU, one GPU or several (models/training/devices.py)."""
         if self._placement is None:
-            from models.training.devices import detect
+            from models.compute.devices import detect
 
             self._placement = detect()
         return self._placement
@@ -25,7 +27,7 @@ class TrainingEnvironment:
     def ways(self):
         """The chooser of each run's way of computing."""
         if self._ways is None:
-            from models.training.way_choice import WayChooser
+            from models.compute.way_choice import WayChooser
 
             self._ways = WayChooser(self.xla, self.precision, self.placement(), self.reporter)
         return self._ways
@@ -45,20 +47,21 @@ class TrainingEnvironment:
 
     def scope(self):
         """The context to build and train in: several GPUs share the work."""
-        from models.training.devices import scope
+        from models.compute.devices import scope
 
         return scope(self.placement())
 
-    def train(self, config, shape, steps, timer, fit):
-        """Train one run of `config` here: the config scaled to the devices (`scaled`), the way it computes chosen for
-        a model of shape `shape(scaled)` (from the flags, the cache, or by timing the candidates `timer(scaled)`
-        makes, for a run of `steps(scaled)` steps), then `fit(scaled, way, candidates)`. The run it returns says how
-        it computed."""
+    def train(self, config, trainer):
+        """Train one run of `config` with `trainer` (trainer.py) here: the config scaled to the devices, the way it
+        computes (the trainer's own, or chosen for its shape and steps from the flags, the cache, or by timing its
+        candidates), then the trainer's fit. The run it returns says how it computed."""
         scaled = self.scaled(config)
         with self.scope():
-            candidates = timer(scaled)
-            way = self.way(shape(scaled), steps(scaled), candidates)
-            run = fit(scaled, way, candidates)
+            way, candidates = trainer.fixed_way(scaled), None
+            if way is None:
+                candidates = trainer.candidates(scaled)
+                way = self.way(trainer.shape(scaled), trainer.steps(scaled), candidates)
+            run = trainer.fit(scaled, way, candidates)
         run.compute = self.describe(way)
         return run
 
@@ -72,5 +75,5 @@ class TrainingEnvironment:
             return base
         from models.training.tensorboard_log import tensorboard_callbacks
 
-        return lambda stage="": [*base(stage), *tensorboard_callbacks(self.tensorboard, run_id, asdict(config),
+        return lambda stage="": [*base(stage), *tensorboard_callbacks(self.tensorboard, run_id, flat(config),
                                                                       stage)]

@@ -8,9 +8,10 @@ import numpy as np
 from common import phases
 from common.interrupts import ctrl_c_noted
 from common.keras_setup import keras, tf
+from models.compute.tracing import build_optimizer
 from models.training.batch_norm import Calibration
 from models.training.batches import PREDICT_BATCH, batches
-from models.training.optimizers import MIN_RATE, PLATEAU_EPOCHS, PLATEAU_FACTOR, build_optimizer
+from models.training.optimizers import MIN_RATE, PLATEAU_EPOCHS, PLATEAU_FACTOR
 
 STEPS, VALIDATION = "training steps", "validation"  # the phases of an epoch
 

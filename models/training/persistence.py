@@ -8,7 +8,7 @@ from common.errors import UserError, first_line
 from common.files import replace_atomically, write_text_atomically
 from common.keras_setup import keras
 from common.paths import model_path
-from models.precision import in_float32
+from models.networks.precision import in_float32
 
 SIDECAR_LIMIT = 1 << 20  # bytes: a sidecar is a few hundred; a larger file is not ours
 

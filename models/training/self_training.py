@@ -42,22 +42,23 @@ def choose_pseudo_labels(probabilities: np.ndarray, threshold: float, cap: int) 
 
 
 def self_train(classifier, encoder, config, train, unlabelled, val, *, compile_for, callbacks_for=lambda stage: ()):
-    """Run `config.self_training` rounds on a trained classifier whose encoder trains; `train` and `val` are
-    (images, labels), `unlabelled` is (images, true labels or None). Each round compiles the classifier afresh
-    (`compile_for(images, epochs)`) and trains `config.round_epochs` epochs. Returns the rounds and their
-    FitResults; stops after a round Ctrl-C ended."""
+    """Run the rounds of `config.self_training` (models/config/classifier.py, SelfTrainingSettings) on a trained
+    classifier whose encoder trains; `train` and `val` are (images, labels), `unlabelled` is (images, true labels or
+    None). Each round compiles the classifier afresh (`compile_for(images, epochs)`) and trains its `round_epochs`
+    epochs. Returns the rounds and their FitResults; stops after a round Ctrl-C ended."""
     images, truth = unlabelled
+    settings = config.self_training
     rounds, fits = [], []
-    for number in range(1, config.self_training + 1):
+    for number in range(1, settings.rounds + 1):
         start = time.perf_counter()
         with phases.phase("prediction"):
             probabilities = predict(classifier, images)
-        cap = config.pseudo_cap * number  # a curriculum: the surest first, harder images as the classifier improves
-        chosen, labels = choose_pseudo_labels(probabilities, config.pseudo_threshold, cap)
+        cap = settings.pseudo_cap * number  # a curriculum: the surest first, harder images as the classifier improves
+        chosen, labels = choose_pseudo_labels(probabilities, settings.pseudo_threshold, cap)
         x = np.concatenate([train[0], images[chosen]])
         y = np.concatenate([train[1], labels.astype(train[1].dtype)])
-        compile_for(len(x), config.round_epochs)
-        result = fit(classifier, x, y, validation_data=val, epochs=config.round_epochs,
+        compile_for(len(x), settings.round_epochs)
+        result = fit(classifier, x, y, validation_data=val, epochs=settings.round_epochs,
                      batch_size=config.batch_size, callbacks=callbacks_for(f"self-training round {number}"),
                      calibration=Calibration(encoder, x, config.batch_size), patience=config.patience,
                      plateau=config.schedule == "plateau")

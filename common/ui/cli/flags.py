@@ -1,15 +1,14 @@
 """Command-line pieces both programs share: one-line argument errors, hyperparameter and run flags."""
 
 import argparse
-from dataclasses import fields
 
 from common.errors import UserError
 from common.paths import model_path, writable_folder
 from common.study.arms import names as arm_names
-from common.ui.terminal.prompts import parse_int
-from models.config import check_label_budget
-from models.fields import asked, is_choice, is_weights, parse_weights
-from models.training.compute import PRECISIONS, XLA_CHOICES
+from models.compute.ways import PRECISIONS, XLA_CHOICES
+from models.config.classifier import check_label_budget
+from models.config.fields import asked, is_choice, is_weights, parse_number, parse_weights
+from models.config.settings import make, settings
 
 ALL_LABELS = "all"  # --labels all: every labelled training image
 DEFAULT_BUDGETS = "100,300,1000,all"  # the study's --labels when not given
@@ -34,37 +33,30 @@ def as_argument_type(convert):
 
 
 def add_hyperparameter_flags(parser: Parser, config_type, skip=()):
-    """One `--name` flag per field of a hyperparameter dataclass, checked against the field's range or choices;
-    fields in `skip` are left to the caller. Returns the argument group, for the caller's own flags."""
+    """One `--name` flag per flat setting of a hyperparameter dataclass (models/config/settings.py), checked
+    against its range or choices; a flag not given leaves its setting unsaid (None). Settings in `skip` are left to
+    the caller. Returns the argument group, for the caller's own flags."""
     group = parser.add_argument_group("hyperparameters (asked for when not given)")
-    for f in fields(config_type):
+    for f in settings(config_type):
         if f.name in skip:
             continue
         meta = f.metadata
         if is_weights(f):
-            group.add_argument(flag(f.name), dest=f.name, metavar="W0,W1,...", type=_weights_text,
+            group.add_argument(f.flag, dest=f.name, metavar="W0,W1,...", type=_weights_text,
                                help=f"{meta['label']}; not asked for")
         elif is_choice(f) and meta["switch"]:
-            group.add_argument(flag(f.name), dest=f.name, action="store_const", const=meta["switch"],
+            group.add_argument(f.flag, dest=f.name, action="store_const", const=meta["switch"],
                                help=f"{meta['label']} (default: not)")
         elif is_choice(f):
-            group.add_argument(flag(f.name), dest=f.name, choices=meta["choices"],
+            group.add_argument(f.flag, dest=f.name, choices=meta["choices"],
                                help=f"{meta['label']} (default {f.default}; not asked for)")
         else:
             kind = type(f.default)
-            group.add_argument(flag(f.name), dest=f.name, metavar="N" if kind is int else "F",
+            group.add_argument(f.flag, dest=f.name, metavar="N" if kind is int else "F",
                                type=_number_in(meta["low"], meta["high"], kind),
                                help=f"{meta['label']}, {meta['low']}-{meta['high']} (default {f.default}"
                                     f"{'' if asked(f) else '; not asked for'})")
     return group
-
-
-FLAGS = {"label_budget": "--labels"}  # fields whose flag is not their name's
-
-
-def flag(name: str) -> str:
-    """The command-line flag of a field: `fine_tune_epochs` -> `--fine-tune-epochs`; `label_budget` -> `--labels`."""
-    return FLAGS.get(name, f"--{name.replace('_', '-')}")
 
 
 def label_items(text: str) -> list[str]:
@@ -175,13 +167,23 @@ def resolve_labels_flags(parser: Parser, args) -> None:
 
 
 def given_hyperparameters(args, config_type) -> dict:
-    """The hyperparameters set on the command line, by field name."""
-    return {f.name: getattr(args, f.name) for f in fields(config_type) if getattr(args, f.name) is not None}
+    """The settings said on the command line, by flat name: those not given are absent, whatever their value
+    would be (models/config/settings.py fills them)."""
+    return {s.name: getattr(args, s.name) for s in settings(config_type) if getattr(args, s.name, None) is not None}
+
+
+def resolve_settings(parser: Parser, args, config_type) -> None:
+    """Refuse, as an argument error, settings said on the command line that do not go together as a
+    configuration (a setting of a way of training that is switched off)."""
+    try:
+        make(config_type, given_hyperparameters(args, config_type))
+    except UserError as e:
+        parser.error(str(e))
 
 
 def missing_flags(config_type, given: dict) -> list[str]:
     """The flags of hyperparameters that would be asked for and were not given."""
-    return [flag(f.name) for f in fields(config_type) if f.name not in given and asked(f)]
+    return [s.flag for s in settings(config_type) if s.name not in given and asked(s)]
 
 
 def int_in(low: int, high: int):
@@ -189,7 +191,7 @@ def int_in(low: int, high: int):
 
 
 def _number_in(low, high, kind):
-    return as_argument_type(lambda text: parse_int(text, low, high, kind))
+    return as_argument_type(lambda text: parse_number(text, low, high, kind))
 
 
 output_folder = as_argument_type(lambda text: writable_folder(text) and text)  # a folder that can be written

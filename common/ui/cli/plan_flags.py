@@ -2,23 +2,23 @@
 before anything trains), `--repeats` and `--fresh`."""
 
 import importlib.util
-from dataclasses import fields
 
 from common.errors import UserError
-from common.ui.cli.flags import ALL_LABELS, DEFAULT_REPEATS, Parser, flag, int_in, output_folder
-from common.ui.terminal.prompts import parse_int
-from models.fields import is_choice, is_weights, shown
+from common.ui.cli.flags import ALL_LABELS, DEFAULT_REPEATS, Parser, int_in, output_folder
+from models.config.fields import is_choice, is_weights, parse_number, shown
+from models.config.names import flag
+from models.config.settings import settings
 
 SWITCH_VALUES = {"yes": True, "no": False}  # how a switch's values are written (as in the run log)
 
 
 
-def add_plan_flags(parser: Parser, studies: str = "") -> None:
-    """--sweep, --repeats and --fresh: repeated runs over a hyperparameter's values (or `studies`, the program's
-    study flag, named in the help)."""
+def add_plan_flags(parser: Parser, example: str, studies: str = "") -> None:
+    """--sweep, --repeats and --fresh: repeated runs over a hyperparameter's values (`example`: one of the
+    program's, for the help), or `studies`, the program's study flag, named in the help."""
     plans = parser.add_argument_group("sweeps: a hyperparameter's values, each trained several times" + studies)
     plans.add_argument("--sweep", metavar="NAME=V1,V2", action="append",
-                       help="train every value of a hyperparameter (NAME as its flag, without --: filters=8,16,32); "
+                       help=f"train every value of a hyperparameter (NAME as its flag, without --: {example}); "
                             "several --sweep flags make a grid; then show the table and graphs with error bars and "
                             "exit; runs already in the run log are reused")
     plans.add_argument("--repeats", metavar="N", type=int_in(1, 100),
@@ -59,12 +59,12 @@ def resolve_plan_flags(parser: Parser, args, config_type) -> None:
     args.repeats = args.repeats or DEFAULT_REPEATS
 
 def sweepable(config_type) -> dict[str, object]:
-    """The fields a sweep may vary, by every name the user may give them: the flag's (`fc-units`, `labels`) and the
-    field's (`fc_units`, `label_budget`)."""
+    """The settings a sweep may vary, by every name the user may give them: the flag's (`fc-units`, `labels`) and
+    the setting's (`fc_units`, `label_budget`)."""
     names = {}
-    for f in fields(config_type):
-        if not is_weights(f):  # a list of weights per run: given with its flag, never swept
-            names[flag(f.name)[2:]] = names[f.name] = f
+    for s in settings(config_type):
+        if not is_weights(s):  # a list of weights per run: given with its flag, never swept
+            names[s.flag[2:]] = names[s.name] = s
     return names
 
 
@@ -75,7 +75,7 @@ def parse_sweep(text: str, config_type) -> tuple[str, tuple]:
     name = name.strip()
     known = sweepable(config_type)
     if not sep or not name:
-        raise UserError(f"--sweep {text}: expected NAME=V1,V2,... (for example filters=8,16,32)")
+        raise UserError(f"--sweep {text}: expected NAME=V1,V2,... (for example epochs=1,2,4)")
     if name not in known:
         choices = sorted({n for n in known if "_" not in n})
         raise UserError(f"--sweep {text}: {name!r} is not a hyperparameter; choose among {', '.join(choices)}")
@@ -119,4 +119,4 @@ def _value(item: str, f):
         if item not in meta["choices"]:
             raise UserError(f"{item!r}: expected one of {', '.join(map(shown, meta['choices']))}")
         return item
-    return parse_int(item, meta["low"], meta["high"], type(f.default))
+    return parse_number(item, meta["low"], meta["high"], type(f.default))

@@ -40,8 +40,9 @@ def plot_label_study(summary: pd.DataFrame, runs: pd.DataFrame, path, title: str
 
 
 def plot_accuracy_curves(points: pd.DataFrame, path, title: str) -> Path:
-    """Test accuracy against minutes of training, a panel per number of labels and a curve per arm: at each
-    checkpoint the mean over the seeds, with a band of one standard deviation each way (checkpoint_log.py)."""
+    """Validation accuracy against minutes of training, a panel per number of labels and a curve per arm: at each
+    checkpoint the mean over the seeds, with a band of one standard deviation each way (checkpoint_log.py). Runs
+    of an arm end at the same step, so their last points are averaged together."""
     from common.study.arms import ARM
 
     budgets = sorted(points["labels_used"].dropna().unique())
@@ -50,16 +51,16 @@ def plot_accuracy_curves(points: pd.DataFrame, path, title: str) -> Path:
         ax = fig.add_subplot(1, len(budgets), i)
         mine = points[points["labels_used"] == used]
         for arm, runs in mine.groupby("arm", sort=False):
-            stats = runs.groupby("step").agg(minutes=("minutes", "mean"), mean=("test_accuracy", "mean"),
-                                             sd=("test_accuracy", "std"), n=("test_accuracy", "count"))
+            stats = runs.groupby("step").agg(minutes=("minutes", "mean"), mean=("val_accuracy", "mean"),
+                                             sd=("val_accuracy", "std"), n=("val_accuracy", "count"))
             known = ARM.get(arm)
             line, = ax.plot(stats["minutes"], stats["mean"], marker=known.marker if known else "o",
                             label=f"{known.legend if known else arm} (n={stats['n'].max():.0f})")
             spread = stats["sd"].fillna(0)
             ax.fill_between(stats["minutes"], stats["mean"] - spread, stats["mean"] + spread,
                             color=line.get_color(), alpha=0.2)
-        ax.set_xlabel("minutes of training (stage 2)")
-        ax.set_ylabel("test accuracy")
+        ax.set_xlabel("minutes of training (stage 2, or the ladder's one stage)")
+        ax.set_ylabel("validation accuracy")
         ax.set_title(f"{int(used):,} labelled images")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)

@@ -1,6 +1,5 @@
 """The autoencoder program: load images, train mirrored convolutional autoencoders, compare them, save them."""
 
-from dataclasses import asdict, fields
 from pathlib import Path
 
 from rich.console import Console
@@ -10,10 +9,11 @@ from common.tracking import schema
 from common.ui.plots.plotting import plot_history, plot_reconstructions
 from common.ui.program import Program, image_shape
 from common.ui.terminal.messages import program_console
-from models.config import SIDE_MULTIPLE, AutoencoderConfig, check_autoencoder
+from models.config.autoencoder import AutoencoderConfig, check_autoencoder
+from models.config.choices import SIDE_MULTIPLE
+from models.config.settings import flat, settings
 
 RECONSTRUCTIONS = 10  # validation images shown in the reconstruction grid
-SHAPE_FIELDS = ("layers", "filter_size", "filters", "batch_size", "optimizer")  # what a step's cost depends on
 
 
 class AutoencoderProgram(Program):
@@ -46,19 +46,13 @@ class AutoencoderProgram(Program):
 
     def train_one(self, config: AutoencoderConfig, seed: int, callbacks_for, run_id: str):
         """Train one autoencoder from `seed`'s initial weights and batch order, in the way of computing chosen for
-        it; `callbacks_for(stage)` gives its Keras callbacks. Its TrainedRun."""
-        from models.training.autoencoder_training import train_autoencoder, way_timer
-        from models.training.costs import autoencoder_cost
+        it (models/training/autoencoder_trainer.py); `callbacks_for(stage)` gives its Keras callbacks. Its
+        TrainedRun."""
+        from models.training.autoencoder_trainer import AutoencoderTrainer
 
         callbacks = self.environment.callbacks_for(callbacks_for, run_id, config)()
-        images, channels = len(self.train_x), self.image_shape[-1]
-        return self.environment.train(
-            config, lambda scaled: {"program": "autoencoder", "images": image_shape(self.train_x),
-                                    **{k: v for k, v in asdict(scaled).items() if k in SHAPE_FIELDS}},
-            lambda scaled: autoencoder_cost(scaled, images, channels).steps,
-            lambda scaled: way_timer(scaled, self.train_x, seed=seed),
-            lambda scaled, way, timed: train_autoencoder(scaled, self.train_x, self.val_x, seed=seed,
-                                                         callbacks=callbacks, way=way, model=timed.model_for(way)))
+        return self.environment.train(config, AutoencoderTrainer(self.train_x, self.val_x, seed=seed,
+                                                                 callbacks=callbacks))
 
     def worker_factory(self) -> tuple:
         return worker_trials, self.args
@@ -81,8 +75,8 @@ class AutoencoderProgram(Program):
         """Loss against each varied hyperparameter, the last run's curves, originals against reconstructions."""
         from models.training.batches import predict
 
-        labels = {f.name: f.metadata["label"] for f in fields(AutoencoderConfig)}
-        paths = self.figures.effects(self.same_data(session.read_runs()), labels, asdict(session.baseline),
+        labels = {s.name: s.metadata["label"] for s in settings(AutoencoderConfig)}
+        paths = self.figures.effects(self.same_data(session.read_runs()), labels, flat(session.baseline),
                                      [[("loss", "loss"), ("val_loss", "val_loss")]])
         last = session.last
         paths.append(plot_history(last.run.history, self.figures.path("last_run_curves"), "Last run"))

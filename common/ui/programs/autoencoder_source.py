@@ -27,7 +27,7 @@ class AutoencoderSource:
 
     def load(self, path) -> None:
         """Load an autoencoder and check its encoder fits the images; UserError (and no change) otherwise."""
-        from models.encoder import check_input, describe, encoder_view
+        from models.networks.encoder import check_input, describe, encoder_view
         from models.training.persistence import load_model
 
         model = load_model(path)

@@ -2,7 +2,6 @@
 prediction of the test set, and the label-budget study."""
 
 import argparse
-from dataclasses import asdict, fields, replace
 from pathlib import Path
 
 from rich.console import Console
@@ -18,21 +17,14 @@ from common.ui.screens.study_screens import StudyScreens
 from common.ui.terminal.messages import program_console, warn
 from common.ui.terminal.prompts import Prompter
 from common.ui.terminal.tables import self_training_table
-from models.config import (
-    JOINT_SETTINGS,
-    SIDE_MULTIPLE,
-    ClassifierConfig,
-    check_batch,
-    check_classifier,
-    check_label_budget,
-    check_ladder,
-)
+from models.config.choices import SIDE_MULTIPLE
+from models.config.classifier import ClassifierConfig, check_batch, check_classifier, check_label_budget, check_ladder
+from models.config.settings import flat, settings, with_values
 
 ENCODER_LABELS = {"encoder_layers": "Encoder layers", "encoder_filter_size": "Encoder filter size",
                   "encoder_filters": "Encoder filters in the first layer"}
 JOINT_RECIPE_ENTRY = "Train with the joint recipe (the best measured with few labels)"
 SCARCE_CLASS = 5  # training images: a class with fewer is named in a warning (a stray label?)
-SHAPE_FIELDS = ("fc_units", "batch_size", "augment", "optimizer", "joint")  # with the encoder: what a step costs
 
 
 class ClassifierProgram(Program):
@@ -87,12 +79,6 @@ class ClassifierProgram(Program):
         check_batch(config.batch_size, config.label_budget or len(self.train_y))
         check_ladder(config, self.source.encoder.get("encoder_layers"))
 
-    def changed(self, config: ClassifierConfig, name: str) -> ClassifierConfig:
-        """A setting of joint training (reconstruction weight, noise, ...) set from the menu asks for it."""
-        if name in JOINT_SETTINGS and getattr(config, name) and not config.joint:
-            return replace(config, joint=True)
-        return config
-
     def train(self, config: ClassifierConfig, run_id: str):
         """Train one classifier on the labelled part of the training split, its stages drawn in the terminal."""
         from common.ui.terminal.progress import RichProgress
@@ -106,36 +92,20 @@ class ClassifierProgram(Program):
         return run
 
     def train_one(self, config, train, seed: int, callbacks_for, run_id: str, after_stage_1=None):
-        """Train one classifier on `train`, the labelled part for `config.label_budget` and `seed`: on the current
-        autoencoder's encoder, or on random weights of its shape (`config.init`); jointly with its decoder, and
-        self-training on the rest of the training split, when the config asks; in the way of computing chosen for
-        it. Returns its TrainedRun."""
-        from models.encoder import copy_autoencoder, decoder_view, encoder_view
-        from models.training.classifier_stages import ClassifierData, train_classifier, way_timer
-        from models.training.costs import classifier_cost
+        """Train one classifier on `train`, the labelled part for `config.label_budget` and `seed`, on the current
+        autoencoder's encoder (models/training/classifier_trainer.py), self-training on the rest of the training
+        split when the config asks, in the way of computing chosen for it. Returns its TrainedRun."""
+        from models.training.classifier_stages import ClassifierData
+        from models.training.classifier_trainer import ClassifierTrainer
 
         unlabelled = None
-        if config.self_training:
+        if config.self_training is not None:
             unlabelled = splits.unlabelled_part(self.train_x, self.train_y, config.label_budget, seed)
-        source, classes = self.source, len(self.classes)
-        data = ClassifierData(train, (self.val_x, self.val_y), classes, unlabelled, self.train_x)
-
-        def parts(way):  # the encoder and decoder of one copy of the autoencoder, computing in the way's precision
-            copy = copy_autoencoder(source.model, init=config.init, seed=seed, policy=way.policy)
-            return encoder_view(copy, str(source.path)), decoder_view(copy, str(source.path))
-
-        def fit(scaled, way, timed):
-            encoder, decoder = parts(way)
-            return train_classifier(encoder, scaled, data, seed=seed, way=way, decoder=decoder,
-                                    after_stage_1=after_stage_1,
-                                    callbacks_for=self.environment.callbacks_for(callbacks_for, run_id, config))
-
-        return self.environment.train(
-            config, lambda scaled: {"program": "classifier", "images": image_shape(self.train_x), **source.encoder,
-                                    **{k: v for k, v in asdict(scaled).items() if k in SHAPE_FIELDS}},
-            lambda scaled: classifier_cost(scaled, len(train[1]), len(self.train_y), len(self.val_y),
-                                           len(self.test_y), classes).steps,
-            lambda scaled: way_timer(lambda way: parts(way)[0], scaled, train, seed=seed, classes=classes), fit)
+        data = ClassifierData(train, (self.val_x, self.val_y), len(self.classes), unlabelled, self.train_x)
+        trainer = ClassifierTrainer(self.source.model, str(self.source.path), self.source.encoder, data, seed=seed,
+                                    callbacks_for=self.environment.callbacks_for(callbacks_for, run_id, config),
+                                    after_stage_1=after_stage_1, counts=(len(self.val_y), len(self.test_y)))
+        return self.environment.train(config, trainer)
 
     def worker_factory(self) -> tuple:
         """The arguments name the autoencoder in use."""
@@ -160,8 +130,7 @@ class ClassifierProgram(Program):
         # another autoencoder: loaded, then the baseline trained on its encoder
         return [("Use another autoencoder", lambda: self.source.switch() and session.train(session.baseline)),
                 ("Predict the test set", lambda: predict_test_set(session, self)),
-                # the baseline with the study's joint recipe (noise, consistency, augmentation; benchmarks/README.md)
-                (JOINT_RECIPE_ENTRY, lambda: session.train_checked(replace(session.baseline, **JOINT_RECIPE))),
+                (JOINT_RECIPE_ENTRY, lambda: session.train_checked(with_joint_recipe(session))),
                 ("Study: test accuracy against the number of labels", lambda: self.study.from_menu(session))]
 
     def after_single_run(self, session) -> None:
@@ -169,8 +138,8 @@ class ClassifierProgram(Program):
 
     def graphs(self, session) -> list[Path]:
         """Loss and accuracy against each varied hyperparameter, and the last run's curves across its stages."""
-        labels = {f.name: f.metadata["label"] for f in fields(ClassifierConfig)} | ENCODER_LABELS
-        baseline = asdict(session.baseline) | self.baseline_encoder
+        labels = {s.name: s.metadata["label"] for s in settings(ClassifierConfig)} | ENCODER_LABELS
+        baseline = flat(session.baseline) | self.baseline_encoder
         panels = [[("loss", "loss"), ("val_loss", "val_loss")], [("accuracy", "accuracy"),
                                                                 ("val_accuracy", "val_accuracy")]]
         paths = self.figures.effects(self.same_data(session.read_runs()), labels, baseline, panels,
@@ -179,6 +148,11 @@ class ClassifierProgram(Program):
         paths.append(plot_history(run.history, self.figures.path("last_run_curves"), "Last run",
                                   stage_boundary=run.stage_boundary))
         return paths
+
+
+def with_joint_recipe(session) -> ClassifierConfig:
+    """The baseline with the study's joint recipe (common/study/arms.py) for every setting the user left unsaid."""
+    return with_values(session.baseline, **{k: v for k, v in JOINT_RECIPE.items() if k not in session.said})
 
 
 def warn_scarce(console: Console, where: str, scarce: dict[str, int]) -> None:

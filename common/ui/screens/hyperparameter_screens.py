@@ -1,7 +1,6 @@
 """Asking for hyperparameters: every one a run needs at the start (those not given as flags), and later the one
-to change from the baseline with its new value."""
-
-from dataclasses import fields, replace
+to change from the baseline with its new value. What the user said (flags, answers) is kept apart from the
+defaults (models/config/settings.py): a study's arms keep every value said, whatever it is."""
 
 import questionary
 from rich.console import Console
@@ -9,40 +8,39 @@ from rich.console import Console
 from common.errors import UserError
 from common.ui.terminal.messages import error
 from common.ui.terminal.prompts import Prompter
-from models.fields import asked, is_choice, is_weights, parse_weights, shown
+from models.config.fields import asked, is_choice, is_weights, parse_weights, shown
+from models.config.settings import make, settings, value_of, with_values
 
 BACK = "Back"
 
 
 def ask_baseline(ask: Prompter, program, given: dict, can_ask: bool, console: Console):
-    """Hyperparameters from the flags, asking for the rest when `can_ask`, until the program accepts them; None if
-    the user backs out. A configuration the program refuses is said, and only what it refused is asked for again
-    (the value in use offered), every other value and flag kept. Without asking, the refusal raises its
-    UserError."""
-    values = dict(given)
-    for f in fields(program.config_type):
-        if f.name in values:
+    """Hyperparameters from the flags, asking for the rest when `can_ask`, until the program accepts them:
+    (the configuration, what was said: the flags and the answers), or None if the user backs out. A configuration
+    the program refuses is said, and only what it refused is asked for again (the value in use offered), every
+    other value and flag kept. Without asking, the refusal raises its UserError."""
+    said = dict(given)
+    for s in settings(program.config_type):
+        if s.name in said or not can_ask or not asked(s):  # unsaid: its default, filled by `make`
             continue
-        if not can_ask or not asked(f):  # kept at its flag's value or default; the menu changes it
-            values[f.name] = f.default
-            continue
-        values[f.name] = ask_value(ask, f, f.default, f.metadata["label"])
-        if values[f.name] is None:
+        said[s.name] = ask_value(ask, s, s.default, s.metadata["label"])
+        if said[s.name] is None:
             return None
     while True:
-        config = program.config_type(**values)
         try:
+            config = make(program.config_type, said)
             program.check(config)
-            return config
+            return config, said
         except UserError as e:
             if not can_ask:
                 raise
             error(console, f"{e}; please choose again.")
-            refused = getattr(e, "fields", ()) or [f.name for f in fields(program.config_type) if asked(f)]
-        for f in fields(program.config_type):
-            if f.name in refused:
-                values[f.name] = ask_value(ask, f, values[f.name], f.metadata["label"], console)
-                if values[f.name] is None:
+            refused = getattr(e, "fields", ()) or [s.name for s in settings(program.config_type) if asked(s)]
+        defaults = {s.name: s.default for s in settings(program.config_type)}
+        for s in settings(program.config_type):
+            if s.name in refused:
+                said[s.name] = ask_value(ask, s, said.get(s.name, defaults[s.name]), s.metadata["label"], console)
+                if said[s.name] is None:
                     return None
 
 
@@ -68,18 +66,22 @@ def ask_value(ask: Prompter, f, now, message: str, console: Console | None = Non
 def ask_change(ask: Prompter, program, baseline, console: Console):
     """The baseline with one hyperparameter changed, as the user picks it and its value (the baseline's own value
     is said and asked for again: it would train the same run); None if they back out."""
-    choices = [questionary.Choice(f"{f.metadata['label']} (baseline {shown(getattr(baseline, f.name))})", f.name)
-               for f in fields(program.config_type)] + [BACK]
+    choices = [questionary.Choice(f"{s.metadata['label']} (baseline {shown(value_of(baseline, s.name))})", s.name)
+               for s in settings(program.config_type)] + [BACK]
     name = ask.choose("Change which hyperparameter?", choices)
     if name in (None, BACK):
         return None
-    f = next(f for f in fields(program.config_type) if f.name == name)
-    now = getattr(baseline, name)
+    s = next(s for s in settings(program.config_type) if s.name == name)
+    now = value_of(baseline, name)
     while True:
-        value = ask_value(ask, f, now, f"New {f.metadata['label'].lower()}", console)
+        value = ask_value(ask, s, now, f"New {s.metadata['label'].lower()}", console)
         if value is None:
             return None
         if value != now:
-            return program.changed(replace(baseline, **{name: value}), name)
-        error(console, f"{shown(value)} is the baseline's own {f.metadata['label'].lower()}: choose another value "
+            try:
+                return with_values(baseline, **{name: value})
+            except UserError as e:  # a setting of a way of training that is off, say
+                error(console, e)
+                return None
+        error(console, f"{shown(value)} is the baseline's own {s.metadata['label'].lower()}: choose another value "
                        f"(Esc goes back)")

@@ -13,7 +13,7 @@ SHORT_NAME = 3  # characters: class names up to this long fit "pred A / true B" 
 
 def predict_test_set(session, program) -> None:
     """The menu's "Predict the test set" (and the end of a --no-menu run)."""
-    from models.evaluation import evaluate
+    from models.networks.evaluation import evaluate
     from models.training.classifier_stages import predict_probabilities
 
     console, last = session.console, session.last

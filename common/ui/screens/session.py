@@ -34,6 +34,7 @@ class Session:
         self.saving = Saving(self, program.model_name)
         self.sweeps = SweepScreens(program, self.console, self.ask)
         self.baseline = None  # the first run's hyperparameters: "train again" changes one of them
+        self.said = {}  # what the user said of them (flags and answers, by flat name): a study's arms keep it
 
     @property
     def last(self):
@@ -53,9 +54,10 @@ class Session:
                                 f"{' '.join(missing)}, or --no-menu to use the defaults")
             self.console.print("Standard input is not a terminal: training once, as with --no-menu.")
             self.args.no_menu = True
-        self.baseline = ask_baseline(self.ask, self.program, given, can_ask, self.console)
-        if self.baseline is None:
+        asked = ask_baseline(self.ask, self.program, given, can_ask, self.console)
+        if asked is None:
             return 0
+        self.baseline, self.said = asked
         self.train(self.baseline)
         if not self.args.no_menu:
             self.menu()

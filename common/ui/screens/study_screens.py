@@ -1,11 +1,9 @@
 """The label-budget study in the terminal: a sweep of the number of labelled images, every arm of it on the same
 seeds (common/study/arms.py), started from flags or from the menu, with its own table and plot."""
 
-from dataclasses import replace
-
 import pandas as pd
 
-from common.study.arms import ARM, arm_of, default_arms, joint_recipe, names, parse_arms
+from common.study.arms import ARM, arm_of, default_arms, names, parse_arms
 from common.study.plan import Plan, label_study
 from common.study.summary import summarize
 from common.study.trials import check_plan
@@ -15,7 +13,8 @@ from common.ui.plots.study_plots import plot_accuracy_curves, plot_label_study
 from common.ui.screens.sweep_screens import SweepScreens, seeds_of
 from common.ui.terminal.prompts import ask_parsed
 from common.ui.terminal.tables import label_study_table
-from models.config import ClassifierConfig
+from models.config.classifier import ClassifierConfig
+from models.config.settings import said_of
 
 
 class StudyScreens(SweepScreens):
@@ -27,17 +26,18 @@ class StudyScreens(SweepScreens):
         """--study labels: every budget and arm, with the hyperparameters given (defaults for the rest). The study's
         own settings are not checked as one run: each arm's run is, before anything trains (`trials.check` in
         `run`), so a ladder's weights, say, are refused only where an arm would train with them."""
-        config = ClassifierConfig(**given_hyperparameters(args, ClassifierConfig))
-        return label_study(config, tuple(args.budgets), args.repeats, args.seed, args.arms)
+        return label_study(given_hyperparameters(args, ClassifierConfig), tuple(args.budgets), args.repeats,
+                           args.seed, args.arms)
 
-    def ask_plan(self, baseline, seed: int) -> Plan | None:
+    def ask_plan(self, session) -> Plan | None:
         """The study's budgets, repeats and arms, asked for (a wrong answer is said and asked again); None when the
-        user backs out."""
-        program = self.program
+        user backs out. The arms keep what the session was told of its baseline (flags and answers) and propose
+        their own values for the rest."""
+        program, said, seed = self.program, session.said, session.args.seed
 
         def budgets_of(text: str) -> list[int]:
             budgets = label_budgets(label_items(text), len(program.classes), study=True)
-            check_plan(label_study(baseline, tuple(budgets), 1, seed, ("pretrained",)), len(program.classes),
+            check_plan(label_study(said, tuple(budgets), 1, seed, ("pretrained",)), len(program.classes),
                        len(program.train_y))
             return budgets
 
@@ -49,10 +49,10 @@ class StudyScreens(SweepScreens):
         if repeats is None:
             return None
         arms = ask_parsed(self.ask, self.console, f"Arms, separated by commas ({', '.join(names())}):",
-                          ",".join(default_arms(baseline)), parse_arms)
+                          ",".join(default_arms(said_of(session.baseline))), parse_arms)
         if arms is None:
             return None
-        return label_study(replace(baseline, label_budget=0, init="pretrained"), tuple(budgets), repeats, seed, arms)
+        return label_study(said, tuple(budgets), repeats, seed, arms)
 
     def show(self, plan: Plan, rows: pd.DataFrame) -> None:
         """Per budget and arm, test accuracy with its spread and the paired differences; the plot."""
@@ -85,17 +85,27 @@ def study_description(plan: Plan, test_images: int) -> str:
             f"{count(plan.repeats, 'repeat')} ({seeds_of(plan)}); arms: "
             f"{', '.join(ARM[a].title for a in plan.arms)}; {config.fc_units} units, {config.epochs} + "
             f"{config.fine_tune_epochs} epochs, batch {config.batch_size}")
-    if "self-training" in plan.arms:
-        rounds = plan.config_of(next(p for p in plan.runs() if p.arm == "self-training")).self_training
-        text += (f", {rounds} self-training rounds (threshold {config.pseudo_threshold}, at most "
-                 f"{config.pseudo_cap} per class)")
-    if any(plan.config_of(p).joint for p in plan.runs()):
-        recipe = joint_recipe(config)
-        text += (f", joint: W {recipe['reconstruction_weight']:g}, noise {recipe['noise']:g}, consistency "
-                 f"{recipe['consistency']:g}{teacher(recipe['teacher_decay'])}, entropy "
-                 f"{recipe['entropy_weight']:g}{', augmented' if recipe.get('augment') else ''}, learning rate "
-                 f"{recipe['joint_learning_rate']:g} ({recipe['schedule']}), "
-                 f"{count(recipe['fine_tune_epochs'], 'epoch')} over every training image")
+    first = {}  # the configuration of the first run of each way of training
+    for planned in plan.runs():
+        run = plan.config_of(planned)
+        for way in ("self_training", "joint", "ladder"):
+            if getattr(run, way) is not None:
+                first.setdefault(way, run)
+    if "self_training" in first:
+        rounds = first["self_training"].self_training
+        text += (f", {rounds.rounds} self-training rounds (threshold {rounds.pseudo_threshold}, at most "
+                 f"{rounds.pseudo_cap} per class)")
+    if "joint" in first:
+        run, joint = first["joint"], first["joint"].joint
+        text += (f", joint: W {joint.reconstruction_weight:g}, noise {joint.noise:g}, consistency "
+                 f"{joint.consistency:g}{teacher(joint.teacher_decay)}, entropy {joint.entropy_weight:g}"
+                 f"{', augmented' if run.augment else ''}, learning rate {joint.joint_learning_rate:g} "
+                 f"({run.schedule}), {count(run.fine_tune_epochs, 'epoch')} over every training image")
+    if "ladder" in first:
+        run, ladder = first["ladder"], first["ladder"].ladder
+        text += (f", ladder: noise {ladder.ladder_noise:g}, learning rate {ladder.ladder_learning_rate:g}, "
+                 f"batches of {run.batch_size} + {run.unlabelled_batch or run.batch_size}, "
+                 f"{count(run.fine_tune_epochs, 'epoch')} over every training image")
     return text + f"; tested on {test_images} test images."
 
 

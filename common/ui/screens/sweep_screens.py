@@ -1,22 +1,23 @@
 """Sweeps in the terminal: a hyperparameter's values (several make a grid), each trained several times, from
 `--sweep` or from the menu, with their progress, a table of mean ± standard deviation and graphs with error bars."""
 
-from dataclasses import fields, replace
 from pathlib import Path
 
 import pandas as pd
 
 from common.errors import UserError
-from common.study.plan import Plan
+from common.study.plan import Plan, plan_of
 from common.study.runner import StudyOutcome, reusable, run_plan
 from common.study.summary import summarize_sweep
-from common.ui.cli.flags import DEFAULT_REPEATS, flag, given_hyperparameters
+from common.ui.cli.flags import DEFAULT_REPEATS, given_hyperparameters
 from common.ui.cli.plan_flags import parse_sweep
 from common.ui.plots.plotting import plot_against
 from common.ui.screens.workers import workers_for
 from common.ui.terminal.prompts import ask_parsed
 from common.ui.terminal.tables import sweep_table
-from models.fields import asked, shown
+from models.config.fields import asked, shown
+from models.config.names import flag
+from models.config.settings import in_effect, said_of, settings, value_of
 
 SWEEP_ENTRY = "Sweep one hyperparameter (several values, repeated)"
 
@@ -26,7 +27,7 @@ class SweepScreens:
 
     def __init__(self, program, console, ask):
         self.program, self.console, self.ask = program, console, ask
-        self.labels = {f.name: f.metadata["label"] for f in fields(program.config_type)}
+        self.labels = {s.name: s.metadata["label"] for s in settings(program.config_type)}
 
     name = "sweep"  # what the screens call the plan
 
@@ -36,19 +37,19 @@ class SweepScreens:
         return 130 if self.run(self.plan_of(args), args.fresh).interrupted else 0
 
     def plan_of(self, args) -> Plan:
-        """The plan the flags ask for."""
-        config = self.program.config_type(**given_hyperparameters(args, self.program.config_type))
-        return Plan(config, args.axes, args.repeats, args.seed)
+        """The plan the flags ask for: the settings given, the defaults for the rest."""
+        config_type = self.program.config_type
+        return plan_of(config_type, given_hyperparameters(args, config_type), args.axes, args.repeats, args.seed)
 
     def from_menu(self, session) -> None:
         """Menu: the plan (`ask_plan`), then its runs, the others at the baseline."""
-        plan = self.ask_plan(session.baseline, session.args.seed)
+        plan = self.ask_plan(session)
         if plan is not None:
             run_from_menu(self, session, plan)
 
-    def ask_plan(self, baseline, seed: int) -> Plan | None:
+    def ask_plan(self, session) -> Plan | None:
         """The swept hyperparameter, its values and the repeats, asked for (wrong values are said and asked for
-        again); None when the user backs out."""
+        again), the others as in the session's baseline; None when the user backs out."""
         names = {label: name for name, label in self.labels.items()}
         label = self.ask.choose("Which hyperparameter to sweep?", list(names))
         if label is None:
@@ -61,7 +62,7 @@ class SweepScreens:
         repeats = self.ask.ask_int("Runs of each value (seeds in turn)", DEFAULT_REPEATS, 1, 100)
         if repeats is None:
             return None
-        return Plan(replace(baseline), (axis,), repeats, seed)
+        return plan_of(self.program.config_type, said_of(session.baseline), (axis,), repeats, session.args.seed)
 
     def run(self, plan: Plan, fresh: bool) -> StudyOutcome:
         """Run the plan, then show its table and figure (of the runs finished, when Ctrl-C stopped it)."""
@@ -139,6 +140,7 @@ def seeds_of(plan: Plan) -> str:
 
 
 def _others(plan: Plan) -> dict:
-    """The hyperparameters the sweep does not vary that are asked for or set away from their defaults."""
-    return {f.name: getattr(plan.config, f.name) for f in fields(plan.config)
-            if f.name not in plan.swept and (asked(f) or getattr(plan.config, f.name) != f.default)}
+    """The hyperparameters in effect the sweep does not vary that are asked for or said."""
+    said = dict(plan.said)
+    return {s.name: value_of(plan.config, s.name) for s in in_effect(plan.config)
+            if s.name not in plan.swept and (asked(s) or s.name in said)}

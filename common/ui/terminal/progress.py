@@ -7,9 +7,9 @@ from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn, TimeR
 from rich.text import Text
 
 from common.keras_setup import keras
-from common.ui.cli.flags import flag
 from common.ui.terminal.messages import warn
-from models.fields import shown
+from models.config.fields import shown
+from models.config.names import flag
 
 
 class _TimeLeft(ProgressColumn):

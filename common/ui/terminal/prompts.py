@@ -11,6 +11,7 @@ from rich.console import Console
 
 from common.errors import UserError
 from common.ui.terminal.messages import error
+from models.config.fields import number_problem
 
 
 def interactive() -> bool:
@@ -18,31 +19,46 @@ def interactive() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
-def ask_int(label: str, default, low, high, **kwargs):
+SHORTCUTS = "1234567890abcdefghilmnopqrstuvwxyz"  # a menu's entries in order, picked by a key each (j and k move)
+
+
+def ask_int(label: str, default, low, high, *, escape_wait: float | None = None, **kwargs):
     """Ask for a number from `low` to `high`, a whole one unless `default` is a float; Enter alone takes
     `default`."""
     kind = type(default)
     answer = _ask(questionary.text(f"{label} ({low}-{high}) [{default}]:",
-                                   validate=lambda t: _number_problem(t, low, high, kind), **kwargs))
+                                   validate=lambda t: number_problem(t, low, high, kind), **kwargs), escape_wait)
     if answer is None:
         return None
     return kind(answer) if answer.strip() else default
 
 
-def choose(message: str, choices: list, default=None, **kwargs):
-    """Pick one of `choices` (strings or questionary.Choice) with the arrow keys or a number."""
-    return _ask(questionary.select(message, choices=choices, default=default, use_shortcuts=len(choices) <= 36,
-                                   **kwargs))
+def choose(message: str, choices: list, default=None, *, escape_wait: float | None = None, **kwargs):
+    """Pick one of `choices` (strings or questionary.Choice) with the arrow keys, or with its key: the entry's
+    place in SHORTCUTS, shown beside it (menus of more entries: the arrow keys alone)."""
+    keyed = len(choices) <= len(SHORTCUTS)
+    entries = [_keyed(choice, SHORTCUTS[i]) if keyed else choice for i, choice in enumerate(choices)]
+    chosen = default.value if isinstance(default, questionary.Choice) else default
+    start = next((e for e in entries if isinstance(e, questionary.Choice) and e.value == chosen), chosen)
+    return _ask(questionary.select(message, choices=entries, default=start, use_shortcuts=keyed, **kwargs),
+                escape_wait)
 
 
-def ask_text(message: str, default: str = "", **kwargs) -> str | None:
+def _keyed(choice, key: str) -> questionary.Choice:
+    """`choice` as a questionary.Choice picked by `key`."""
+    if isinstance(choice, questionary.Choice):
+        return questionary.Choice(choice.title, choice.value, disabled=choice.disabled, shortcut_key=key)
+    return questionary.Choice(choice, choice, shortcut_key=key)
+
+
+def ask_text(message: str, default: str = "", *, escape_wait: float | None = None, **kwargs) -> str | None:
     """Ask for a line of text, pre-filled with `default`."""
-    return _ask(questionary.text(message, default=default, **kwargs))
+    return _ask(questionary.text(message, default=default, **kwargs), escape_wait)
 
 
-def confirm(message: str, default: bool = False, **kwargs) -> bool | None:
+def confirm(message: str, default: bool = False, *, escape_wait: float | None = None, **kwargs) -> bool | None:
     """Ask a yes / no question."""
-    return _ask(questionary.confirm(message, default=default, **kwargs))
+    return _ask(questionary.confirm(message, default=default, **kwargs), escape_wait)
 
 
 def drop_type_ahead() -> None:
@@ -57,34 +73,9 @@ def drop_type_ahead() -> None:
         pass
 
 
-def parse_int(text: str, low, high, kind=int):
-    """The number in `text` (whole unless `kind` is float) if it lies in [low, high]; UserError naming the value
-    otherwise."""
-    problem = _number_problem(text, low, high, kind, empty_ok=False)
-    if problem is not True:
-        raise UserError(f"{text!r}: {problem}")
-    return kind(text)
-
-
-def _number_problem(text: str, low, high, kind=int, empty_ok: bool = True):
-    """True if `text` is acceptable, else what is wrong with it (questionary's validate protocol)."""
-    expected = f"expected a whole number from {low} to {high}" if kind is int else \
-        f"expected a number from {low} to {high}"
-    text = text.strip()
-    if not text:
-        return True if empty_ok else expected
-    try:
-        value = kind(text)
-    except ValueError:
-        return expected
-    return True if low <= value <= high else f"must be from {low} to {high}"  # NaN fails here too
-
-
-ESCAPE_WAIT: float | None = None  # seconds an Esc waits for the keys of a longer sequence; None: prompt_toolkit's
-
-
-def _ask(question):
-    """Run a question; Esc and Ctrl-C give None."""
+def _ask(question, escape_wait: float | None = None):
+    """Run a question; Esc and Ctrl-C give None. `escape_wait`: seconds an Esc waits for the keys of a longer
+    sequence (None: prompt_toolkit's own)."""
     escape = KeyBindings()
 
     @escape.add("escape")
@@ -93,8 +84,8 @@ def _ask(question):
 
     app = question.application
     app.key_bindings = merge_key_bindings([app.key_bindings, escape])
-    if ESCAPE_WAIT is not None:
-        app.ttimeoutlen = app.timeoutlen = ESCAPE_WAIT
+    if escape_wait is not None:
+        app.ttimeoutlen = app.timeoutlen = escape_wait
     try:
         return question.unsafe_ask()
     except KeyboardInterrupt:
@@ -104,26 +95,28 @@ def _ask(question):
 class Prompter:
     """The prompts of one program, bound once to their input and output: the terminal by default, a pipe and a
     dummy output in tests (prompt_toolkit's `create_pipe_input()` and `DummyOutput()`). Every answer is None when
-    the user backs out (Esc, Ctrl-C)."""
+    the user backs out (Esc, Ctrl-C). `escape_wait`: seconds an Esc waits for more keys (None: prompt_toolkit's
+    own; a pipe, where an Esc comes alone, needs no wait)."""
 
-    def __init__(self, **streams):
+    def __init__(self, escape_wait: float | None = None, **streams):
+        self.escape_wait = escape_wait
         self.streams = streams  # input= and output= for questionary, or nothing for the terminal
 
     def ask_int(self, label: str, default, low, high):
         self._fresh()
-        return ask_int(label, default, low, high, **self.streams)
+        return ask_int(label, default, low, high, escape_wait=self.escape_wait, **self.streams)
 
     def choose(self, message: str, choices: list, default=None):
         self._fresh()
-        return choose(message, choices, default, **self.streams)
+        return choose(message, choices, default, escape_wait=self.escape_wait, **self.streams)
 
     def ask_text(self, message: str, default: str = "") -> str | None:
         self._fresh()
-        return ask_text(message, default, **self.streams)
+        return ask_text(message, default, escape_wait=self.escape_wait, **self.streams)
 
     def confirm(self, message: str, default: bool = False) -> bool | None:
         self._fresh()
-        return confirm(message, default, **self.streams)
+        return confirm(message, default, escape_wait=self.escape_wait, **self.streams)
 
     def _fresh(self) -> None:
         """At the terminal, keys typed before the question is shown do not answer it."""

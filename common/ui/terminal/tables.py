@@ -6,9 +6,9 @@ from rich import box
 from rich.console import Group
 from rich.table import Table
 
-from common.ui.cli.flags import flag
-from models.config import in_effect
-from models.fields import shown
+from models.config.fields import shown
+from models.config.names import flag
+from models.config.settings import in_effect, value_of
 
 
 def run_summary(title: str, config, results: dict[str, object]) -> Table:
@@ -17,7 +17,7 @@ def run_summary(title: str, config, results: dict[str, object]) -> Table:
     table.add_column("", style="bold")
     table.add_column("", justify="right")
     for f in in_effect(config):
-        table.add_row(f.metadata["label"], shown(getattr(config, f.name)))
+        table.add_row(f.metadata["label"], shown(value_of(config, f.name)))
     for name, value in results.items():
         table.add_row(name, _format(value))
     return table

@@ -4,9 +4,9 @@ from dataclasses import dataclass
 
 from common.errors import UserError
 from common.keras_setup import keras, layers
-from models.autoencoder import CODE_LAYER
-from models.config import INITS
-from models.precision import in_policy
+from models.config.classifier import INITS
+from models.networks.autoencoder import CODE_LAYER
+from models.networks.precision import in_policy
 
 _CONVS = (layers.Conv2D, layers.Conv2DTranspose)
 

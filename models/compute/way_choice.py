@@ -7,7 +7,7 @@ shape or another machine measures again.
 import time
 
 from common import phases
-from common.way_cache import WayCache
+from models.compute.way_cache import WayCache
 
 MEASURE_MIN_STEPS = 1000  # runs of fewer training steps never pay for a measurement (about 30-60 s on 2 cores)
 PHASE = "choosing the way"  # the measurement's time, as common/phases.py counts it
@@ -24,15 +24,15 @@ class WayChooser:
 
     def candidates(self) -> list:
         """The ways the flags and the device allow; UserError for a precision the device lacks."""
-        from models.training.compute import candidates, cpu_flags
+        from models.compute.ways import candidates, cpu_flags
 
         return candidates(self.placement.kind, cpu_flags(), self.xla, self.precision)
 
     def way(self, shape: dict, steps: int, start):
         """The way to train a model of this `shape` (what the cache key says of it) for `steps` steps;
         `start(way) -> Candidate` makes one candidate to time (models/training/way_trials.py)."""
-        from models.training.compute import Way, choose
-        from models.training.way_trials import run_trials
+        from models.compute.way_trials import run_trials
+        from models.compute.ways import Way, choose
 
         ways = self.candidates()
         if len(ways) == 1:
@@ -57,7 +57,7 @@ class WayChooser:
     def key(self, shape: dict) -> str:
         """The cache key: processor, device, TensorFlow's version and the model's shape."""
         from common.keras_setup import tf
-        from models.training.compute import processor_name
+        from models.compute.ways import processor_name
 
         parts = [processor_name(), self.placement.description, f"TensorFlow {tf.__version__}",
                  *(f"{k}={v}" for k, v in sorted(shape.items()))]

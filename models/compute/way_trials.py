@@ -6,7 +6,8 @@ to the run, its training step already traced (and compiled)."""
 import time
 
 from common.keras_setup import keras
-from models.training.compute import Trial, Way
+from models.compute.tracing import build_optimizer
+from models.compute.ways import Trial, Way
 
 WARM_STEPS = 2  # steps run before timing: tracing, XLA compiling
 LOSS_STEPS = 12  # the loss compared between ways: the mean over the first steps (the same batches for each way)
@@ -78,8 +79,6 @@ class Candidate:
     def warm(self) -> None:
         """The untimed first steps: tracing, and XLA's compiling; the last of them estimates a step's time.
         The weights and the optimizer's state are kept as they were before them (`restored`)."""
-        from models.training.optimizers import build_optimizer
-
         if self.steps:
             return  # warm already: timed before, beside other ways
         build_optimizer(self.model)

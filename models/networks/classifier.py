@@ -2,8 +2,8 @@
 for (models/training/classifier_stages.py trains it in two stages)."""
 
 from common.keras_setup import keras, layers
-from models.augmentation import augmentation
-from models.config import ClassifierConfig
+from models.config.classifier import ClassifierConfig
+from models.networks.augmentation import augmentation
 
 DROPOUT = 0.2  # dropout rate before the softmax layer (0.5 learned too slowly in short runs: benchmarks/README.md)
 
