@@ -34,8 +34,9 @@ def main(argv=None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
 
     def run():
-        from common.ui.programs.autoencoder_program import main as program
-        return program(args)
+        from common.ui.session.launch import run_autoencoder  # TensorFlow and the data: after the arguments
+
+        return run_autoencoder(args)
 
     return guarded(run, args.out)
 

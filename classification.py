@@ -62,8 +62,9 @@ def main(argv=None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
 
     def run():
-        from common.ui.programs.classifier_program import main as program
-        return program(args)
+        from common.ui.session.launch import run_classifier  # TensorFlow and the data: after the arguments
+
+        return run_classifier(args)
 
     return guarded(run, args.out)
 

@@ -10,8 +10,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = [  # top first, one folder (or module) each; a module belongs to the first layer with a prefix of its name
     ("entry points", ("autoencoder", "classification")),
+    ("the session", ("common.ui.session",)),  # each program's start, its menu flow: baseline, runs, menu, exit
     ("the programs", ("common.ui.programs",)),  # each program's data, training, graphs and menu entries
-    ("screens", ("common.ui.screens",)),  # the session, the sweep and study screens, saving, the test report
+    ("screens", ("common.ui.screens",)),  # questions, the sweep and study screens, saving, the test report
     ("the program interface", ("common.ui.program",)),  # what the screens need of a program
     ("command line", ("common.ui.cli",)),  # flags, one-line errors
     ("terminal and plots", ("common.ui.terminal", "common.ui.plots")),  # prompts, messages, tables, figures

@@ -12,14 +12,14 @@ import classification
 from common.keras_setup import keras
 from common.ui.programs.autoencoder_program import AutoencoderProgram
 from common.ui.programs.classifier_program import ClassifierProgram
-from common.ui.screens.session import Session
+from common.ui.session.session import Session
 from tests.keyboard import CTRL_U, ENTER, ESC, Keyboard
 
 
 @pytest.fixture(autouse=True)
 def a_terminal(monkeypatch):
     """The session asks only when it runs in a terminal: here the keyboard is the terminal."""
-    monkeypatch.setattr("common.ui.screens.session.interactive", lambda: True)
+    monkeypatch.setattr("common.ui.session.session.interactive", lambda: True)
     monkeypatch.setattr("common.ui.programs.autoencoder_source.interactive", lambda: True)
 
 

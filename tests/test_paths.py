@@ -12,7 +12,7 @@ import autoencoder
 from common.errors import UserError
 from common.paths import model_path, writable_folder
 from common.ui.programs.autoencoder_program import AutoencoderProgram
-from common.ui.screens.session import Session
+from common.ui.session.session import Session
 from tests.conftest import assert_one_line_error, run_program
 
 

@@ -21,7 +21,7 @@ from common.tracking.schema import AUTOENCODER
 from common.ui.cli.plan_flags import parse_sweep, parse_sweeps
 from common.ui.plots.plotting import _mean_with_spread
 from common.ui.programs.autoencoder_program import AutoencoderProgram
-from common.ui.screens.session import Session
+from common.ui.session.session import Session
 from models.config.autoencoder import AutoencoderConfig
 from models.config.classifier import ClassifierConfig
 from models.training.run import TrainedRun
@@ -169,7 +169,7 @@ def test_an_autoencoder_sweep_from_the_flags_logs_every_run_and_reuses_them(mnis
 
 
 def test_a_sweep_from_the_autoencoder_menu(mnist, tmp_path, monkeypatch):
-    monkeypatch.setattr("common.ui.screens.session.interactive", lambda: True)
+    monkeypatch.setattr("common.ui.session.session.interactive", lambda: True)
     keyboard = Keyboard("Sweep one hyperparameter", "Filters in the first layer", "2,4" + ENTER,
                         CTRL_U + "1" + ENTER, "y", "Exit", "y")
     args = autoencoder.parse(["-d", str(mnist["train_images"]), "--out", str(tmp_path / "runs"), "--no-show",

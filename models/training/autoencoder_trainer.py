@@ -11,10 +11,11 @@ SHAPE_FIELDS = ("layers", "filter_size", "filters", "batch_size", "optimizer", "
 
 
 class AutoencoderTrainer(Trainer):
-    """An autoencoder trained on `train_x`, validated on `val_x`, from `seed`'s weights and batch order, with
-    `callbacks` (Keras')."""
+    """An autoencoder trained in `environment` on `train_x`, validated on `val_x`, from `seed`'s weights and batch
+    order, with `callbacks` (Keras')."""
 
-    def __init__(self, train_x, val_x, *, seed: int, callbacks=()):
+    def __init__(self, environment, train_x, val_x, *, seed: int, callbacks=()):
+        super().__init__(environment)
         self.train_x, self.val_x, self.seed, self.callbacks = train_x, val_x, seed, list(callbacks)
 
     def shape(self, config: AutoencoderConfig) -> dict:

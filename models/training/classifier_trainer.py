@@ -16,13 +16,14 @@ SHAPE_FIELDS = ("fc_units", "batch_size", "augment", "optimizer")  # with the en
 
 
 class ClassifierTrainer(Trainer):
-    """A classifier trained on the encoder of `autoencoder` (loaded from `source`, of the shape `encoder`
-    describes) with `data`, from `seed`; `callbacks_for(stage)` gives each stage's Keras callbacks;
+    """A classifier trained in `environment` on the encoder of `autoencoder` (loaded from `source`, of the shape
+    `encoder` describes) with `data`, from `seed`; `callbacks_for(stage)` gives each stage's Keras callbacks;
     `after_stage_1(classifier)` may return values for the log row once stage 1 ends; `counts`: the validation and
     test images, which the run's cost counts."""
 
-    def __init__(self, autoencoder, source: str, encoder: dict, data: ClassifierData, *, seed: int,
+    def __init__(self, environment, autoencoder, source: str, encoder: dict, data: ClassifierData, *, seed: int,
                  callbacks_for=lambda stage: (), after_stage_1=None, counts: tuple[int, int] = (0, 0)):
+        super().__init__(environment)
         self.autoencoder, self.source, self.encoder, self.data = autoencoder, source, dict(encoder), data
         self.seed, self.callbacks_for, self.after_stage_1, self.counts = seed, callbacks_for, after_stage_1, counts
 

@@ -51,19 +51,15 @@ class TrainingEnvironment:
 
         return scope(self.placement())
 
-    def train(self, config, trainer):
-        """Train one run of `config` with `trainer` (trainer.py) here: the config scaled to the devices, the way it
-        computes (the trainer's own, or chosen for its shape and steps from the flags, the cache, or by timing its
-        candidates), then the trainer's fit. The run it returns says how it computed."""
-        scaled = self.scaled(config)
-        with self.scope():
-            way, candidates = trainer.fixed_way(scaled), None
-            if way is None:
-                candidates = trainer.candidates(scaled)
-                way = self.way(trainer.shape(scaled), trainer.steps(scaled), candidates)
-            run = trainer.fit(scaled, way, candidates)
-        run.compute = self.describe(way)
-        return run
+    def choose(self, trainer, config) -> tuple:
+        """The way `trainer` (trainer.py) computes a run of `config` here, and the candidates timed to choose it
+        (None when none were made): the trainer's own way, or one chosen for its shape and steps from the flags,
+        the cache, or by timing its candidates."""
+        way = trainer.fixed_way(config)
+        if way is not None:
+            return way, None
+        candidates = trainer.candidates(config)
+        return self.way(trainer.shape(config), trainer.steps(config), candidates), candidates
 
     def scaled(self, config):
         """The config to train with: with several GPUs, each takes the configured batch."""

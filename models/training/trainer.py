@@ -1,12 +1,24 @@
-"""What the training environment (environment.py) needs of a program to train one run: the one object that owns
-the run's training, with a named method for each thing the environment asks of it."""
+"""One run of a program, the one object that trains it: `train` scales the configuration to the devices, asks the
+training environment (environment.py) for the way to compute, which reads the trainer's named methods, and fits."""
 
 from abc import ABC, abstractmethod
 
 
 class Trainer(ABC):
-    """One run of a program, ready to train: its data, seed and callbacks are the trainer's own; the environment
-    hands each method the configuration scaled to the devices."""
+    """One run of a program, ready to train in `environment`: its data, seed and callbacks are the trainer's own;
+    every method but `train` takes the configuration scaled to the devices."""
+
+    def __init__(self, environment):
+        self.environment = environment
+
+    def train(self, config):
+        """Train a run of `config`; the run says how it computed."""
+        scaled = self.environment.scaled(config)
+        with self.environment.scope():
+            way, candidates = self.environment.choose(self, scaled)
+            run = self.fit(scaled, way, candidates)
+        run.compute = self.environment.describe(way)
+        return run
 
     @abstractmethod
     def shape(self, config) -> dict:

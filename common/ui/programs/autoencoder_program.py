@@ -8,7 +8,6 @@ from common.data import dataset, splits
 from common.tracking import schema
 from common.ui.plots.plotting import plot_history, plot_reconstructions
 from common.ui.program import Program, image_shape
-from common.ui.terminal.messages import program_console
 from models.config.autoencoder import AutoencoderConfig, check_autoencoder
 from models.config.choices import SIDE_MULTIPLE
 from models.config.settings import flat, settings
@@ -51,8 +50,8 @@ class AutoencoderProgram(Program):
         from models.training.autoencoder_trainer import AutoencoderTrainer
 
         callbacks = self.environment.callbacks_for(callbacks_for, run_id, config)()
-        return self.environment.train(config, AutoencoderTrainer(self.train_x, self.val_x, seed=seed,
-                                                                 callbacks=callbacks))
+        return AutoencoderTrainer(self.environment, self.train_x, self.val_x, seed=seed,
+                                  callbacks=callbacks).train(config)
 
     def worker_factory(self) -> tuple:
         return worker_trials, self.args
@@ -91,17 +90,3 @@ def worker_trials(args):
     import io
 
     return AutoencoderProgram(args, Console(file=io.StringIO())).trials()
-
-
-def main(args) -> int:
-    """Run the autoencoder program with parsed arguments; its exit status."""
-    from common.ui.screens.session import Session
-
-    console = program_console()
-    program = AutoencoderProgram(args, console)
-    if args.axes:
-        from common.ui.screens.sweep_screens import SweepScreens
-        from common.ui.terminal.prompts import Prompter
-
-        return SweepScreens(program, console, Prompter()).from_flags(args)
-    return Session(program, args, console).run()

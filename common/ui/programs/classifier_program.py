@@ -14,7 +14,7 @@ from common.ui.program import Program, image_shape
 from common.ui.programs.autoencoder_source import AutoencoderSource
 from common.ui.screens.prediction_report import predict_test_set
 from common.ui.screens.study_screens import StudyScreens
-from common.ui.terminal.messages import program_console, warn
+from common.ui.terminal.messages import warn
 from common.ui.terminal.prompts import Prompter
 from common.ui.terminal.tables import self_training_table
 from models.config.choices import SIDE_MULTIPLE
@@ -102,10 +102,11 @@ class ClassifierProgram(Program):
         if config.self_training is not None:
             unlabelled = splits.unlabelled_part(self.train_x, self.train_y, config.label_budget, seed)
         data = ClassifierData(train, (self.val_x, self.val_y), len(self.classes), unlabelled, self.train_x)
-        trainer = ClassifierTrainer(self.source.model, str(self.source.path), self.source.encoder, data, seed=seed,
+        trainer = ClassifierTrainer(self.environment, self.source.model, str(self.source.path), self.source.encoder,
+                                    data, seed=seed, after_stage_1=after_stage_1,
                                     callbacks_for=self.environment.callbacks_for(callbacks_for, run_id, config),
-                                    after_stage_1=after_stage_1, counts=(len(self.val_y), len(self.test_y)))
-        return self.environment.train(config, trainer)
+                                    counts=(len(self.val_y), len(self.test_y)))
+        return trainer.train(config)
 
     def worker_factory(self) -> tuple:
         """The arguments name the autoencoder in use."""
@@ -171,21 +172,3 @@ def worker_trials(args):
     program = ClassifierProgram(args, Console(file=io.StringIO()), Prompter())
     program.source.load(args.model)
     return program.trials()
-
-
-def main(args) -> int:
-    """Run the classifier program with parsed arguments (the study with --study labels); its exit status."""
-    from common.ui.screens.session import Session
-    from common.ui.terminal.prompts import interactive
-
-    console, ask = program_console(), Prompter()
-    program = ClassifierProgram(args, console, ask)
-    if not args.study and not args.axes:
-        return Session(program, args, console, ask).run()
-    if not program.start(not args.no_menu and interactive()):
-        return 0
-    if args.axes:
-        from common.ui.screens.sweep_screens import SweepScreens
-
-        return SweepScreens(program, console, ask).from_flags(args)
-    return program.study.from_flags(args)
