@@ -118,6 +118,8 @@ def test_study_trains_both_arms_logs_every_run_and_a_second_call_reuses_them(mni
     assert runs["Autoencoder_SHA256"].nunique() == 1 and len(runs.loc[0, "Autoencoder_SHA256"]) == 64
     assert "run 2/2" in done.stdout
     assert (tmp_path / "runs" / "plots" / "classifier_label_study.png").read_bytes()[:4] == b"\x89PNG"
+    summary = pd.read_csv(tmp_path / "runs" / "label_study_summary.csv")  # the table in numbers, intervals included
+    assert {"pretrained_mean", "pretraining_mean", "pretraining_low", "pretraining_high"} <= set(summary.columns)
 
     again = in_process("classification.py", *data_flags(mnist), "-model", saved_autoencoder, *STUDY, cwd=tmp_path)
     assert again.returncode == 0, again.stderr

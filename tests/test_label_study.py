@@ -119,6 +119,9 @@ def test_summary_gives_mean_spread_paired_difference_and_time_per_budget():
     assert few["scratch_mean"] == pytest.approx(0.7) and few["scratch_sd"] == pytest.approx(0.0)
     assert few["pretraining_mean"] == pytest.approx(0.2) and few["pretraining_sd"] == pytest.approx(0.1)
     assert few["pretraining_pairs"] == 3 and few["wall_time"] == pytest.approx(45.0)
+    half = 4.303 * 0.1 / 3 ** 0.5  # t with 2 degrees of freedom, from a printed table
+    assert (few["pretraining_low"], few["pretraining_high"]) == (pytest.approx(0.2 - half, abs=1e-4),
+                                                                 pytest.approx(0.2 + half, abs=1e-4))
     assert few["pretrained_time"] == pytest.approx(30.0) and few["scratch_time"] == pytest.approx(15.0)
     every = summary.iloc[1]
     assert every["pretraining_mean"] == pytest.approx(0.0) and every["pretraining_sd"] == pytest.approx(2e-4 ** 0.5)
@@ -138,7 +141,9 @@ def test_the_table_shows_each_budget_and_arm_with_its_spread_even_at_80_columns(
         text = out.getvalue()
         assert "0.9000 ± 0.1000" in text and "0.7000 ± 0.0000" in text and "+0.2000 ± 0.1000" in text
         assert "all (48,000)" in text and "30 s" in text and "15 s" in text and "3 min 20 s" in text
-        assert "pretrained" in text and "scratch" in text and "pretrained − scratch" in text
+        assert "pretrained" in text and "scratch" in text and "[-0.0484, +0.4484]" in text  # numbers whole
+        if width == 120:  # a narrower terminal may fold the difference's name, never a number
+            assert "*" not in next(line for line in text.splitlines() if "pretrained − scratch" in line)
         assert "…" not in text  # nothing cut short
 
 
@@ -273,3 +278,21 @@ def test_the_plot_draws_each_arm_beside_the_others_at_its_budget(tmp_path, monke
     for budget, (pretrained, scratch) in zip((100, 48000), zip(*means)):
         assert pretrained != scratch and 0.9 < pretrained / budget < 1.1 and 0.9 < scratch / budget < 1.1
     assert ax.get_legend() is None and drawn[0].legends  # the legend beside the axes, not over the points
+
+
+def test_the_t_intervals_match_the_printed_tables_and_a_clear_difference_is_starred():
+    from common.study.intervals import excludes_zero, paired_interval, t_critical
+
+    assert [round(t_critical(df), 3) for df in (1, 2, 4, 9, 29)] == [12.706, 4.303, 2.776, 2.262, 2.045]
+    assert paired_interval(0.01, 0.002, 5) == pytest.approx((0.01 - 2.776 * 0.002 / 5 ** 0.5,
+                                                            0.01 + 2.776 * 0.002 / 5 ** 0.5), abs=1e-6)
+    assert np.isnan(paired_interval(0.01, float("nan"), 1)[0])
+    assert excludes_zero(0.001, 0.02) and excludes_zero(-0.02, -0.001) and not excludes_zero(-0.01, 0.02)
+    rows = pd.DataFrame([dict(label_budget=100, labels_used=100, seed=s, arm=arm, init="pretrained",
+                              test_accuracy=value, wall_time=1.0)
+                         for s, gain in zip((1, 2, 3), (0.010, 0.012, 0.011))
+                         for arm, value in (("pretrained", 0.9 + gain), ("scratch", 0.9))])
+    out = io.StringIO()
+    Console(file=out, width=160).print(label_study_table(summarize(rows), "study"))
+    line = next(line for line in out.getvalue().splitlines() if "pretrained − scratch" in line)
+    assert "[+0.0085, +0.0135] *" in line

@@ -1,19 +1,20 @@
 """A study's table in numbers: per budget and arm, test accuracy (at the end and after stage 1) with its spread
-over the repeats, and the differences between arms on the same seeds."""
+over the repeats, and the differences between arms on the same seeds with their paired 95 % intervals."""
 
 import math
 
 import pandas as pd
 
 from common.study.arms import DIFFERENCES, arm_of, names
+from common.study.intervals import paired_interval
 
 
 def summarize(rows: pd.DataFrame) -> pd.DataFrame:
     """Per budget: for each arm present, the mean, standard deviation and count of its test accuracy (`ARM_mean`,
     `ARM_sd`, `ARM_n`), of its test accuracy after stage 1 (`ARM_stage1_mean`, `ARM_stage1_sd`) and its wall time
     (`ARM_time`); for each of DIFFERENCES (common/study/arms.py) whose arms are both present, the mean and standard
-    deviation of the difference over the seeds both have (`NAME_mean`, `NAME_sd`, `NAME_pairs`); the wall time of
-    all the budget's runs (`wall_time`)."""
+    deviation of the difference over the seeds both have and its paired 95 % interval (`NAME_mean`, `NAME_sd`,
+    `NAME_pairs`, `NAME_low`, `NAME_high`); the wall time of all the budget's runs (`wall_time`)."""
     rows = rows.assign(arm=[arm_of(row) for _, row in rows.iterrows()])
     present = [arm for arm in names() if (rows["arm"] == arm).any()]
     lines = []
@@ -31,7 +32,10 @@ def summarize(rows: pd.DataFrame) -> pd.DataFrame:
         for name, (a, b) in DIFFERENCES.items():
             if a in by_arm and b in by_arm:
                 pairs = (by_arm[a] - by_arm[b]).dropna()
-                line.update({f"{name}_mean": pairs.mean(), f"{name}_sd": _sd(pairs), f"{name}_pairs": len(pairs)})
+                mean, sd = pairs.mean(), _sd(pairs)
+                low, high = paired_interval(mean, sd, len(pairs))
+                line.update({f"{name}_mean": mean, f"{name}_sd": sd, f"{name}_pairs": len(pairs),
+                             f"{name}_low": low, f"{name}_high": high})
         lines.append(line)
     frame = pd.DataFrame(lines)
     if frame.empty:

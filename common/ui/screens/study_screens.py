@@ -3,6 +3,7 @@ seeds (common/study/arms.py), started from flags or from the menu, with its own 
 
 import pandas as pd
 
+from common.files import write_text_atomically
 from common.study.arms import ARM, arm_of, default_arms, names, parse_arms
 from common.study.plan import Plan, label_study
 from common.study.summary import summarize
@@ -15,6 +16,8 @@ from common.ui.terminal.prompts import ask_parsed
 from common.ui.terminal.tables import label_study_table
 from models.config.classifier import ClassifierConfig
 from models.config.settings import said_of
+
+SUMMARY = "label_study_summary.csv"  # beside the run log: the last study's table in numbers (common/study/summary.py)
 
 
 class StudyScreens(SweepScreens):
@@ -64,6 +67,8 @@ class StudyScreens(SweepScreens):
         summary = summarize(rows)
         self.console.print(label_study_table(summary, f"Label-budget study ({len(program.test_y):,} test images)",
                                              caption))
+        written = write_text_atomically(program.log.path.with_name(SUMMARY), summary.to_csv(index=False))
+        self.console.print(f"The table's figures, the paired differences' 95 % intervals included: {written}")
         paths = [plot_label_study(summary, rows, program.figures.path("label_study"),
                                   f"Encoder of {program.source.path.name}: {', '.join(plan.arms)}")]
         points = CheckpointLog(program.log.path.with_name(CHECKPOINT_LOG)).read()

@@ -6,6 +6,7 @@ from rich import box
 from rich.console import Group
 from rich.table import Table
 
+from common.study.intervals import excludes_zero
 from models.config.fields import shown
 from models.config.names import flag
 from models.config.settings import in_effect, value_of
@@ -80,8 +81,9 @@ def label_study_table(summary: pd.DataFrame, title: str, caption: str = "") -> G
     differences = [name for name in DIFFERENCES if f"{name}_mean" in summary]
     if not differences:
         return Group(table)
-    paired = Table(title="Differences on the same subsets and seeds", box=box.SIMPLE_HEAD)
-    for name in ("labels", "difference", "mean ± standard deviation", "pairs"):
+    paired = Table(title="Differences on the same subsets and seeds", box=box.SIMPLE_HEAD,
+                   caption="95 % interval: Student's t with pairs − 1 degrees of freedom; * where it excludes 0")
+    for name in ("labels", "difference", "mean ± standard deviation", "95 % interval", "pairs"):
         paired.add_column(name, justify="left" if name == "difference" else "right", no_wrap=name != "difference",
                           overflow="fold")
     for _, line in summary.iterrows():
@@ -90,6 +92,7 @@ def label_study_table(summary: pd.DataFrame, title: str, caption: str = "") -> G
             a, b = DIFFERENCES[name]
             paired.add_row(_budget(line) if i == 0 else "", f"{ARM[a].title} − {ARM[b].title}",
                            _spread(line[f"{name}_mean"], line[f"{name}_sd"], signed=True),
+                           _interval(line.get(f"{name}_low"), line.get(f"{name}_high")),
                            f"{line[f'{name}_pairs']:.0f}", end_section=i == len(present) - 1)
     return Group(table, paired)
 
@@ -122,6 +125,13 @@ def _spread(mean: float | None, sd: float | None, signed: bool = False) -> str:
         return "–"
     text = f"{mean:+.4f}" if signed else f"{mean:.4f}"
     return text if sd is None or pd.isna(sd) else f"{text} ± {sd:.4f}"
+
+
+def _interval(low: float | None, high: float | None) -> str:
+    """'[+0.0012, +0.0100] *' (the star: the interval excludes 0), or '–' without one."""
+    if low is None or high is None or pd.isna(low) or pd.isna(high):
+        return "–"
+    return f"[{low:+.4f}, {high:+.4f}]" + (" *" if excludes_zero(low, high) else "")
 
 
 def _significant(mean: float, sd: float) -> str:
