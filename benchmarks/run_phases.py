@@ -140,10 +140,11 @@ def plain_keras(epochs: int, limit: int | None) -> None:
             phases.leave("training steps")
 
     started = time.perf_counter()
-    model.fit(x[part.train], x[part.train], validation_data=(x[part.val], x[part.val]), epochs=epochs,
-              batch_size=config.batch_size, verbose=0, callbacks=[Clock()])
+    with phases.recording() as recorder:
+        model.fit(x[part.train], x[part.train], validation_data=(x[part.val], x[part.val]), epochs=epochs,
+                  batch_size=config.batch_size, verbose=0, callbacks=[Clock()])
     print(f"fit returned after {time.perf_counter() - started:.1f} s")
-    phases.write_if_asked()
+    phases.write_if_asked(recorder)
 
 
 def row(figures: dict, train: float | None) -> str:

@@ -195,6 +195,18 @@ def test_a_broken_cache_file_counts_as_empty(tmp_path, monkeypatch):
     assert json.loads((tmp_path / "ways.json").read_text())
 
 
+def test_a_cache_that_cannot_be_written_is_said_once_and_the_way_still_chosen(tmp_path, monkeypatch):
+    monkeypatch.setattr("models.compute.way_choice.WayChooser.candidates",
+                        lambda self: [Way("float32", False), Way("float32", True)])
+    (tmp_path / "ways.json").mkdir()  # a folder where the cache file should be
+    ways, console = chooser(tmp_path)
+    for filters in (8, 16):  # two shapes: two measurements, two failed writes
+        assert ways.way({**SHAPE, "filters": filters}, MEASURE_MIN_STEPS,
+                        faked({"float32": 100, "float32+xla": 130})) == Way("float32", True)
+    said = console.file.getvalue()
+    assert said.count("not remembered for later runs") == 1 and "ways.json: cannot be written" in said
+
+
 @pytest.fixture
 def quick_timing(monkeypatch):
     """Real steps timed for a few tenths of a second a way instead of seconds: the same rounds and turns."""

@@ -100,3 +100,16 @@ def test_the_layering_test_would_see_an_upward_import(tmp_path):
     sample.write_text("def f():\n    from common.ui.terminal.prompts import ask_int\n")
     assert "common.ui.terminal.prompts" in imports_of(sample, "models.training.fit")
     assert layer_of("common.ui.terminal.prompts") < layer_of("models.training.fit")
+
+
+def test_an_import_inside_a_function_says_why_it_waits():
+    """Imports belong at the top of a module; one that must wait (TensorFlow out of `--help`, an optional extra)
+    says so in a comment on its line."""
+    silent = []
+    for module, path in project_modules().items():
+        lines = path.read_text().splitlines()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                silent += [f"{module}:{sub.lineno}" for sub in ast.walk(node)
+                           if isinstance(sub, ast.Import | ast.ImportFrom) and "#" not in lines[sub.lineno - 1]]
+    assert sorted(set(silent)) == []

@@ -82,8 +82,11 @@ def test_a_run_that_fails_twice_is_reported_and_the_others_are_kept(tmp_path):
     outcome = run_plan(PLAN, FakeTrials(str(tmp_path)), log=RunLog(tmp_path / "log.csv", AUTOENCODER),
                        context=CONTEXT, workers=Workers(2, fake_trials, (str(tmp_path), True)), reporter=reporter)
     assert outcome.trained == 4 and sorted(outcome.rows["filters"].tolist()) == [4, 4, 8, 8]
-    assert len(reporter.warnings) == 2 and all("failed twice (RuntimeError: out of memory for 16 filters)" in w
+    assert len(reporter.warnings) == 2 and all("failed twice (RuntimeError: out of memory for 16 filters" in w
                                                for w in reporter.warnings)
+    for warning in reporter.warnings:  # each names the file that keeps the worker's traceback, beside the log
+        kept = tmp_path / warning.split("its traceback in ")[1].split(")")[0].rsplit("/", 1)[1]
+        assert kept.exists() and "Traceback" in kept.read_text() and "fake_trials.py" in kept.read_text()
 
 
 class CtrlCAfterTwoRuns(Warnings):
@@ -151,6 +154,7 @@ def test_a_plan_on_a_local_ray_instance_survives_a_killed_actor_and_reports_a_fa
     assert outcome.trained == 4 and logged["Run_ID"].nunique() == 4
     assert len(reporter.warnings) == 2 and all("failed twice (RuntimeError: out of memory" in w
                                                for w in reporter.warnings)
+    assert all("its traceback in" in w for w in reporter.warnings) and list(tmp_path.glob("failed-*.txt"))
 
 
 @contextmanager

@@ -129,7 +129,7 @@ def _is_image(entry: os.DirEntry) -> bool:
 
 def _decode(file: str) -> np.ndarray:
     """One image as uint8 (rows, columns, channels): 1 channel for a grey image, 3 for a colour one."""
-    from PIL import Image
+    from PIL import Image  # Pillow: only for folders of images, not at every start
 
     try:
         with Image.open(file) as image:

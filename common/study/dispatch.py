@@ -8,9 +8,11 @@ happened while it was running: runs still waiting are untouched by another run's
 raised between waits, after the runs already finished are yielded, and every worker is stopped on the way out.
 """
 
+import re
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from common.interrupts import ctrl_c_noted
@@ -26,6 +28,7 @@ class Outcome:
     why: str = ""  # otherwise what happened: "failed", "its worker stopped"
     detail: str = ""  # and the details: "RuntimeError: out of memory", "killed or out of memory"
     lost: bool = False  # the worker died: a new one takes its place
+    trace: str = ""  # an error's traceback, as the worker saw it
 
 
 class WorkerPool(Protocol):
@@ -46,8 +49,10 @@ class WorkerPool(Protocol):
         """End every worker now."""
 
 
-def dispatch(pool: WorkerPool, plan, todo: list, context: dict, reporter) -> Iterator[tuple[object, dict]]:
-    """Yield (planned run, its log row) as `pool`'s workers finish the runs of `todo`, in any order."""
+def dispatch(pool: WorkerPool, plan, todo: list, context: dict, reporter, folder: Path | None = None
+             ) -> Iterator[tuple[object, dict]]:
+    """Yield (planned run, its log row) as `pool`'s workers finish the runs of `todo`, in any order. An error's
+    traceback is kept in a file under `folder` (the run log's), which the warning names."""
     queue, attempts, running = deque(todo), dict.fromkeys(todo, 0), {}
     idle, asked = list(reversed(range(pool.count))), []
     try:
@@ -69,15 +74,31 @@ def dispatch(pool: WorkerPool, plan, todo: list, context: dict, reporter) -> Ite
                         yield planned, outcome.row
                         continue
                     attempts[planned] += 1
+                    kept = keep_trace(folder, planned, attempts[planned], outcome.trace)
                     if attempts[planned] < ATTEMPTS:
                         queue.append(planned)
                     else:
-                        reporter.warn(f"{name_of(planned)}: {outcome.why} {times(ATTEMPTS)} ({outcome.detail}); "
-                                      f"left out")
+                        where = f"; its traceback in {kept}" if kept else ""
+                        reporter.warn(f"{name_of(planned)}: {outcome.why} {times(ATTEMPTS)} ({outcome.detail}"
+                                      f"{where}); left out")
                 if asked:  # after the finished runs: a Ctrl-C now still keeps them
                     raise KeyboardInterrupt
     finally:
         pool.stop()
+
+
+def keep_trace(folder: Path | None, planned, attempt: int, trace: str) -> Path | None:
+    """Write a failed run's traceback to `folder`/failed-RUN-ATTEMPT.txt; the path, or None when there is no
+    traceback or it cannot be written (the warning then says what it can)."""
+    if not trace or folder is None:
+        return None
+    path = Path(folder) / f"failed-{re.sub(r'[^A-Za-z0-9.]+', '-', name_of(planned)).strip('-')}-{attempt}.txt"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(trace)
+    except OSError:
+        return None
+    return path
 
 
 def times(n: int) -> str:

@@ -14,6 +14,7 @@ import os
 import signal
 import threading
 import time
+import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import wait as wait_for
@@ -40,10 +41,10 @@ class Workers:
         """Threads each worker may use on the CPU."""
         return max(1, (os.cpu_count() or 1) // self.count)
 
-    def results(self, plan, todo: list, context: dict, reporter):
+    def results(self, plan, todo: list, context: dict, reporter, folder=None):
         """Yield (planned run, its log row) as the workers finish them, in any order, telling `reporter.working`
-        what each worker is training."""
-        yield from dispatch(ProcessPool(self), plan, todo, context, reporter)
+        what each worker is training; a failed run's traceback goes to a file in `folder`."""
+        yield from dispatch(ProcessPool(self), plan, todo, context, reporter, folder)
 
     def thread_settings(self) -> dict[str, str]:
         """The environment that gives each worker its share of the cores (TensorFlow's and oneDNN's threads)."""
@@ -91,8 +92,8 @@ class ProcessPool:
                 reporter.working(slot + 1, *content)
                 continue
             self.busy.discard(slot)
-            ended.append((slot, Outcome(row=content[0]) if kind == "row" else Outcome(why="failed",
-                                                                                      detail=content[0])))
+            ended.append((slot, Outcome(row=content[0]) if kind == "row" else Outcome(why="failed", detail=content[0],
+                                                                                      trace=content[1])))
         return ended
 
     def stop(self) -> None:
@@ -126,7 +127,7 @@ def serve(pipe, slot: int, factory, factory_args: tuple, gpus: int) -> None:
             reporter = WorkerReporter(lambda *news: pipe.send(("news", *news)))
             pipe.send(("row", trials.train(plan, planned, context, reporter)))
         except Exception as e:  # noqa: BLE001  (any error of one run: sent back, the worker goes on)
-            pipe.send(("error", f"{type(e).__name__}: {e}"))
+            pipe.send(("error", f"{type(e).__name__}: {e}", traceback.format_exc()))
 
 
 def _leave_with_the_program(program: int) -> None:
@@ -148,7 +149,7 @@ class WorkerReporter:
         self.tell = tell
 
     def callbacks_for(self, planned):
-        from common.keras_setup import keras
+        from common.keras_setup import keras  # TensorFlow: a worker starts in a moment without it (tests' fakes)
 
         def callbacks(stage: str = "") -> list:
             told = keras.callbacks.LambdaCallback()

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from common.errors import UserError, first_line
 from common.study.dispatch import Outcome, dispatch
+from common.study.runner import QuietReporter
 
 ROOT = Path(__file__).resolve().parents[2]  # the project: what a local Ray's workers import the programs from
 LOCAL = "local"
@@ -43,11 +44,12 @@ class RayWorkers:
     factory: object  # makes an actor's trials from factory_args (a module-level function and plain values)
     factory_args: tuple
 
-    def results(self, plan, todo: list, context: dict, reporter):
-        """Yield (planned run, its log row) as the actors finish them."""
+    def results(self, plan, todo: list, context: dict, reporter, folder=None):
+        """Yield (planned run, its log row) as the actors finish them; a failed run's traceback goes to a file in
+        `folder`."""
         ray = connect(self.address)
         try:
-            yield from dispatch(RayPool(ray, self), plan, todo, context, reporter)
+            yield from dispatch(RayPool(ray, self), plan, todo, context, reporter, folder)
         finally:
             ray.shutdown()
 
@@ -55,7 +57,7 @@ class RayWorkers:
 def connect(address: str):
     """Start a Ray instance of our own (`local`) or join the cluster at `address`; the `ray` module, connected.
     UserError in one line when the cluster cannot be reached or asks for a token this machine lacks."""
-    import ray
+    import ray  # Ray: an optional extra (requirements-ray.txt)
 
     local = address == LOCAL
     if not local:
@@ -108,7 +110,7 @@ def _asks_for_token(given: str, address: str) -> bool:
     """Whether the head at `address` uses token authentication: asked with one call it answers without a token
     (its cluster id); UserError when it needs one and this machine has none (the token lies in ~/.ray/auth_token, or
     RAY_AUTH_TOKEN, or the file RAY_AUTH_TOKEN_PATH names), or does not answer as a Ray head."""
-    import grpc
+    import grpc  # Ray's own dependency: with Ray only
 
     with grpc.insecure_channel(address) as channel:
         ask = channel.unary_unary(CLUSTER_ID, request_serializer=bytes, response_deserializer=bytes)
@@ -128,7 +130,7 @@ def _asks_for_token(given: str, address: str) -> bool:
 def _auth_mode(mode: str) -> None:
     """Connect with Ray's token authentication on ("token") or off ("disabled"), as the head expects; Ray reads
     the mode when it loads, so its configuration is read again (as Ray does itself when it turns the mode on)."""
-    from ray._raylet import Config
+    from ray._raylet import Config  # Ray: an optional extra
 
     os.environ["RAY_AUTH_MODE"] = mode
     Config.initialize("")
@@ -172,7 +174,7 @@ class RayPool:
             return Outcome(why="its actor stopped", detail="killed or out of memory", lost=True)
         except self.ray.exceptions.RayTaskError as e:
             cause = e.cause if e.cause is not None else e
-            return Outcome(why="failed", detail=f"{type(cause).__name__}: {cause}")
+            return Outcome(why="failed", detail=f"{type(cause).__name__}: {cause}", trace=str(e))
 
 
 class TrialActor:
@@ -184,6 +186,4 @@ class TrialActor:
         self.trials = factory(*factory_args)
 
     def train(self, plan, planned, context: dict) -> dict:
-        from common.study.runner import QuietReporter
-
         return self.trials.train(plan, planned, context, QuietReporter())

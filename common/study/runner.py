@@ -61,7 +61,7 @@ def run_plan(plan: Plan, trials, *, log: RunLog, context: dict, fresh: bool = Fa
     todo = [p for p in plan.runs() if p not in found]
     reporter.begin(todo, [trials.cost(plan, p) for p in todo], len(found), len(plan.runs()))
     outcome = StudyOutcome(rows=pd.DataFrame(), reused=len(found))
-    finished = workers.results(plan, todo, context, reporter) if workers is not None and todo else \
+    finished = workers.results(plan, todo, context, reporter, log.path.parent) if workers is not None and todo else \
         ((planned, trials.train(plan, planned, context, reporter)) for planned in todo)
     new_ids = []
     try:

@@ -78,8 +78,7 @@ class ClassifierTrials:
 
     def tested(self, model) -> dict:
         """The test set's accuracy and loss for `model` (a classifier, or joint training's model around one)."""
-        from models.networks.evaluation import evaluate
-        from models.training.classifier_stages import predict_probabilities
+        from models.training.classifier_stages import predict_probabilities  # TensorFlow: not before a run trains
 
         scored = evaluate(predict_probabilities(getattr(model, "classifier", model), self.data.test[0]),
                           self.data.test[1])
@@ -93,7 +92,7 @@ class ClassifierTrials:
         if config.joint is None and config.ladder is None:
             return callbacks_for, None
         from models.training.checkpoints import Checkpoints, estimate_statistics  # TensorFlow: once a run trains
-        from models.training.classifier_stages import predict_probabilities
+        from models.training.classifier_stages import predict_probabilities  # TensorFlow: not before a run trains
 
         images = self.data.train[0] if uses_unlabelled(config) else train[0]
         val_images, val_labels = self.data.val
@@ -143,7 +142,7 @@ def keep_model(folder: str | None, kind: str, last: LastRun) -> dict:
     it was trained (a worker, a Ray node: the folder is theirs too); the log values that say where it went."""
     if folder is None or last.run.interrupted:
         return {}
-    from models.training.persistence import save_model
+    from models.training.persistence import save_model  # TensorFlow: not in a worker that trains nothing
 
     path = Path(folder) / f"{last.run_id}.h5"
     try:

@@ -15,6 +15,7 @@ from common.tracking.run_log import Column, RunLog
 from common.ui.plots.figures import Figures
 from common.ui.terminal.tables import WayReport
 from models.training.environment import TrainingEnvironment
+from models.training.version import training_version
 
 
 class Program(ABC):
@@ -78,8 +79,6 @@ class Program(ABC):
     def origin(self) -> dict:
         """What every run's log row says of where it came from, whatever the program: the data, the seed and its
         split, the devices, the version of the training code."""
-        from models.training.version import training_version
-
         return {"dataset": str(self.dataset), "images": self.count, "seed": self.args.seed,
                 "val_split": self.args.val_split, "split_seed": self.args.seed, "val_images": self.val_images(),
                 "device": self.environment.placement().description, "recipe_version": training_version()}

@@ -5,6 +5,8 @@ import contextlib
 import os
 from dataclasses import dataclass
 
+from common.keras_setup import tf
+
 
 @dataclass(frozen=True)
 class Placement:
@@ -36,8 +38,6 @@ def choose_placement(devices: list[tuple[str, str]], cpu_cores: int | None = Non
 
 def detect() -> Placement:
     """The placement for this machine."""
-    from common.keras_setup import tf
-
     devices = []
     for device in tf.config.list_physical_devices():
         name = device.name
@@ -55,7 +55,5 @@ def scope(placement: Placement):
     if placement.kind != "gpus":
         return contextlib.nullcontext()
     if not _mirrored:
-        from common.keras_setup import tf
-
         _mirrored.append(tf.distribute.MirroredStrategy())
     return _mirrored[0].scope()

@@ -22,7 +22,8 @@ def cache_folder() -> Path:
 
 class WayCache:
     """Measured choices, one per machine and model shape, in a JSON file; unreadable or foreign files count as
-    empty, and a cache that cannot be written is only a lost shortcut."""
+    empty. A cache that cannot be written is only a lost shortcut: `put` says why (the chooser tells the user
+    once), and nothing else changes."""
 
     def __init__(self, path: Path | None = None):
         self.path = path or cache_folder() / "compute-ways.json"
@@ -30,15 +31,19 @@ class WayCache:
     def get(self, key: str) -> dict | None:
         return self._read().get(key)
 
-    def put(self, key: str, entry: dict) -> None:
+    def put(self, key: str, entry: dict) -> str | None:
+        """Keep `entry` under `key`; None, or why it could not be kept."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with FileLock(self.path.with_name(f".{self.path.name}.lock"), timeout=10):
                 entries = self._read()
                 entries[key] = entry
                 write_text_atomically(self.path, json.dumps(entries, indent=1) + "\n")
-        except (OSError, Timeout):
-            pass
+        except OSError as e:
+            return f"{self.path}: cannot be written ({e.strerror or e})"
+        except Timeout:
+            return f"{self.path}: locked by another program for more than 10 s"
+        return None
 
     def _read(self) -> dict:
         try:

@@ -7,7 +7,10 @@ shape or another machine measures again.
 import time
 
 from common import phases
+from common.keras_setup import tf
 from models.compute.way_cache import WayCache
+from models.compute.way_trials import run_trials
+from models.compute.ways import Way, candidates, choose, cpu_flags, processor_name
 
 MEASURE_MIN_STEPS = 1000  # runs of fewer training steps never pay for a measurement (about 30-60 s on 2 cores)
 PHASE = "choosing the way"  # the measurement's time, as common/phases.py counts it
@@ -21,19 +24,15 @@ class WayChooser:
         self.xla, self.precision = xla, precision
         self.placement, self.reporter = placement, reporter or QuietWays()
         self.cache = cache or WayCache()
+        self.unsaved = False  # a failed write of the cache has been reported: once is enough
 
     def candidates(self) -> list:
         """The ways the flags and the device allow; UserError for a precision the device lacks."""
-        from models.compute.ways import candidates, cpu_flags
-
         return candidates(self.placement.kind, cpu_flags(), self.xla, self.precision)
 
     def way(self, shape: dict, steps: int, start):
         """The way to train a model of this `shape` (what the cache key says of it) for `steps` steps;
         `start(way) -> Candidate` makes one candidate to time (models/training/way_trials.py)."""
-        from models.compute.way_trials import run_trials
-        from models.compute.ways import Way, choose
-
         ways = self.candidates()
         if len(ways) == 1:
             return ways[0]
@@ -49,16 +48,16 @@ class WayChooser:
             trials = run_trials(ways, start, steps)
         chosen = choose(trials)
         self.reporter.timed(trials, chosen, self.placement.device, time.perf_counter() - started)
-        self.cache.put(key, {"way": chosen.key(), "images_per_second": {
+        problem = self.cache.put(key, {"way": chosen.key(), "images_per_second": {
             t.way.key(): round(t.images_per_second, 1) for t in trials}, "loss": {
             t.way.key(): t.loss for t in trials}})
+        if problem and not self.unsaved:
+            self.reporter.unsaved(problem)
+            self.unsaved = True
         return chosen
 
     def key(self, shape: dict) -> str:
         """The cache key: processor, device, TensorFlow's version and the model's shape."""
-        from common.keras_setup import tf
-        from models.compute.ways import processor_name
-
         parts = [processor_name(), self.placement.description, f"TensorFlow {tf.__version__}",
                  *(f"{k}={v}" for k, v in sorted(shape.items()))]
         return " | ".join(parts)
@@ -71,4 +70,7 @@ class QuietWays:
         pass
 
     def timed(self, trials: list, chosen, device: str, seconds: float | None = None) -> None:
+        pass
+
+    def unsaved(self, problem: str) -> None:
         pass

@@ -7,6 +7,7 @@ candidates that the device supports are timed on real batches from the same init
 loss strays more than 2% from float32's is dropped, and the fastest of the rest is kept.
 """
 
+import platform
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,8 +74,6 @@ def cpu_flags(cpuinfo: str | None = None) -> set[str]:
 
 def processor_name(cpuinfo: str | None = None) -> str:
     """The processor's model name, or the machine type where the system does not say."""
-    import platform
-
     if cpuinfo is None:
         try:
             cpuinfo = Path("/proc/cpuinfo").read_text()
@@ -131,7 +130,7 @@ def choose(trials: list[Trial], tolerance: float = LOSS_TOLERANCE) -> Way:
 @contextmanager
 def computing(way: Way):
     """Build and train in `way`'s precision: Keras' global dtype policy is set for the block, then restored."""
-    from common.keras_setup import keras
+    from common.keras_setup import keras  # TensorFlow: the flags read this module before any network is built
 
     before = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy(way.policy)

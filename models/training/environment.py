@@ -4,6 +4,8 @@ the scope models are built in, the batch per step, and each stage's callbacks (T
 from dataclasses import replace
 from pathlib import Path
 
+from models.compute.devices import detect, scope
+from models.compute.way_choice import WayChooser
 from models.config.settings import flat
 
 
@@ -19,16 +21,12 @@ class TrainingEnvironment:
     def placement(self):
         """The CPU, one GPU or several (models/training/devices.py)."""
         if self._placement is None:
-            from models.compute.devices import detect
-
             self._placement = detect()
         return self._placement
 
     def ways(self):
         """The chooser of each run's way of computing."""
         if self._ways is None:
-            from models.compute.way_choice import WayChooser
-
             self._ways = WayChooser(self.xla, self.precision, self.placement(), self.reporter)
         return self._ways
 
@@ -47,8 +45,6 @@ class TrainingEnvironment:
 
     def scope(self):
         """The context to build and train in: several GPUs share the work."""
-        from models.compute.devices import scope
-
         return scope(self.placement())
 
     def choose(self, trainer, config) -> tuple:
@@ -69,7 +65,7 @@ class TrainingEnvironment:
         """`base(stage) -> callbacks` plus, with TensorBoard logs asked for, the run's logs for each stage."""
         if self.tensorboard is None:
             return base
-        from models.training.tensorboard_log import tensorboard_callbacks
+        from models.training.tensorboard_log import tensorboard_callbacks  # TensorBoard: with --tensorboard only
 
         return lambda stage="": [*base(stage), *tensorboard_callbacks(self.tensorboard, run_id, flat(config),
                                                                       stage)]

@@ -3,6 +3,8 @@ plugin. Open them with `tensorboard --logdir runs/tensorboard`."""
 
 from pathlib import Path
 
+from tensorboard.plugins.hparams import api as hparams
+
 from common.keras_setup import keras, tf
 
 _written = set()  # run ids whose hyperparameters are written
@@ -19,8 +21,6 @@ class HParamsRecord(keras.callbacks.Callback):
         if self.run_id in _written:
             return  # written by the run's first stage
         _written.add(self.run_id)
-        from tensorboard.plugins.hparams import api as hparams
-
         writer = tf.summary.create_file_writer(str(self.log_dir))
         with writer.as_default():
             hparams.hparams(self.hyperparameters, trial_id=self.run_id)

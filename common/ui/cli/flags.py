@@ -5,6 +5,7 @@ import argparse
 from common.errors import UserError
 from common.paths import model_path, writable_folder
 from common.study.arms import names as arm_names
+from common.study.arms import parse_arms
 from models.compute.ways import PRECISIONS, XLA_CHOICES
 from models.config.classifier import check_label_budget
 from models.config.fields import asked, is_choice, is_weights, parse_number, parse_weights
@@ -157,8 +158,6 @@ def resolve_labels_flags(parser: Parser, args) -> None:
     args.budgets = budgets if args.study else None
     args.label_budget = budgets[0] if budgets and not args.study else None
     if args.arms is not None:
-        from common.study.arms import parse_arms
-
         try:
             args.arms = parse_arms(args.arms)
         except UserError as e:

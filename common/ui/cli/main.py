@@ -34,8 +34,9 @@ def guarded(main, log_dir: str = "runs") -> int:
 
 
 def _measured(main) -> int:
-    """Call `main()` and write where its time went, when asked (common/phases.py)."""
-    try:
-        return main()
-    finally:
-        phases.write_if_asked()
+    """Call `main()`, counting where its time goes, and write that down when asked (common/phases.py)."""
+    with phases.recording() as recorder:
+        try:
+            return main()
+        finally:
+            phases.write_if_asked(recorder)

@@ -169,14 +169,14 @@ def window_available() -> bool:
 
 def window_toolkit() -> bool:
     """True when matplotlib found a toolkit to open windows with (Tk, Qt, ...), not only its file-writing backend."""
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # pyplot: only to open windows, seconds to import
 
     return plt.get_backend().lower() != "agg"
 
 
 def show(paths: list[Path]) -> None:
     """Open saved figures in windows and wait until they are closed."""
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # pyplot: only to open windows, seconds to import
 
     for path in paths:
         image = plt.imread(path)

@@ -6,6 +6,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullLocator
 
+from common.study.arms import ARM, ARMS, arm_of
 from common.ui.plots.plotting import save_figure
 
 DODGE = 0.012  # how far apart the arms are drawn at each budget, in powers of ten of the log axis (about 3 %)
@@ -14,8 +15,6 @@ DODGE = 0.012  # how far apart the arms are drawn at each budget, in powers of t
 def plot_label_study(summary: pd.DataFrame, runs: pd.DataFrame, path, title: str) -> Path:
     """Test accuracy against the number of labelled images (log axis) for each arm: the mean with a bar of one
     standard deviation each way, and every run as a faint dot."""
-    from common.study.arms import ARMS, arm_of
-
     fig = Figure(figsize=(7, 4.5), layout="constrained")
     ax = fig.add_subplot()
     arm_of_run = [arm_of(row) for _, row in runs.iterrows()]
@@ -43,8 +42,6 @@ def plot_accuracy_curves(points: pd.DataFrame, path, title: str) -> Path:
     """Validation accuracy against minutes of training, a panel per number of labels and a curve per arm: at each
     checkpoint the mean over the seeds, with a band of one standard deviation each way (checkpoint_log.py). Runs
     of an arm end at the same step, so their last points are averaged together."""
-    from common.study.arms import ARM
-
     budgets = sorted(points["labels_used"].dropna().unique())
     fig = Figure(figsize=(6 * max(1, len(budgets)), 4.5), layout="constrained")
     for i, used in enumerate(budgets, start=1):

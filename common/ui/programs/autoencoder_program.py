@@ -1,16 +1,22 @@
 """The autoencoder program: load images, train mirrored convolutional autoencoders, compare them, save them."""
 
+import io
 from pathlib import Path
 
 from rich.console import Console
 
 from common.data import dataset, splits
+from common.keras_setup import keep_quiet
+from common.study.trials import AutoencoderTrials
 from common.tracking import schema
 from common.ui.plots.plotting import plot_history, plot_reconstructions
 from common.ui.program import Program, image_shape
+from common.ui.terminal.progress import RichProgress
 from models.config.autoencoder import AutoencoderConfig, check_autoencoder
 from models.config.choices import SIDE_MULTIPLE
 from models.config.settings import flat, settings
+from models.training.autoencoder_trainer import AutoencoderTrainer
+from models.training.batches import predict
 
 RECONSTRUCTIONS = 10  # validation images shown in the reconstruction grid
 
@@ -39,16 +45,12 @@ class AutoencoderProgram(Program):
         check_autoencoder(config, self.image_shape, len(self.train_x))
 
     def train(self, config: AutoencoderConfig, run_id: str):
-        from common.ui.terminal.progress import RichProgress
-
         return self.train_one(config, self.args.seed, lambda stage="": [RichProgress(self.console)], run_id)
 
     def train_one(self, config: AutoencoderConfig, seed: int, callbacks_for, run_id: str):
         """Train one autoencoder from `seed`'s initial weights and batch order, in the way of computing chosen for
         it (models/training/autoencoder_trainer.py); `callbacks_for(stage)` gives its Keras callbacks. Its
         TrainedRun."""
-        from models.training.autoencoder_trainer import AutoencoderTrainer
-
         callbacks = self.environment.callbacks_for(callbacks_for, run_id, config)()
         return AutoencoderTrainer(self.environment, self.train_x, self.val_x, seed=seed,
                                   callbacks=callbacks).train(config)
@@ -57,8 +59,6 @@ class AutoencoderProgram(Program):
         return worker_trials, self.args
 
     def trials(self):
-        from common.study.trials import AutoencoderTrials
-
         return AutoencoderTrials(len(self.train_x), self.image_shape[-1], self.train_one, self.check,
                                  self.args.keep_models)
 
@@ -72,8 +72,6 @@ class AutoencoderProgram(Program):
 
     def graphs(self, session) -> list[Path]:
         """Loss against each varied hyperparameter, the last run's curves, originals against reconstructions."""
-        from models.training.batches import predict
-
         labels = {s.name: s.metadata["label"] for s in settings(AutoencoderConfig)}
         paths = self.figures.effects(self.same_data(session.read_runs()), labels, flat(session.baseline),
                                      [[("loss", "loss"), ("val_loss", "val_loss")]])
@@ -87,6 +85,5 @@ class AutoencoderProgram(Program):
 
 def worker_trials(args):
     """In a worker process of a sweep (common/study/parallel.py): the program's trials, built quietly."""
-    import io
-
+    keep_quiet()
     return AutoencoderProgram(args, Console(file=io.StringIO())).trials()

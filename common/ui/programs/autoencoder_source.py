@@ -10,6 +10,8 @@ from common.errors import UserError
 from common.paths import MODEL_SUFFIXES
 from common.ui.terminal.messages import error
 from common.ui.terminal.prompts import Prompter, ask_parsed, interactive
+from models.networks.encoder import check_input, describe, encoder_view
+from models.training.persistence import load_model, read_metadata
 
 OTHER_PATH = "Type a path..."
 BACK = "Back"
@@ -27,9 +29,6 @@ class AutoencoderSource:
 
     def load(self, path) -> None:
         """Load an autoencoder and check its encoder fits the images; UserError (and no change) otherwise."""
-        from models.networks.encoder import check_input, describe, encoder_view
-        from models.training.persistence import load_model
-
         model = load_model(path)
         check_input(model, self.image_shape, source=str(path), images=f"the images in {self.images_name}")
         shape = describe(encoder_view(model, source=str(path)))
@@ -44,8 +43,6 @@ class AutoencoderSource:
     def saved(self) -> list[Path]:
         """Model files under the folder that are autoencoders of images of this shape (as far as their sidecars
         say), newest first."""
-        from models.training.persistence import read_metadata
-
         shape = "x".join(map(str, self.image_shape))  # as sidecars record it: rows x columns x channels
         files = [p for p in self.folder.rglob("*") if p.suffix in MODEL_SUFFIXES and not p.name.startswith(".")]
         found = [p for p, sidecar in ((p, read_metadata(p)) for p in files)

@@ -2,12 +2,15 @@
 prediction of the test set, and the label-budget study."""
 
 import argparse
+import io
 from pathlib import Path
 
 from rich.console import Console
 
 from common.data import dataset, splits
+from common.keras_setup import keep_quiet
 from common.study.arms import JOINT_RECIPE
+from common.study.trials import ClassifierTrials, StudyData
 from common.tracking import schema
 from common.ui.plots.plotting import plot_history
 from common.ui.program import Program, image_shape
@@ -15,11 +18,14 @@ from common.ui.programs.autoencoder_source import AutoencoderSource
 from common.ui.screens.prediction_report import predict_test_set
 from common.ui.screens.study_screens import StudyScreens
 from common.ui.terminal.messages import warn
+from common.ui.terminal.progress import RichProgress
 from common.ui.terminal.prompts import Prompter
 from common.ui.terminal.tables import self_training_table
 from models.config.choices import SIDE_MULTIPLE
 from models.config.classifier import ClassifierConfig, check_batch, check_classifier, check_label_budget, check_ladder
 from models.config.settings import flat, settings, with_values
+from models.training.classifier_stages import ClassifierData
+from models.training.classifier_trainer import ClassifierTrainer
 
 ENCODER_LABELS = {"encoder_layers": "Encoder layers", "encoder_filter_size": "Encoder filter size",
                   "encoder_filters": "Encoder filters in the first layer"}
@@ -81,8 +87,6 @@ class ClassifierProgram(Program):
 
     def train(self, config: ClassifierConfig, run_id: str):
         """Train one classifier on the labelled part of the training split, its stages drawn in the terminal."""
-        from common.ui.terminal.progress import RichProgress
-
         train = splits.labelled_part(self.train_x, self.train_y, config.label_budget, self.args.seed)
         run = self.train_one(config, train, self.args.seed, lambda stage: [RichProgress(self.console, stage)],
                              run_id)
@@ -95,9 +99,6 @@ class ClassifierProgram(Program):
         """Train one classifier on `train`, the labelled part for `config.label_budget` and `seed`, on the current
         autoencoder's encoder (models/training/classifier_trainer.py), self-training on the rest of the training
         split when the config asks, in the way of computing chosen for it. Returns its TrainedRun."""
-        from models.training.classifier_stages import ClassifierData
-        from models.training.classifier_trainer import ClassifierTrainer
-
         unlabelled = None
         if config.self_training is not None:
             unlabelled = splits.unlabelled_part(self.train_x, self.train_y, config.label_budget, seed)
@@ -113,8 +114,6 @@ class ClassifierProgram(Program):
         return worker_trials, argparse.Namespace(**{**vars(self.args), "model": str(self.source.path)})
 
     def trials(self):
-        from common.study.trials import ClassifierTrials, StudyData
-
         data = StudyData((self.train_x, self.train_y), (self.val_x, self.val_y), (self.test_x, self.test_y))
         return ClassifierTrials(data, len(self.classes), self.train_one, self.check, self.args.keep_models)
 
@@ -167,8 +166,7 @@ def warn_scarce(console: Console, where: str, scarce: dict[str, int]) -> None:
 def worker_trials(args):
     """In a worker process of a sweep or study (common/study/parallel.py): the program's trials, built quietly on
     the autoencoder `args.model`."""
-    import io
-
+    keep_quiet()
     program = ClassifierProgram(args, Console(file=io.StringIO()), Prompter())
     program.source.load(args.model)
     return program.trials()

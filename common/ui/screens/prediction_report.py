@@ -6,6 +6,8 @@ import numpy as np
 from common.ui.plots.plotting import plot_confusion, plot_image_grid
 from common.ui.screens.saving import NOTHING_YET
 from common.ui.terminal.tables import classification_report
+from models.networks.evaluation import evaluate
+from models.training.classifier_stages import predict_probabilities
 
 GRID = 24  # images in each grid of correct and wrong predictions
 SHORT_NAME = 3  # characters: class names up to this long fit "pred A / true B" on one line under a picture
@@ -13,9 +15,6 @@ SHORT_NAME = 3  # characters: class names up to this long fit "pred A / true B" 
 
 def predict_test_set(session, program) -> None:
     """The menu's "Predict the test set" (and the end of a --no-menu run)."""
-    from models.networks.evaluation import evaluate
-    from models.training.classifier_stages import predict_probabilities
-
     console, last = session.console, session.last
     if last is None:
         console.print(NOTHING_YET)

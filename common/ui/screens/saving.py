@@ -8,6 +8,7 @@ from common.paths import model_path
 from common.tracking.model_files import ModelFiles
 from common.ui.terminal.messages import warn
 from common.ui.terminal.prompts import ask_parsed
+from models.training.persistence import save_model
 
 NOTHING_YET = "Nothing trained yet."
 
@@ -53,8 +54,6 @@ class Saving:
 
     def save(self, path: Path) -> None:
         """Save the last model with a sidecar of its hyperparameters and metrics; note the path in the log."""
-        from models.training.persistence import save_model
-
         last = self.session.last
         try:
             sidecar = save_model(last.run.model, path, last.metadata(self.kind))

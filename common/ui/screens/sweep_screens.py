@@ -13,6 +13,7 @@ from common.ui.cli.flags import DEFAULT_REPEATS, given_hyperparameters
 from common.ui.cli.plan_flags import parse_sweep
 from common.ui.plots.plotting import plot_against
 from common.ui.screens.workers import workers_for
+from common.ui.terminal.progress import StudyProgress
 from common.ui.terminal.prompts import ask_parsed
 from common.ui.terminal.tables import sweep_table
 from models.config.fields import asked, shown
@@ -66,13 +67,9 @@ class SweepScreens:
 
     def run(self, plan: Plan, fresh: bool) -> StudyOutcome:
         """Run the plan, then show its table and figure (of the runs finished, when Ctrl-C stopped it)."""
-        from common.ui.terminal.progress import StudyProgress
-
-        program, trials = self.program, self.program.trials()
-        trials.check(plan)  # before anything is said or trained
-        self.console.print(self.description(plan))
-        outcome = run_plan(plan, trials, log=program.log, context=program.context(), fresh=fresh,
-                           reporter=StudyProgress(self.console, self.name),
+        program = self.program
+        outcome = run_plan(plan, program.trials(), log=program.log, context=program.context(), fresh=fresh,
+                           reporter=StudyProgress(self.console, self.name, self.description(plan)),
                            workers=workers_for(program, program.args))
         if outcome.interrupted:
             self.console.print(f"Stopped (Ctrl-C): the runs finished so far are logged; run the same {self.name} "

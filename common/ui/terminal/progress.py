@@ -98,10 +98,11 @@ class RichProgress(keras.callbacks.Callback):
 class StudyProgress:
     """A study's or sweep's progress: one bar over every run to train, weighted by each run's expected cost, with the
     runs done and the time left, and the current run's epoch below it. Without a terminal, one line per finished
-    run."""
+    run. `opening`: the line said once the plan has been checked, before anything trains."""
 
-    def __init__(self, console: Console, name: str = "study"):
+    def __init__(self, console: Console, name: str = "study", opening: str = ""):
         self.console, self.name = console, name  # name: what the display calls the plan ("study", "sweep")
+        self.opening = opening
         self.progress = None  # the live display, in a terminal
         self.task = None
         self.costs = {}  # expected cost of each run still to train
@@ -113,6 +114,8 @@ class StudyProgress:
     def begin(self, todo: list, costs: list[float], reused: int, planned: int) -> None:
         self.costs, self.total, self.done = dict(zip(todo, costs)), float(sum(costs)), 0.0
         self.count, self.planned, self.started = reused, planned, time.perf_counter()
+        if self.opening:
+            self.console.print(self.opening)
         if reused:
             self.console.print(f"Reusing {reused} of {planned} runs from the run log; training {len(todo)}.")
         if todo and self.console.is_terminal:

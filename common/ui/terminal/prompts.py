@@ -65,7 +65,7 @@ def drop_type_ahead() -> None:
     """Discard what was typed at the terminal while the program was busy (an Enter pressed during training), so
     that it cannot answer the next question. Pipes and files are left alone: there, input is meant to be read."""
     try:
-        import termios
+        import termios  # POSIX only: Windows has none
 
         if sys.stdin.isatty():
             termios.tcflush(sys.stdin.fileno(), termios.TCIFLUSH)

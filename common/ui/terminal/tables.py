@@ -6,6 +6,7 @@ from rich import box
 from rich.console import Group
 from rich.table import Table
 
+from common.study.arms import ARM, DIFFERENCES
 from common.study.intervals import excludes_zero
 from models.config.fields import shown
 from models.config.names import flag
@@ -63,8 +64,6 @@ def _format(value) -> str:
 def label_study_table(summary: pd.DataFrame, title: str, caption: str = "") -> Group:
     """Per budget and arm: test accuracy (mean ± standard deviation over the repeats), the same after stage 1,
     the runs and their wall time; then per budget the differences between arms on the same seeds."""
-    from common.study.arms import ARM, DIFFERENCES
-
     arms = [arm for arm in ARM if f"{arm}_mean" in summary]
     table = Table(title=title, caption=caption or None, box=box.SIMPLE_HEAD)
     for name in ("labels", "arm", "test accuracy", "after stage 1", "runs", "wall time"):
@@ -164,10 +163,14 @@ def self_training_table(rounds) -> Table:
 
 
 class WayReport:
-    """Says on a console which ways of computing are being timed, then how they did (models/training/way_choice)."""
+    """Says on a console which ways of computing are being timed, then how they did (models/compute/way_choice),
+    and when the choice cannot be remembered."""
 
     def __init__(self, console):
         self.console = console
+
+    def unsaved(self, problem: str) -> None:
+        self.console.print(f"[yellow]warning:[/] the way chosen is not remembered for later runs: {problem}")
 
     def timing(self, count: int) -> None:
         self.console.print(f"Timing the ways of computing a training step on this machine (up to {count}; once "
