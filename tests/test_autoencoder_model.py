@@ -3,18 +3,12 @@
 import numpy as np
 import pytest
 
-from common.data import dataset
 from common.errors import UserError
 from common.keras_setup import keras
 from models.config.autoencoder import AutoencoderConfig
 from models.networks.autoencoder import build_autoencoder
 from models.training.autoencoder_training import new_autoencoder, train_autoencoder
 from models.training.persistence import load_model, read_metadata, save_model, sidecar_path
-
-
-@pytest.fixture(scope="module")
-def pixels(mnist):
-    return dataset.to_model_input(dataset.load_images(mnist["train_images"]))
 
 
 def _of(model, kind):
@@ -48,14 +42,14 @@ def test_compiled_with_mse_and_rmsprop():
     assert isinstance(model.optimizer, keras.optimizers.RMSprop)
 
 
-def test_one_epoch_lowers_the_loss_and_is_repeatable(pixels):
+def test_one_epoch_lowers_the_loss_and_is_repeatable(mnist_first):
     config = AutoencoderConfig(layers=2, filters=4, epochs=2, batch_size=32)
-    first = train_autoencoder(config, pixels[:240], pixels[240:], seed=7)
-    again = train_autoencoder(config, pixels[:240], pixels[240:], seed=7)
+    first = train_autoencoder(config, mnist_first[0][0], mnist_first[1][0], seed=7)
+    again = train_autoencoder(config, mnist_first[0][0], mnist_first[1][0], seed=7)
     assert first.epochs_done == 2 and not first.interrupted
     assert first.history["loss"][1] < first.history["loss"][0]
     assert np.allclose(first.history["val_loss"], again.history["val_loss"], rtol=1e-4)
-    assert first.model.predict(pixels[:3], verbose=0).shape == (3, 28, 28, 1)
+    assert first.model.predict(mnist_first[0][0][:3], verbose=0).shape == (3, 28, 28, 1)
 
 
 class _CtrlCAtEpoch(keras.callbacks.Callback):
@@ -73,20 +67,21 @@ class _CtrlCAtEpoch(keras.callbacks.Callback):
         self._epoch = epoch
 
 
-def test_ctrl_c_keeps_the_epochs_already_finished(pixels):
+def test_ctrl_c_keeps_the_epochs_already_finished(mnist_first):
     config = AutoencoderConfig(layers=2, filters=4, epochs=5, batch_size=32)
-    result = train_autoencoder(config, pixels[:240], pixels[240:], seed=1, callbacks=[_CtrlCAtEpoch(2)])
+    result = train_autoencoder(config, mnist_first[0][0], mnist_first[1][0], seed=1, callbacks=[_CtrlCAtEpoch(2)])
     assert result.interrupted and result.epochs_done == 2
     assert len(result.history["val_loss"]) == 2
 
 
 @pytest.mark.parametrize("suffix", [".h5", ".keras"])
-def test_saved_model_loads_with_keras_and_gives_the_same_output(tmp_path, pixels, suffix):
+def test_saved_model_loads_with_keras_and_gives_the_same_output(tmp_path, mnist_first, suffix):
     model = build_autoencoder(AutoencoderConfig(layers=2, filters=4))
     path = tmp_path / f"ae{suffix}"
     save_model(model, path, {"hyperparameters": {"layers": 2}})
     again = keras.models.load_model(path, compile=False)
-    assert np.allclose(model.predict(pixels[:4], verbose=0), again.predict(pixels[:4], verbose=0), atol=1e-6)
+    images = mnist_first[0][0][:4]
+    assert np.allclose(model.predict(images, verbose=0), again.predict(images, verbose=0), atol=1e-6)
     assert read_metadata(path)["hyperparameters"]["layers"] == 2
     assert sidecar_path(path).name == f"ae{suffix}.json"
 

@@ -4,10 +4,10 @@ log a row per checkpoint, and drawn against minutes of training."""
 import numpy as np
 import pandas as pd
 
-from common.data import dataset, splits
+from common.data import splits
 from common.study.plan import plan_of
 from common.study.runner import run_plan
-from common.study.trials import AUTOENCODER_IDENTITY, CHECKPOINTS, ClassifierTrials, StudyData
+from common.study.trials import AUTOENCODER_IDENTITY, CHECKPOINTS, ClassifierTrials
 from common.tracking.checkpoint_log import CHECKPOINT_LOG, CheckpointLog
 from common.tracking.run_log import RunLog, run_row
 from common.tracking.schema import AUTOENCODER
@@ -21,15 +21,13 @@ from models.training.classifier_stages import ClassifierData, train_classifier
 from models.training.persistence import load_model
 
 
-def test_measuring_along_the_way_changes_nothing_in_the_run(saved_autoencoder, mnist):
-    images, labels = dataset.load_labelled(mnist["train_images"], mnist["train_labels"])
-    x = dataset.to_model_input(images)
-    data = ClassifierData(splits.labelled_part(x[:240], labels[:240], 40, seed=1), (x[240:], labels[240:]), 10,
-                          images=x[:240])
+def test_measuring_along_the_way_changes_nothing_in_the_run(saved_autoencoder, study_data):
+    train, val = study_data.train, study_data.val
+    data = ClassifierData(splits.labelled_part(*train, 40, seed=1), val, 10, images=train[0])
     config = make(ClassifierConfig, {"fc_units": 16, "epochs": 1, "fine_tune_epochs": 1, "batch_size": 16,
                                      "label_budget": 40, "reconstruction_weight": 1.0, "noise": 0.2,
                                      "consistency": 1.0})
-    trials = ClassifierTrials(StudyData((x[:240], labels[:240]), data.val, (x[240:], labels[240:])), 10, None)
+    trials = ClassifierTrials(study_data, 10, None)
     runs = []
     for watched in (False, True):  # the study's own measurement: statistics estimated again, validation predicted
         copy = copy_autoencoder(load_model(saved_autoencoder), seed=1)

@@ -217,11 +217,11 @@ def quick_timing(monkeypatch):
     monkeypatch.setattr(way_trials, "MAX_SECONDS", 0.5)
 
 
-def test_timing_real_steps_gives_a_rate_and_the_same_loss_for_the_same_way(mnist_pixels, quick_timing):
+def test_timing_real_steps_gives_a_rate_and_the_same_loss_for_the_same_way(bundled_images, quick_timing):
     from models.config.autoencoder import AutoencoderConfig
     from models.training.autoencoder_training import way_timer
 
-    start = way_timer(AutoencoderConfig(layers=2, filters=4, batch_size=16), mnist_pixels, seed=1)
+    start = way_timer(AutoencoderConfig(layers=2, filters=4, batch_size=16), bundled_images, seed=1)
     first, again = time_in_turns([start(Way()), start(Way())])
     assert first.images_per_second > 0 and np.isfinite(first.loss)
     assert first.loss == again.loss  # seeded: the same start, the same batches
@@ -229,18 +229,19 @@ def test_timing_real_steps_gives_a_rate_and_the_same_loss_for_the_same_way(mnist
 
 
 @pytest.fixture(scope="module")
-def mnist_pixels():
+def bundled_images():
+    """The first 400 bundled training images: enough batches to time."""
     from common.data import dataset
 
     return dataset.to_model_input(dataset.load_images(dataset.TRAIN_IMAGES, 400))
 
 
-def test_the_chosen_way_s_timed_model_trains_exactly_as_a_new_one_without_tracing_again(mnist_pixels, quick_timing):
+def test_the_chosen_way_s_timed_model_trains_exactly_as_a_new_one_without_tracing_again(bundled_images, quick_timing):
     from models.config.autoencoder import AutoencoderConfig
     from models.training.autoencoder_training import train_autoencoder, way_timer
 
     config = AutoencoderConfig(layers=2, filters=4, batch_size=16, epochs=1)
-    train, val = mnist_pixels[:320], mnist_pixels[320:]
+    train, val = bundled_images[:320], bundled_images[320:]
     fresh = train_autoencoder(config, train, val, seed=2)
     timed, traced = way_timer(config, train, seed=2), []
     build = timed.build

@@ -20,30 +20,25 @@ from tests.helpers import cut, same, weights
 SMALL = dict(fc_units=16, epochs=1, fine_tune_epochs=1, batch_size=16)
 
 
-@pytest.fixture(scope="module")
-def data(mnist_split):
-    return mnist_split
-
-
-def test_the_decoder_is_the_autoencoders_own_and_rebuilds_its_output(saved_autoencoder, data):
+def test_the_decoder_is_the_autoencoders_own_and_rebuilds_its_output(saved_autoencoder, mnist_split):
     autoencoder = load_model(saved_autoencoder)
     encoder, decoder = encoder_view(autoencoder), decoder_view(autoencoder)
-    images = data[0][0][:8]
+    images = mnist_split[0][0][:8]
     assert np.allclose(decoder.predict_on_batch(encoder.predict_on_batch(images)),
                        autoencoder.predict_on_batch(images), atol=1e-6)
     assert decoder.output_shape == autoencoder.output_shape
 
 
-def test_w_above_0_trains_encoder_and_decoder_and_lowers_the_reconstruction_loss(saved_autoencoder, data):
-    train = splits.labelled_part(*data[0], 40, seed=1)
+def test_w_above_0_trains_encoder_and_decoder_and_lowers_the_reconstruction_loss(saved_autoencoder, mnist_split):
+    train = splits.labelled_part(*mnist_split[0], 40, seed=1)
     encoder, decoder = cut(saved_autoencoder, init="scratch")
     autoencoder = keras.Model(encoder.input, decoder(encoder.output))
-    sample = data[0][0][:96]
+    sample = mnist_split[0][0][:96]
     before_loss = batch_statistics_loss(autoencoder, sample, 16)
     before_encoder, before_decoder = weights(encoder), weights(decoder)
     config = make(ClassifierConfig, {**SMALL, "fine_tune_epochs": 2, "label_budget": 40,
                                      "reconstruction_weight": 5.0, "noise": 0.1})
-    run = train_classifier(encoder, config, ClassifierData(train, data[1], 10, images=data[0][0]), seed=3,
+    run = train_classifier(encoder, config, ClassifierData(train, mnist_split[1], 10, images=mnist_split[0][0]), seed=3,
                                decoder=decoder)
     assert not same(weights(encoder), before_encoder) and not same(weights(decoder), before_decoder)
     assert batch_statistics_loss(autoencoder, sample, 16) < before_loss  # small steps: 48 of them at 5e-5
@@ -65,12 +60,12 @@ def test_reconstruction_batches_come_only_from_the_images_given_each_once_per_ep
     assert len(labels_seen) == 6 * 4 and set(labels_seen) == {0, 1, 2, 3}  # cycled: one labelled batch per step
 
 
-def test_noise_is_off_when_predicting_and_evaluating(saved_autoencoder, data):
+def test_noise_is_off_when_predicting_and_evaluating(saved_autoencoder, mnist_split):
     encoder, decoder = cut(saved_autoencoder)
     classifier, _ = build_classifier(encoder, ClassifierConfig(fc_units=16), 10)
     joint = JointClassifier(classifier, encoder, decoder, weight=1.0, noise=1.0, seed=1)
     joint.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    images, labels = data[1][0][:32], data[1][1][:32]
+    images, labels = mnist_split[1][0][:32], mnist_split[1][1][:32]
     first, again = joint.predict_on_batch(images), joint.predict_on_batch(images)
     assert np.array_equal(first, again) and np.allclose(first, classifier.predict_on_batch(images), atol=1e-6)
     loss = float(-np.mean(np.log(first[np.arange(32), labels])))
@@ -79,28 +74,29 @@ def test_noise_is_off_when_predicting_and_evaluating(saved_autoencoder, data):
     assert float(np.std(np.asarray(noisy) - images)) == pytest.approx(1.0, rel=0.1)  # in training, it is there
 
 
-def test_the_consistency_term_is_measured_and_ramped_up(saved_autoencoder, data):
+def test_the_consistency_term_is_measured_and_ramped_up(saved_autoencoder, mnist_split):
     encoder, decoder = cut(saved_autoencoder)
     classifier, _ = build_classifier(encoder, ClassifierConfig(fc_units=16), 10)
     joint = JointClassifier(classifier, encoder, decoder, weight=0.0, noise=0.2, consistency=5.0, ramp_steps=10,
                             seed=1)
     joint.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    train = splits.labelled_part(*data[0], 40, seed=1)
-    history = joint.fit(joint_batches(train, data[0][0][:96], 16, seed=2), epochs=2, verbose=0, shuffle=False).history
+    train = splits.labelled_part(*mnist_split[0], 40, seed=1)
+    history = joint.fit(joint_batches(train, mnist_split[0][0][:96], 16, seed=2), epochs=2, verbose=0,
+                        shuffle=False).history
     assert history["consistency"][0] > 0 and history["reconstruction"] == [0.0, 0.0]  # W = 0: no decoder pass
     assert float(joint.ramp()) == pytest.approx(1.0)  # 12 steps done, more than the ramp's 10
     assert float(JointClassifier(classifier, encoder, decoder, weight=0.0, noise=0.0, ramp_steps=0).ramp()) == 1.0
 
 
-def test_the_joint_learning_rate_sets_how_far_joint_training_moves_the_encoder(saved_autoencoder, data):
-    train = splits.labelled_part(*data[0], 40, seed=1)
+def test_the_joint_learning_rate_sets_how_far_joint_training_moves_the_encoder(saved_autoencoder, mnist_split):
+    train = splits.labelled_part(*mnist_split[0], 40, seed=1)
     moved = {}
     for rate in (1e-5, 1e-2):
         encoder, decoder = cut(saved_autoencoder)
         config = make(ClassifierConfig, {**SMALL, "label_budget": 40, "reconstruction_weight": 1.0,
                                          "joint_learning_rate": rate})
-        run = train_classifier(encoder, config, ClassifierData(train, data[1], 10, images=data[0][0][:96]),
-                               seed=3, decoder=decoder)
+        data = ClassifierData(train, mnist_split[1], 10, images=mnist_split[0][0][:96])
+        run = train_classifier(encoder, config, data, seed=3, decoder=decoder)
         before = cut(saved_autoencoder)[0].trainable_weights  # the kernels and biases, not the statistics
         moved[rate] = sum(float(np.abs(np.asarray(a) - np.asarray(b)).sum())
                           for a, b in zip(encoder.trainable_weights, before))
@@ -133,12 +129,12 @@ def joint_model(saved_autoencoder, **settings):
     return joint, classifier
 
 
-def test_the_teacher_follows_the_classifier_as_a_moving_average_and_is_not_trained(saved_autoencoder, data):
+def test_the_teacher_follows_the_classifier_as_a_moving_average_and_is_not_trained(saved_autoencoder, mnist_split):
     joint, classifier = joint_model(saved_autoencoder, consistency=5.0, teacher_decay=0.9)
     assert joint.teacher is not None and same(weights(joint.teacher), weights(classifier))  # starts as a copy
     start = [np.asarray(w).copy() for w in joint.teacher.trainable_weights]
-    train = splits.labelled_part(*data[0], 40, seed=1)
-    joint.fit(joint_batches(train, data[0][0][:16], 16, seed=2), epochs=1, verbose=0, shuffle=False)  # one step
+    train = splits.labelled_part(*mnist_split[0], 40, seed=1)
+    joint.fit(joint_batches(train, mnist_split[0][0][:16], 16, seed=2), epochs=1, verbose=0, shuffle=False)  # one step
     taught = [np.asarray(w) for w in classifier.trainable_weights]
     assert not same(taught, start)
     for teacher, old, new in zip(joint.teacher.trainable_weights, start, taught):
@@ -147,9 +143,9 @@ def test_the_teacher_follows_the_classifier_as_a_moving_average_and_is_not_train
     assert plain.teacher is None  # decay 0: the classifier gives its own targets, as before
 
 
-def test_the_entropy_term_makes_the_predictions_on_unlabelled_images_surer(saved_autoencoder, data):
-    train = splits.labelled_part(*data[0], 40, seed=1)
-    unlabelled = data[0][0][:96]
+def test_the_entropy_term_makes_the_predictions_on_unlabelled_images_surer(saved_autoencoder, mnist_split):
+    train = splits.labelled_part(*mnist_split[0], 40, seed=1)
+    unlabelled = mnist_split[0][0][:96]
     entropy = {}
     for weight in (0.0, 5.0):
         keras.utils.set_random_seed(4)

@@ -41,14 +41,11 @@ def test_the_unlabelled_images_are_the_rest_of_the_training_split_only(mnist):
 
 
 @pytest.fixture(scope="module")
-def small(mnist):
-    images, labels = dataset.load_labelled(mnist["train_images"], mnist["train_labels"])
-    x = dataset.to_model_input(images)
-    part = splits.split(len(x), 0.2, seed=1)
-    train_x, train_y = x[part.train], labels[part.train]
-    return {"train": splits.labelled_part(train_x, train_y, 40, seed=1),
-            "unlabelled": splits.unlabelled_part(train_x, train_y, 40, seed=1),
-            "val": (x[part.val], labels[part.val])}
+def small(mnist_split):
+    """The split slice's training part as 40 labelled images and the rest unlabelled, and its validation part."""
+    train, val = mnist_split
+    return {"train": splits.labelled_part(*train, 40, seed=1), "unlabelled": splits.unlabelled_part(*train, 40, seed=1),
+            "val": val}
 
 
 def test_each_round_trains_on_the_labelled_images_and_unlabelled_ones_only(saved_autoencoder, small, monkeypatch):
