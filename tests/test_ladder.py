@@ -224,3 +224,22 @@ def test_the_ladder_arms_differ_only_in_the_decoder_and_the_weights():
                         "ladder-scratch": ("ladder", "", "scratch")}
     shared = {(c.batch_size, c.unlabelled_batch, c.fine_tune_epochs, c.ladder.ladder_noise) for c in arms.values()}
     assert len(shared) == 1 and all(c.joint is None for c in arms.values())
+
+
+def test_the_exported_classifier_predicts_as_the_ladder_and_saves_as_h5(mnist_first, tmp_path):
+    from models.networks.ladder_export import export_classifier
+    from models.training.persistence import load_model, save_model
+
+    (x, _), _ = mnist_first
+    ladder = Ladder([*CONV_LEVELS[:1], Level("dense", 8), Level("dense", 10)], x.shape[1:], weights=(1, 1, 1, 1),
+                    seed=2)
+    rng = np.random.default_rng(9)
+    for weight in ladder.encoder.weights:  # trained-looking weights and statistics, variances positive
+        weight.assign(rng.uniform(0.5, 1.5, size=weight.shape) if "variance" in weight.name or "gamma" in weight.name
+                      else rng.normal(size=weight.shape) * 0.3)
+    expected = np.asarray(ladder(x[:32]))
+    exported = export_classifier(ladder)
+    np.testing.assert_allclose(exported.predict(x[:32], verbose=0), expected, rtol=1e-4, atol=1e-5)
+    save_model(exported, tmp_path / "ladder.h5", {"kind": "classifier"})
+    np.testing.assert_allclose(load_model(tmp_path / "ladder.h5").predict(x[:32], verbose=0), expected, rtol=1e-4,
+                               atol=1e-5)

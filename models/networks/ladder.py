@@ -54,6 +54,11 @@ class Ladder(keras.Model):
     def build(self, input_shape=None):
         self.built = True  # every weight is made in __init__
 
+    @property
+    def output_shape(self) -> tuple:
+        """(None, classes): the class probabilities of a batch, as `predict` (models/training/batches.py) needs."""
+        return (None, *self.encoder.shapes[-1])
+
     def call(self, images, training=False):
         return self.encoder.predict(images)
 

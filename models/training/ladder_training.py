@@ -8,6 +8,7 @@ from common.keras_setup import keras
 from models.config.classifier import ClassifierConfig, ladder_weights, uses_unlabelled
 from models.networks.augmentation import augmentation
 from models.networks.ladder import Ladder
+from models.networks.ladder_export import export_classifier
 from models.networks.ladder_levels import head_levels, load_encoder
 from models.training.batch_norm import CALIBRATION_IMAGES, CALIBRATION_SEED, Calibration
 from models.training.batches import PREDICT_BATCH, batches
@@ -70,17 +71,22 @@ def build_ladder(encoder, config: ClassifierConfig, classes: int, seed: int) -> 
 
 def train_ladder(encoder, config: ClassifierConfig, data, *, seed: int, callbacks=()) -> TrainedRun:
     """Train the ladder of `config` on `data` (models/training/classifier_stages.py's ClassifierData): the labelled
-    images and every training image (`data.images`; the labelled alone when no level has a denoising weight),
-    `config.fine_tune_epochs` passes over the latter, `config.unlabelled_batch` of them a step (0: the batch
-    size). Its statistics are estimated on the images it saw before each validation and at the end."""
+    images and every training image (`data.images`), `config.fine_tune_epochs` passes over the latter,
+    `config.unlabelled_batch` of them a step (0: the batch size). Its statistics are estimated on the images whose
+    information it uses before each validation and at the end: every training image, or the labelled ones alone
+    when no level has a denoising weight (the unlabelled batches then only set the steps: each half of a batch is
+    normalised by itself and only the labelled half has a cost, so nothing of them reaches the weights). The run's
+    model is the ladder's clean pass as a plain classifier (models/networks/ladder_export.py): what is tested,
+    predicted and saved."""
     ladder = build_ladder(encoder, config, data.classes, seed)
-    images = data.images if uses_unlabelled(config) and data.images is not None else data.train[0]
+    images = data.images if data.images is not None else data.train[0]
+    seen = images if uses_unlabelled(config) else data.train[0]
     per_step = config.unlabelled_batch or config.batch_size
     epochs = config.fine_tune_epochs
     result = fit(ladder, joint_batches(data.train, images, config.batch_size, seed, per_step), None,
                  validation_data=batches(*data.val, PREDICT_BATCH), epochs=epochs, batch_size=None,
                  callbacks=[LinearDecay(config.ladder.ladder_learning_rate, epochs), *callbacks],
-                 calibration=LadderStatistics(ladder, images, config.batch_size), patience=config.patience)
-    run = TrainedRun(model=ladder)
+                 calibration=LadderStatistics(ladder, seen, config.batch_size), patience=config.patience)
+    run = TrainedRun(model=export_classifier(ladder))
     run.add(result)
     return run
