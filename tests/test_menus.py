@@ -125,3 +125,12 @@ def test_classifier_scratch_joint_and_the_study_from_the_menu(mnist, saved_autoe
     assert (recipe["Teacher_Decay"], recipe["Entropy_Weight"]) == (0.99, 1)
     assert runs["Labels_Used"].tolist()[4:] == [20, 20]
     assert sorted(runs["Arm"].tolist()[4:]) == ["pretrained", "scratch"]
+
+
+def test_the_menu_s_save_proposes_the_save_flag_s_path(mnist, tmp_path):
+    keyboard = Keyboard("Save the autoencoder", ENTER, "Exit")
+    session, console = autoencoder_session(mnist, tmp_path, keyboard, "--layers", 2, "--filter-size", 3,
+                                           "--filters", 4, "--epochs", 1, "--batch-size", 32, "--limit", 100,
+                                           "--save", tmp_path / "runs" / "ae.h5")
+    assert session.run() == 0 and keyboard.script == []
+    assert (tmp_path / "runs" / "ae.h5").exists() and "Saved the autoencoder to" in console.file.getvalue()

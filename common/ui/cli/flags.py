@@ -118,8 +118,8 @@ def add_run_flags(parser: Parser, default_out: str = "runs") -> None:
                         help="also write TensorBoard logs of every run under DIR/tensorboard/RUN_ID/")
     parser.add_argument("--xla", choices=XLA_CHOICES, default="auto",
                         help="compile the training step with XLA: on, off, or auto (default): on a GPU, timed against "
-                             "plain Keras before a long run, the choice kept for later runs; on a CPU, off (it was "
-                             "slower on every CPU measured)")
+                             "plain Keras before a long run, the choice kept for later runs; on a CPU, off (faster on "
+                             "one CPU, slower on others, docs/performance.md: `on` to try it)")
     parser.add_argument("--precision", choices=("auto", *PRECISIONS), default="auto",
                         help="arithmetic of training, with float32 weights: float32, bfloat16 (processors with "
                              "AVX-512 BF16 or AMX, GPUs), float16 (GPUs), or auto (default): timed like --xla")

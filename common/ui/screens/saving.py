@@ -21,17 +21,19 @@ class Saving:
         self.files = ModelFiles(Path(session.args.out), kind)
 
     def save_interactive(self) -> None:
-        """Ask where to save the last model (offering a free name), confirm overwriting, and save."""
+        """Ask where to save the last model (offering --save's path, or a free name), confirm overwriting, and
+        save."""
         last, ask = self.session.last, self.session.ask
         if last is None:
             self.session.console.print(NOTHING_YET)
             return
-        proposed = self.files.propose(last.config)
+        given = getattr(self.session.args, "save", None)
+        proposed = Path(given) if given else self.files.propose(last.config)
         path = ask_parsed(ask, self.session.console, f"Save the {self.kind} to (.h5 or .keras):", str(proposed),
                           model_path)
         if path is None:
             return
-        if path == proposed:  # claim it now: another program may have taken the name while we asked
+        if path == proposed and not given:  # claim it now: another program may have taken it while we asked
             path = self.files.claim(last.config)
         elif path.exists() and not ask.confirm(f"{path} exists. Overwrite it?"):
             return
