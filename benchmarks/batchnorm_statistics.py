@@ -36,7 +36,8 @@ def main():
     images = dataset.load_images(dataset.TRAIN_IMAGES, args.limit or None)
     part = splits.split(len(images), 0.2, seed=1)
     x = dataset.to_model_input(images)
-    train_x, val_x = x[part.train], x[part.val]
+    train_x = x[part.train]
+    val_x = x[part.val]
     config = AutoencoderConfig(layers=args.layers, filters=args.filters, epochs=args.epochs,
                                batch_size=args.batch_size)
     steps = -(-len(train_x) // args.batch_size) * args.epochs

@@ -30,7 +30,8 @@ class Clock(keras.callbacks.Callback):
 
     def __init__(self):
         super().__init__()
-        self.epoch_ends, self.first_batches = [], []
+        self.epoch_ends = []
+        self.first_batches = []
 
     def on_epoch_end(self, epoch, logs=None):
         self.epoch_ends.append(time.perf_counter())

@@ -38,7 +38,8 @@ def child(model_kind: str, first: bool, images: int) -> dict:
     x = dataset.to_model_input(raw)
     keras.utils.set_random_seed(1)
     if model_kind == "autoencoder":
-        model, y = new_autoencoder(AutoencoderConfig()), None
+        model = new_autoencoder(AutoencoderConfig())
+        y = None
     else:
         config = ClassifierConfig()
         encoder = encoder_view(copy_autoencoder(new_autoencoder(AutoencoderConfig()), init="scratch", seed=1))

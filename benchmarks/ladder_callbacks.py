@@ -18,7 +18,8 @@ class Curve(keras.callbacks.Callback):
 
     def __init__(self, path: Path, resume: bool):
         super().__init__()
-        self.path, self.started = path, time.time()
+        self.path = path
+        self.started = time.time()
         rows = list(csv.DictReader(path.open())) if resume and path.exists() else []
         self.rows = rows
         self.offset = float(rows[-1]["minutes"]) if rows else 0.0
@@ -49,7 +50,10 @@ class RunProgress(keras.callbacks.Callback):
 
     def __init__(self, total_steps: int):
         super().__init__()
-        self.total, self.progress, self.task, self.status = total_steps, None, None, ""
+        self.total = total_steps
+        self.progress = None
+        self.task = None
+        self.status = ""
 
     def on_train_begin(self, logs=None):
         self.progress = Progress(TextColumn("ladder"), BarColumn(), TextColumn("{task.fields[status]}"),
@@ -59,7 +63,8 @@ class RunProgress(keras.callbacks.Callback):
             self.task = self.progress.add_task("ladder", total=self.total, status="")
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.epoch, self.first_step = epoch, epoch * self.params["steps"]
+        self.epoch = epoch
+        self.first_step = epoch * self.params["steps"]
 
     def on_train_batch_end(self, batch, logs=None):
         if self.task is not None:

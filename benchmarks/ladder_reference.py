@@ -72,7 +72,8 @@ def load(args) -> dict:
     test_images, test_labels = dataset.load_labelled(dataset.TEST_IMAGES, dataset.TEST_LABELS)
     scale = lambda x: (x.astype(np.float32) / 255.0)  # noqa: E731
     part = splits.split(len(images), args.val_limit / len(images), args.seed)
-    train_x, train_y = scale(images[part.train]), labels[part.train]
+    train_x = scale(images[part.train])
+    train_y = labels[part.train]
     chosen, _ = splits.label_split(train_y, args.labels, args.seed)
     return {"unlabelled": train_x, "labelled": (train_x[chosen], train_y[chosen]),
             "val": (scale(images[part.val]), labels[part.val]), "test": (scale(test_images), test_labels)}
@@ -171,11 +172,13 @@ def finished(path: Path, name: str) -> dict | None:
 
 def append_row(path: Path, row: dict) -> None:
     """Append `row` to a CSV file; columns it adds go after the file's own, the file rewritten then."""
-    rows, header = [], list(row)
+    rows = []
+    header = list(row)
     if path.exists():
         with path.open(newline="") as f:
             reader = csv.DictReader(f)
-            rows, header = list(reader), list(reader.fieldnames or [])
+            rows = list(reader)
+            header = list(reader.fieldnames or [])
     wider = [name for name in row if name not in header]
     if not rows or wider:
         header += wider

@@ -59,7 +59,8 @@ def write_sets(folder: Path) -> dict[str, tuple[str, str | None]]:
             "folder of PNGs": (str(folder / "pngs"), None)}
     if (folder / "written").exists():  # by an earlier call with --keep
         return sets
-    images, labels = read_images(TRAIN_IMAGES), read_labels(TRAIN_LABELS)
+    images = read_images(TRAIN_IMAGES)
+    labels = read_labels(TRAIN_LABELS)
     write_idx(folder / "images.gz", images)
     write_idx(folder / "labels.gz", labels)
     np.savez(folder / "mnist.npz", x_train=images, y_train=labels)

@@ -45,7 +45,8 @@ def draw(shape: str, rng: np.random.Generator) -> np.ndarray:
     else:  # a cross: two bars through the centre
         width = radius * rng.uniform(0.3, 0.45)
         for angle in (turn, turn + math.pi / 2):
-            dx, dy = math.cos(angle), math.sin(angle)
+            dx = math.cos(angle)
+            dy = math.sin(angle)
             ends = [(centre[0] + s * radius * dx + t * width * -dy, centre[1] + s * radius * dy + t * width * dx)
                     for s, t in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
             pen.polygon(ends, fill=colour)

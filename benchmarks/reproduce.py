@@ -72,7 +72,8 @@ def stale() -> list[str]:
         if not (results.RESULTS / f"{name}.csv").exists():
             found.append(f"{name}: no results file yet")
             continue
-        made, now = results.read(name).meta.get("code", ""), table.version()
+        made = results.read(name).meta.get("code", "")
+        now = table.version()
         if made != now:
             found.append(f"{name}: made at code {made}, the code now is {now}")
     return found

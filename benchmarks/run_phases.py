@@ -50,7 +50,8 @@ class CpuSampler:
     """CPU use of one process (all its threads), sampled from /proc every PERIOD seconds in a thread."""
 
     def __init__(self, pid: int):
-        self.pid, self.samples = pid, []  # (wall time at the end of the sample, CPU share over it)
+        self.pid = pid  # (wall time at the end of the sample, CPU share over it)
+        self.samples = []
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 

@@ -30,7 +30,8 @@ def main():
     images, labels = dataset.load_labelled(dataset.TRAIN_IMAGES, dataset.TRAIN_LABELS, args.limit)
     part = splits.split(len(images), 0.2, seed=1)
     x = dataset.to_model_input(images)
-    train, val = (x[part.train], labels[part.train]), (x[part.val], labels[part.val])
+    train = (x[part.train], labels[part.train])
+    val = (x[part.val], labels[part.val])
     config = ClassifierConfig(fc_units=args.fc_units, epochs=args.epochs, fine_tune_epochs=0,
                               batch_size=args.batch_size)
     autoencoder = load_model(args.model)

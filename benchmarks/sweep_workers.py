@@ -66,7 +66,8 @@ def main() -> None:
     part = f", first {options.limit} images" if options.limit else ""
     print(f"sweep: fc-units={options.values} x {options.repeats} repeats = {runs} runs, 100 labels, batch 32, "
           f"{options.epochs} + {options.fine_tune_epochs} epochs{part}")
-    times, accuracies = {}, {}
+    times = {}
+    accuracies = {}
     with tempfile.TemporaryDirectory() as scratch:
         for way in options.ways.split(","):
             seconds, log = sweep(way, Path(scratch) / way, options)

@@ -56,9 +56,12 @@ def full_length() -> tuple[list[dict], list[str]]:
 
 
 def compressed() -> tuple[list[dict], list[str]]:
-    found, rows, gains = ladder_rows(SHORT_EPOCHS), [], []
+    found = ladder_rows(SHORT_EPOCHS)
+    rows = []
+    gains = []
     for seed in SEEDS:
-        with_, without = found.get((seed, True)), found.get((seed, False))
+        with_ = found.get((seed, True))
+        without = found.get((seed, False))
         if with_ is None or without is None:
             continue
         gain = float(with_["test_accuracy"]) - float(without["test_accuracy"])
@@ -68,7 +71,8 @@ def compressed() -> tuple[list[dict], list[str]]:
                      "code": with_["code"]})
     if len(gains) > 1:
         columns = list(zip(*gains))
-        mean, sd = statistics.mean(columns[2]), statistics.stdev(columns[2])
+        mean = statistics.mean(columns[2])
+        sd = statistics.stdev(columns[2])
         low, high = paired_interval(mean, sd, len(gains))
         rows.append({"seed": f"mean ± sd ({len(gains)} seeds)", "ladder": _spread(columns[0]),
                      "no_lateral": _spread(columns[1]), "difference": f"{mean:+.4f} ± {sd:.4f}",
@@ -96,7 +100,8 @@ def block_order() -> tuple[list[dict], list[str]]:
             for row in csv.DictReader(f):
                 if row.get("Recipe_Version") != training_version():
                     continue  # another code's run
-                order, loss = row.get("Block_Order", ""), float(row["Val_Loss"])
+                order = row.get("Block_Order", "")
+                loss = float(row["Val_Loss"])
                 by_order.setdefault(order, []).append(loss)
                 rows.append({"order": order, "seed": row["Seed"], "val_loss": f"{loss:.5f}",
                              "minutes": f"{float(row['Train_Time']) / 60:.1f}", "code": training_version()})
@@ -108,12 +113,60 @@ def block_order() -> tuple[list[dict], list[str]]:
     return rows, ["The default autoencoder (4 layers, 16 filters, 3 epochs), validated on its 12,000 held-out images."]
 
 
+def study(out: str) -> Callable[[], tuple[list[dict], list[str]]]:
+    """A study table's rows from the study's summary beside its run log (common/study/summary.py): per budget and
+    arm the test accuracy, then each paired difference with its 95 % interval."""
+    def collect() -> tuple[list[dict], list[str]]:
+        from common.study.arms import ARM, DIFFERENCES
+
+        path = ROOT / out / "label_study_summary.csv"
+        if not path.exists():
+            return [], []
+        with path.open(newline="") as f:
+            lines = list(csv.DictReader(f))
+        rows = []
+        for line in lines:
+            for arm in (a for a in ARM if line.get(f"{a}_n") not in (None, "", "0", "0.0")):
+                rows.append({"labels": line["labels_used"], "what": ARM[arm].title,
+                             "value": _spread_of(line[f"{arm}_mean"], line.get(f"{arm}_sd")),
+                             "n": str(int(float(line[f"{arm}_n"]))), "code": training_version()})
+            for name, (a, b) in DIFFERENCES.items():
+                if line.get(f"{name}_mean") not in (None, ""):
+                    rows.append({"labels": line["labels_used"], "what": f"{ARM[a].title} − {ARM[b].title}",
+                                 "value": _interval_of(line, name), "n": str(int(float(line[f"{name}_pairs"]))),
+                                 "code": training_version()})
+        return rows, ["Test accuracy, mean ± standard deviation over the seeds; a difference, paired by seed, with "
+                      "its 95 % interval (* where it excludes 0)."]
+    return collect
+
+
+def _spread_of(mean: str, sd: str | None) -> str:
+    return f"{float(mean):.4f}" + (f" ± {float(sd):.4f}" if sd not in (None, "", "nan") else "")
+
+
+def _interval_of(line: dict, name: str) -> str:
+    mean = float(line[f"{name}_mean"])
+    low = line.get(f"{name}_low")
+    high = line.get(f"{name}_high")
+    if low in (None, "", "nan") or high in (None, "", "nan"):
+        return f"{mean:+.4f}"
+    low = float(low)
+    high = float(high)
+    return f"{mean:+.4f} [{low:+.4f}, {high:+.4f}]" + (" *" if low > 0 or high < 0 else "")
+
+
+CONV = "runs/conv_ladder"  # the conv ladder study's folder: its autoencoder, run log and summary
+CONV_ARMS = "supervised,joint,ladder,ladder-nolateral,gamma,ladder-w0,ladder-scratch"
+
+
 def order_command(seed: int, order: str) -> tuple[str, ...]:
     out = "runs/ae_order"
     return (PYTHON, "autoencoder.py", "--no-menu", "--no-show", "--seed", str(seed), "--block-order", order,
             "--out", out, "--save", f"{out}/ae-{order}-seed{seed}.h5")
 
 
+STUDY_COLUMNS = (("labels", "labels"), ("what", "arm, or difference"), ("value", "test accuracy"),
+                 ("n", "seeds"), ("code", "code"))
 TABLES = {
     "ladder-full": Table("The ladder's MLP, 100 labels, the paper's full length", (ladder_command(1, 150),),
                          full_length, (("seed", "seed"), ("epochs", "epochs"), ("minutes", "minutes"),
@@ -131,5 +184,13 @@ TABLES = {
         tuple(order_command(seed, order) for seed in (11, 12) for order in ("post-activation", "pre-activation")),
         block_order, (("order", "block order"), ("seed", "seed"), ("val_loss", "val_loss"),
                       ("minutes", "minutes")), training_version),
+    "conv-ladder": Table(
+        "The ladder on the workbench's own encoder against the joint recipe and their baselines, 100 and 1,000 labels",
+        ((PYTHON, "autoencoder.py", "--no-menu", "--no-show", "--block-order", "pre-activation", "--seed", "1",
+          "--precision", "float32", "--xla", "off", "--out", CONV, "--save", f"{CONV}/ae.h5"),
+         (PYTHON, "classification.py", "-model", f"{CONV}/ae.h5", "--no-show", "--precision", "float32", "--xla",
+          "off", "--out", CONV, "--study", "labels", "--labels", "100,1000", "--repeats", "5", "--seed", "1",
+          "--val-limit", "1000", "--arms", CONV_ARMS, "--workers", "2")),
+        study(CONV), STUDY_COLUMNS, training_version),
 }
 

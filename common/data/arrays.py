@@ -79,7 +79,8 @@ def as_images(array: np.ndarray, where: str) -> np.ndarray:
         return array
     if array.dtype.kind not in "iuf" or array.size == 0:
         raise DataError(f"{where}: holds {array.dtype} values; expected pixels as whole numbers 0-255 or floats 0-1")
-    low, high = float(array.min()), float(array.max())
+    low = float(array.min())
+    high = float(array.max())
     if array.dtype.kind in "iu":
         if low < 0 or high > 255:
             raise DataError(f"{where}: pixel values run from {low:g} to {high:g}; expected 0-255")

@@ -127,13 +127,15 @@ def fit_sides(images: np.ndarray, multiple: int, pad: bool, where) -> np.ndarray
     """The images when both sides are multiples of `multiple` (what the network's poolings need); padded with zeros
     to the next multiples (centred) when `pad`; else a DataError that says what is needed and offers the padding."""
     rows, cols = images.shape[1:3]
-    to_rows, to_cols = -(-rows // multiple) * multiple, -(-cols // multiple) * multiple
+    to_rows = -(-rows // multiple) * multiple
+    to_cols = -(-cols // multiple) * multiple
     if (rows, cols) == (to_rows, to_cols):
         return images
     if not pad:
         raise DataError(f"{where}: images are {rows}x{cols}; the network's poolings need sides divisible by "
                         f"{multiple}: --pad pads them with black to {to_rows}x{to_cols}")
-    top, left = (to_rows - rows) // 2, (to_cols - cols) // 2
+    top = (to_rows - rows) // 2
+    left = (to_cols - cols) // 2
     return np.pad(images, ((0, 0), (top, to_rows - rows - top), (left, to_cols - cols - left), (0, 0)))
 
 
@@ -169,7 +171,8 @@ def _own_labels(path: Path, x: str, y: str, limit: int | None) -> tuple[np.ndarr
         missing = " and ".join(k for k in (x, y) if k not in arrays)
         raise DataError(f"{path}: holds no {missing}" + ("; give the test images and labels (-t, -tl)"
                                                             if x == "x_test" else "; the classifier needs labels"))
-    images, labels = as_images(arrays[x], f"{path} ({x})"), as_labels(arrays[y], f"{path} ({y})")
+    images = as_images(arrays[x], f"{path} ({x})")
+    labels = as_labels(arrays[y], f"{path} ({y})")
     _check_counts(len(images), labels, f"{path} ({x})", f"{path} ({y})")
     keep = in_turn(labels, limit)
     return images[keep], labels[keep], labels

@@ -76,7 +76,8 @@ def _read(f, path: Path, expected_magic: int, source: _Source, also: int | None 
           limit: int | None = None) -> np.ndarray:
     """Parse an open IDX stream (its first `limit` items only, when given)."""
     dims = _header(f, path, expected_magic, also)
-    header, expected = 4 + 4 * len(dims), math.prod(dims)  # Python integers: no overflow
+    header = 4 + 4 * len(dims)  # Python integers: no overflow
+    expected = math.prod(dims)
     if not source.packed and source.size - header < expected:
         raise DataError(f"{path}: truncated: the header promises {_shape(dims)} ({expected} bytes) "
                         f"but only {source.size - header} bytes follow")
@@ -156,7 +157,8 @@ def _read_into(f, view: memoryview) -> int:
 def _read_chunks(f, expected: int) -> tuple[np.ndarray, int]:
     """Read up to `expected` bytes chunk by chunk, so memory grows only with data that is really there; return
     them as an array (empty unless complete) and their count."""
-    chunks, done = [], 0
+    chunks = []
+    done = 0
     while done < expected:
         chunk = f.read(min(_CHUNK, expected - done))
         if not chunk:

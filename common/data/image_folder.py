@@ -44,7 +44,8 @@ def read_folder(path, limit: int | None = None) -> FolderImages:
     every = labels
     if limit and limit < len(files):
         keep = in_turn(labels, limit) if labels is not None else np.arange(limit)
-        files, labels = [files[i] for i in keep], None if labels is None else labels[keep]
+        files = [files[i] for i in keep]
+        labels = None if labels is None else labels[keep]
     images = None
     for start, chunk in _decoded_chunks(files):
         images = _place(images, chunk, start, len(files), files)

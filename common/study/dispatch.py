@@ -53,15 +53,19 @@ def dispatch(pool: WorkerPool, plan, todo: list, context: dict, reporter, folder
              ) -> Iterator[tuple[object, dict]]:
     """Yield (planned run, its log row) as `pool`'s workers finish the runs of `todo`, in any order. An error's
     traceback is kept in a file under `folder` (the run log's), which the warning names."""
-    queue, attempts, running = deque(todo), dict.fromkeys(todo, 0), {}
-    idle, asked = list(reversed(range(pool.count))), []
+    queue = deque(todo)
+    attempts = dict.fromkeys(todo, 0)
+    running = {}
+    idle = list(reversed(range(pool.count)))
+    asked = []
     try:
         with ctrl_c_noted(lambda: asked.append(True)):
             for slot in range(pool.count):
                 pool.start(slot)
             while queue or running:
                 while queue and idle:
-                    slot, planned = idle.pop(), queue.popleft()
+                    slot = idle.pop()
+                    planned = queue.popleft()
                     running[slot] = planned
                     pool.submit(slot, plan, planned, context)
                     reporter.working(slot + 1, planned, "", 0, 0, {})

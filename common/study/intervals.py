@@ -25,7 +25,9 @@ def t_cdf(t: float, df: int) -> float:
 @functools.cache
 def t_critical(df: int, level: float = LEVEL) -> float:
     """The t value with `level` of the distribution between minus it and it (two-sided), by bisection."""
-    wanted, low, high = (1 + level) / 2, 0.0, 1000.0
+    wanted = (1 + level) / 2
+    low = 0.0
+    high = 1000.0
     for _ in range(60):
         middle = (low + high) / 2
         low, high = (middle, high) if t_cdf(middle, df) < wanted else (low, middle)

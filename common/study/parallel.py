@@ -56,8 +56,11 @@ class ProcessPool:
     """The worker processes of `Workers`, each with its pipe (common/study/dispatch.py's WorkerPool)."""
 
     def __init__(self, workers: Workers):
-        self.workers, self.count = workers, workers.count
-        self.processes, self.pipes, self.busy = {}, {}, set()
+        self.workers = workers
+        self.count = workers.count
+        self.processes = {}
+        self.pipes = {}
+        self.busy = set()
 
     def start(self, slot: int) -> None:
         self._end(slot)
@@ -67,7 +70,8 @@ class ProcessPool:
         with _environment(self.workers.thread_settings()), ctrl_c_ignored():  # it starts deaf to Ctrl-C
             process.start()
         theirs.close()  # the worker holds the only other end: its death reads as the end of the pipe here
-        self.processes[slot], self.pipes[slot] = process, mine
+        self.processes[slot] = process
+        self.pipes[slot] = mine
 
     def submit(self, slot: int, plan, planned, context: dict) -> None:
         self.busy.add(slot)
@@ -101,7 +105,8 @@ class ProcessPool:
             self._end(slot)
 
     def _end(self, slot: int) -> None:
-        process, pipe = self.processes.pop(slot, None), self.pipes.pop(slot, None)
+        process = self.processes.pop(slot, None)
+        pipe = self.pipes.pop(slot, None)
         if pipe is not None:
             pipe.close()
         if process is not None:

@@ -63,7 +63,8 @@ def connect(address: str):
     if not local:
         head = _bootstrap_address(address)
         reachable(address, head)
-        wanted, told = "token" if _asks_for_token(address, head) else "disabled", os.environ.get("RAY_AUTH_MODE")
+        wanted = "token" if _asks_for_token(address, head) else "disabled"
+        told = os.environ.get("RAY_AUTH_MODE")
         if told is not None and told.lower() != wanted:
             raise UserError(f"--ray {address}: RAY_AUTH_MODE is {told} but the cluster's authentication is "
                             f"{'by token' if wanted == 'token' else 'off'}: unset RAY_AUTH_MODE")
@@ -140,12 +141,15 @@ class RayPool:
     """The actors of `RayWorkers` (common/study/dispatch.py's WorkerPool), one per slot."""
 
     def __init__(self, ray, workers: RayWorkers):
-        self.ray, self.workers = ray, workers
+        self.ray = ray
+        self.workers = workers
         resources = ray.cluster_resources()
-        gpus, cpus = int(resources.get("GPU", 0)), max(1, int(resources.get("CPU", 1)))
+        gpus = int(resources.get("GPU", 0))
+        cpus = max(1, int(resources.get("CPU", 1)))
         self.count = workers.count or gpus or max(1, cpus // 2)
         self.options = {"num_gpus": 1, "num_cpus": 1} if gpus else {"num_cpus": max(1, cpus // self.count)}
-        self.actors, self.running = {}, {}  # slot -> actor; object ref -> slot
+        self.actors = {}  # slot -> actor; object ref -> slot
+        self.running = {}
 
     def start(self, slot: int) -> None:
         if slot in self.actors:
@@ -165,7 +169,8 @@ class RayPool:
     def stop(self) -> None:
         for actor in self.actors.values():
             self.ray.kill(actor)
-        self.actors, self.running = {}, {}
+        self.actors = {}
+        self.running = {}
 
     def _outcome(self, ref) -> Outcome:
         try:

@@ -66,17 +66,12 @@ def run_plan(plan: Plan, trials, *, log: RunLog, context: dict, fresh: bool = Fa
     new_ids = []
     try:
         for planned, row in finished:
-            points = row.pop(CHECKPOINTS, None)
-            try:
-                log.append(row)
-                if points:
-                    CheckpointLog(log.path.with_name(CHECKPOINT_LOG)).append(row, points)
-            except UserError as e:  # the plan goes on; its table still shows this run
-                reporter.warn(f"the run was not logged: {e}")
+            _log(log, row, reporter)
             if row["interrupted"]:
                 outcome.interrupted = True
                 break
-            found[planned], outcome.trained = row, outcome.trained + 1
+            found[planned] = row
+            outcome.trained += 1
             new_ids.append(row["run_id"])
             reporter.finished(planned, row)
     except KeyboardInterrupt:  # between runs, or with workers: what finished is logged
@@ -88,6 +83,18 @@ def run_plan(plan: Plan, trials, *, log: RunLog, context: dict, fresh: bool = Fa
         reporter.end()
     outcome.rows = _as_logged(log, found, plan, new_ids)
     return outcome
+
+
+def _log(log: RunLog, row: dict, reporter) -> None:
+    """Append a finished run's row to the log, and its checkpoints beside it; a log that cannot be written is
+    said, and the plan goes on (its table still shows the run)."""
+    points = row.pop(CHECKPOINTS, None)
+    try:
+        log.append(row)
+        if points:
+            CheckpointLog(log.path.with_name(CHECKPOINT_LOG)).append(row, points)
+    except UserError as e:
+        reporter.warn(f"the run was not logged: {e}")
 
 
 def reusable(logged: pd.DataFrame, plan: Plan, context: dict, trials=ClassifierTrials) -> dict:

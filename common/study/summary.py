@@ -32,7 +32,8 @@ def summarize(rows: pd.DataFrame) -> pd.DataFrame:
         for name, (a, b) in DIFFERENCES.items():
             if a in by_arm and b in by_arm:
                 pairs = (by_arm[a] - by_arm[b]).dropna()
-                mean, sd = pairs.mean(), _sd(pairs)
+                mean = pairs.mean()
+                sd = _sd(pairs)
                 low, high = paired_interval(mean, sd, len(pairs))
                 line.update({f"{name}_mean": mean, f"{name}_sd": sd, f"{name}_pairs": len(pairs),
                              f"{name}_low": low, f"{name}_high": high})

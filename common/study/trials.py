@@ -42,7 +42,10 @@ class ClassifierTrials:
     kind = "classifier"  # what a kept model's sidecar calls it
 
     def __init__(self, data: StudyData, classes: int, train_one, check=None, keep: str | None = None):
-        self.data, self.classes, self.train_one, self.check_config = data, classes, train_one, check
+        self.data = data
+        self.classes = classes
+        self.train_one = train_one
+        self.check_config = check
         self.keep = keep  # a folder where each run's model is saved as RUN_ID.h5, or None: not kept
 
     def check(self, plan: Plan) -> None:
@@ -54,15 +57,19 @@ class ClassifierTrials:
 
     def cost(self, plan: Plan, planned: PlannedRun) -> float:
         """The run's work (models/training/costs.py), for the time-left estimate."""
-        config, split = plan.config_of(planned), len(self.data.train[1])
+        config = plan.config_of(planned)
+        split = len(self.data.train[1])
         labelled = config.label_budget or split
         return classifier_cost(config, labelled, split, len(self.data.val[1]), len(self.data.test[1]),
                                self.classes).work
 
     def train(self, plan: Plan, planned: PlannedRun, context: dict, reporter) -> dict:
         """Train one planned run, score it on the test set after stage 1 and at the end; its log row."""
-        tested, start, data = self.tested, time.perf_counter(), self.data
-        config, run_id = plan.config_of(planned), new_run_id()
+        tested = self.tested
+        start = time.perf_counter()
+        data = self.data
+        config = plan.config_of(planned)
+        run_id = new_run_id()
         train = splits.labelled_part(*data.train, config.label_budget, planned.seed)
         callbacks_for, curve = self.with_checkpoints(config, reporter.callbacks_for(planned), train)
         run = self.train_one(config, train, planned.seed, callbacks_for, run_id,
@@ -117,7 +124,10 @@ class AutoencoderTrials:
     kind = "autoencoder"  # what a kept model's sidecar calls it
 
     def __init__(self, images: int, channels: int, train_one, check, keep: str | None = None):
-        self.images, self.channels, self.train_one, self.check_config = images, channels, train_one, check
+        self.images = images
+        self.channels = channels
+        self.train_one = train_one
+        self.check_config = check
         self.keep = keep  # a folder where each run's model is saved as RUN_ID.h5, or None: not kept
 
     def check(self, plan: Plan) -> None:
@@ -129,7 +139,9 @@ class AutoencoderTrials:
         return autoencoder_cost(plan.config_of(planned), self.images, self.channels).work
 
     def train(self, plan: Plan, planned: PlannedRun, context: dict, reporter) -> dict:
-        start, config, run_id = time.perf_counter(), plan.config_of(planned), new_run_id()
+        start = time.perf_counter()
+        config = plan.config_of(planned)
+        run_id = new_run_id()
         run = self.train_one(config, planned.seed, reporter.callbacks_for(planned), run_id)
         values = {**context, "seed": planned.seed}
         values.update(keep_model(self.keep, self.kind, LastRun(config, run, run_id, values, logged=False)))

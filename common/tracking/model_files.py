@@ -12,14 +12,17 @@ class ModelFiles:
     """Model file names under `folder` for models of one kind ("autoencoder", "classifier")."""
 
     def __init__(self, folder: Path, kind: str):
-        self.folder, self.kind = Path(folder), kind
+        self.folder = Path(folder)
+        self.kind = kind
 
     def propose(self, config) -> Path:
         """A free name now (proposed, not claimed): `autoencoder-l4-fs3-f16-e3-bs64.h5`, then `-2`, ..."""
-        stem, n = self.stem(config), 2
+        stem = self.stem(config)
+        n = 2
         path = self.folder / f"{stem}.h5"
         while path.exists():
-            path, n = self.folder / f"{stem}-{n}.h5", n + 1
+            path = self.folder / f"{stem}-{n}.h5"
+            n += 1
         return path
 
     def claim(self, config) -> Path:

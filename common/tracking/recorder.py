@@ -35,11 +35,13 @@ class RunRecorder:
     def record(self, config, run, context: dict, run_id: str) -> list[str]:
         """Append the run's row (`flat(config) | run.metrics() | context`); remember it as the last run.
         Returns warnings: about the log file, or that the run could not be logged."""
-        notes, logged = [], True
+        notes = []
+        logged = True
         try:
             notes = self.log.append(run_row(config, run.metrics(), context, run_id))
         except UserError as e:  # the trained model is still here and can be saved
-            notes, logged = [f"the run was not logged: {e}"], False
+            notes = [f"the run was not logged: {e}"]
+            logged = False
         self.last = LastRun(config, run, run_id, context, logged)
         return notes
 

@@ -28,7 +28,8 @@ class Program(ABC):
     sweep_metrics: tuple[str, ...]  # what a sweep's table and graphs show of each run
 
     def __init__(self, args, console: Console):
-        self.args, self.console = args, console
+        self.args = args
+        self.console = console
         self.log = RunLog(Path(args.out) / self.log_name, self.columns)
         self.figures = Figures(args.out, self.model_name, console, show=not args.no_show)
         self.environment = TrainingEnvironment(args.xla, args.precision, Path(args.out) / "tensorboard"

@@ -21,8 +21,10 @@ class WayChooser:
     more than one left, the cache answers, or they are timed (runs of MEASURE_MIN_STEPS steps or more)."""
 
     def __init__(self, xla: str, precision: str, placement, reporter=None, cache: WayCache | None = None):
-        self.xla, self.precision = xla, precision
-        self.placement, self.reporter = placement, reporter or QuietWays()
+        self.xla = xla
+        self.precision = precision
+        self.placement = placement
+        self.reporter = reporter or QuietWays()
         self.cache = cache or WayCache()
         self.unsaved = False  # a failed write of the cache has been reported: once is enough
 

@@ -29,7 +29,8 @@ def run_trials(ways: list[Way], start, steps: int = 0) -> list[Trial]:
     made = [start(w) for w in ways if not w.xla or w.precision == reference]
     trials = {t.way: t for t in time_in_turns(made, steps)}
     rate = {t.way: t.images_per_second for t in trials.values()}
-    with_xla, without = Way(reference, True), Way(reference, False)
+    with_xla = Way(reference, True)
+    without = Way(reference, False)
     xla_helps = with_xla in rate and rate[with_xla] > rate.get(without, 0.0)
     rest = [w for w in ways if w not in trials and xla_helps]
     if rest:
@@ -69,9 +70,15 @@ class Candidate:
     kept for the run; repeated when the timing outlasts it)."""
 
     def __init__(self, way: Way, model, dataset, images_per_step: int):
-        self.way, self.model, self.dataset, self.images_per_step = way, model, dataset, images_per_step
-        self.steps, self.loss, self.step_seconds = 0, float("nan"), 0.0
-        self.timed_images, self.timed_seconds = 0, 0.0
+        self.way = way
+        self.model = model
+        self.dataset = dataset
+        self.images_per_step = images_per_step
+        self.steps = 0
+        self.loss = float("nan")
+        self.step_seconds = 0.0
+        self.timed_images = 0
+        self.timed_seconds = 0.0
         self.cost = 0.0  # seconds spent on this way: building it, its warm steps and every timed one
         self.built_seconds = self.warm_seconds = 0.0
         self.iterator = self.initial = None
@@ -103,7 +110,8 @@ class Candidate:
             logs = self._step()
         float(logs["loss"])  # waits for the last step
         seconds = time.perf_counter() - started
-        self.timed_seconds, self.cost = self.timed_seconds + seconds, self.cost + seconds
+        self.timed_seconds = self.timed_seconds + seconds
+        self.cost = self.cost + seconds
         self.timed_images += count * self.images_per_step
 
     def _step(self) -> dict:
@@ -120,7 +128,8 @@ class Candidate:
 
     def restart_clock(self) -> None:
         """Forget the timings so far, to be timed again beside other ways."""
-        self.timed_images, self.timed_seconds = 0, 0.0
+        self.timed_images = 0
+        self.timed_seconds = 0.0
 
     def trial(self) -> Trial:
         return Trial(self.way, self.rate, self.loss)
@@ -144,7 +153,10 @@ class Candidates:
     (`model_for`)."""
 
     def __init__(self, build, batches, images_per_step: int, seed: int):
-        self.build, self.batches, self.images_per_step, self.seed = build, batches, images_per_step, seed
+        self.build = build
+        self.batches = batches
+        self.images_per_step = images_per_step
+        self.seed = seed
         self.made: dict[Way, Candidate] = {}
 
     def __call__(self, way: Way) -> Candidate:

@@ -49,7 +49,8 @@ def check_autoencoder(config: AutoencoderConfig, image_shape: tuple[int, ...], t
     if config.batch_size > train_count:
         raise ConfigError(f"batch size {config.batch_size} is larger than the {train_count} training images",
                           ("batch_size",))
-    needed, available = training_memory(config, image_shape), physical_memory()
+    needed = training_memory(config, image_shape)
+    available = physical_memory()
     if available and needed > available // 2:
         raise ConfigError(f"this model would need about {needed / 2**30:.1f} GiB to train, more than half of the "
                           f"{available / 2**30:.1f} GiB of memory; use fewer layers, filters or a smaller batch",
@@ -65,9 +66,11 @@ def training_memory(config: AutoencoderConfig, image_shape: tuple[int, ...]) -> 
         weights += config.filter_size ** 2 * channels * f + 4 * f  # kernel, bias, normalisation
         values += 2 * rows * cols * f  # convolution and normalisation outputs of one image
         if block < POOLED_BLOCKS:
-            rows, cols = rows // 2, cols // 2
+            rows = rows // 2
+            cols = cols // 2
         channels = f
-    weights, values = 2 * weights, 2 * values  # the decoder mirrors the encoder
+    weights = 2 * weights  # the decoder mirrors the encoder
+    values = 2 * values
     return FLOAT_BYTES * (WEIGHT_COPIES * weights + ACTIVATION_COPIES * config.batch_size * values)
 
 

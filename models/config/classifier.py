@@ -137,7 +137,8 @@ def uses_unlabelled(config: ClassifierConfig) -> bool:
     """Whether a run's training sees the images whose labels it does not use: the ladder, and joint training with
     a term on them (reconstruction, consistency, entropy); joint training without one trains on the labelled
     images alone."""
-    joint, ladder = config.joint, config.ladder
+    joint = config.joint
+    ladder = config.ladder
     if ladder is not None:
         return not ladder.denoising_weights or any(parse_weights(ladder.denoising_weights))
     return joint is not None and bool(joint.reconstruction_weight or joint.consistency or joint.entropy_weight)

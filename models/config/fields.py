@@ -130,6 +130,7 @@ def check_ranges(config) -> None:
                 raise ConfigError(f"{f.metadata['label']} must be one of "
                                   f"{', '.join(map(shown, f.metadata['choices']))}, got {value!r}", (f.name,))
             continue
-        low, high = f.metadata["low"], f.metadata["high"]
+        low = f.metadata["low"]
+        high = f.metadata["high"]
         if not low <= value <= high:
             raise ConfigError(f"{f.metadata['label']} must be from {low} to {high}, got {value}", (f.name,))

@@ -37,7 +37,8 @@ def settings(config_type) -> list[Setting]:
         if not is_group(f):
             found.append(Setting(f.name, f.default, f.metadata))
             continue
-        inner, count = f.metadata["group"], f.metadata["count"]
+        inner = f.metadata["group"]
+        count = f.metadata["count"]
         if count is None:
             switch = MappingProxyType({"choices": (False, True), "label": f.metadata["label"], "asked": False,
                                        "column": f.metadata["column"], "switch": True})

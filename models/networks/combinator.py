@@ -20,7 +20,8 @@ class Combinator(layers.Layer):
 
     def __init__(self, *, lateral: bool = True, per: str = "unit", **kwargs):
         super().__init__(**kwargs)
-        self.lateral, self.per = lateral, per
+        self.lateral = lateral
+        self.per = per
 
     def build(self, shape):
         own = tuple(shape[1:]) if self.per == "unit" else (shape[-1],)

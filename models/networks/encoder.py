@@ -37,7 +37,8 @@ def copy_autoencoder(autoencoder, *, init: str = "pretrained", seed: int | None 
 def encoder_view(autoencoder, source="the model") -> keras.Model:
     """Return the encoder (input to code) of a mirrored convolutional autoencoder, sharing its layers: for
     inspecting it, or for training when cut from a copy (`copy_autoencoder`)."""
-    input_shape, output_shape = tuple(autoencoder.input_shape[1:]), tuple(autoencoder.output_shape[1:])
+    input_shape = tuple(autoencoder.input_shape[1:])
+    output_shape = tuple(autoencoder.output_shape[1:])
     if len(input_shape) != 3 or input_shape != output_shape:
         raise UserError(f"{source}: not an autoencoder: it maps {_shape(input_shape)} inputs to "
                         f"{_shape(output_shape)} outputs")
@@ -61,7 +62,8 @@ def decoder_view(autoencoder, source="the model") -> keras.Model:
 def check_input(model, image_shape, source="the model", images="the images") -> None:
     """Raise UserError when the model does not take images of this shape: (rows, columns, channels), or (rows,
     columns) for grey ones."""
-    expected, given = tuple(model.input_shape[1:]), (*image_shape[:2], image_shape[2] if len(image_shape) > 2 else 1)
+    expected = tuple(model.input_shape[1:])
+    given = (*image_shape[:2], image_shape[2] if len(image_shape) > 2 else 1)
     if expected != given:
         raise UserError(f"{source}: expects inputs of {_shape(expected)} but {images} are {_shape(given)}")
 

@@ -29,7 +29,9 @@ class Evaluation:
         """Precision, recall, F1 and support of each class (0 where undefined)."""
         rows = []
         for c in range(self.confusion.shape[0]):
-            hit, predicted, actual = self.confusion[c, c], self.confusion[:, c].sum(), self.confusion[c, :].sum()
+            hit = self.confusion[c, c]
+            predicted = self.confusion[:, c].sum()
+            actual = self.confusion[c, :].sum()
             precision = hit / predicted if predicted else 0.0
             recall = hit / actual if actual else 0.0
             f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0

@@ -31,13 +31,21 @@ class JointClassifier(keras.Model):
                  teacher_decay: float = 0.0, entropy: float = 0.0, noisy_labels: bool = True, ramp_steps: int = 0,
                  seed: int | None = None, layer_noise: float = 0.0, ladder=None, denoising: tuple = (), **kwargs):
         super().__init__(**kwargs)
-        self.classifier, self.encoder, self.decoder = classifier, encoder, decoder
-        self.layer_noise, self.ladder, self.denoising = layer_noise, ladder, tuple(denoising)  # models/ladder.py
+        self.classifier = classifier
+        self.encoder = encoder
+        self.decoder = decoder
+        self.layer_noise = layer_noise  # models/ladder.py
+        self.ladder = ladder
+        self.denoising = tuple(denoising)
         self.head = classifier.get_layer("head")
         self.augment = classifier.get_layer("augment") if "augment" in [x.name for x in classifier.layers] else None
-        self.weight, self.noise, self.consistency = weight, noise, consistency
-        self.teacher_decay, self.entropy = teacher_decay, entropy
-        self.noisy_labels, self.ramp_steps = noisy_labels, ramp_steps
+        self.weight = weight
+        self.noise = noise
+        self.consistency = consistency
+        self.teacher_decay = teacher_decay
+        self.entropy = entropy
+        self.noisy_labels = noisy_labels
+        self.ramp_steps = ramp_steps
         self.noise_seed = keras.random.SeedGenerator(seed)
         self.teacher = teacher_of(classifier) if teacher_decay and consistency else None
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")

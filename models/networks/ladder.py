@@ -37,7 +37,9 @@ class Ladder(keras.Model):
         if len(weights) != len(levels) + 1:
             raise ValueError(f"a ladder of {len(levels)} levels above the images takes {len(levels) + 1} weights")
         self.encoder = LadderEncoder(levels, image_shape, name="ladder_encoder")
-        self.weighed, self.noise, self.lateral = tuple(float(w) for w in weights), noise, lateral
+        self.weighed = tuple(float(w) for w in weights)
+        self.noise = noise
+        self.lateral = lateral
         self.lowest = min((i for i, w in enumerate(self.weighed) if w), default=len(levels) + 1)
         shapes = self.encoder.shapes
         self.vertical = {i: _vertical(levels, shapes, i) for i in range(self.lowest, len(levels))}
@@ -48,7 +50,8 @@ class Ladder(keras.Model):
             self.combinators[i] = combinator
         for i, block in self.vertical.items():
             block.build((None, *shapes[i + 1]))
-        self.seed, self.augment = keras.random.SeedGenerator(seed), augment
+        self.seed = keras.random.SeedGenerator(seed)
+        self.augment = augment
         self.denoising_tracker = keras.metrics.Mean(name="denoising")
 
     def build(self, input_shape=None):
@@ -65,7 +68,8 @@ class Ladder(keras.Model):
     def decode(self, corrupted: dict, split) -> dict:
         """ẑ of every level from the lowest with a weight to the top, on the second half of the batch."""
         top = len(self.encoder.levels)
-        estimates, above = {}, None
+        estimates = {}
+        above = None
         for i in range(top, self.lowest - 1, -1):
             u = corrupted["top"][split:] if i == top else self.vertical[i](above)
             u, *_ = normalised(u)
@@ -131,7 +135,8 @@ class Ladder(keras.Model):
 def _vertical(levels: list[Level], shapes: list, i: int):
     """V(i): level i + 1's ẑ to level i's shape, the mirror of the encoder's way up (pooling, then level i + 1's
     linear map)."""
-    above, shape = levels[i], shapes[i]
+    above = levels[i]
+    shape = shapes[i]
     pooled = i > 0 and levels[i - 1].pool
     before = (shape[0] // 2, shape[1] // 2, shape[2]) if pooled else shape
     if above.kind == "dense":

@@ -42,7 +42,8 @@ class LadderEncoder(layers.Layer):
 
     def __init__(self, levels: list[Level], image_shape: tuple[int, ...], **kwargs):
         super().__init__(**kwargs)
-        self.levels, self.image_shape = list(levels), tuple(image_shape)
+        self.levels = list(levels)
+        self.image_shape = tuple(image_shape)
         self.flat_images = self.levels[0].kind == "dense"
         self.linears = [_linear(level, i) for i, level in enumerate(self.levels, start=1)]
         self.shapes = self._shapes()
@@ -112,7 +113,8 @@ class LadderEncoder(layers.Layer):
 
     def moments(self, x) -> list:
         """(mean, variance) of every level's pre-activation over the batch `x`, in a clean training pass."""
-        h, found = self.images(x), []
+        h = self.images(x)
+        found = []
         for i in range(1, len(self.levels) + 1):
             z, mean, variance = normalised(self.linear(h, i))
             axes = tuple(range(len(mean.shape) - 1))

@@ -16,7 +16,10 @@ class AutoencoderTrainer(Trainer):
 
     def __init__(self, environment, train_x, val_x, *, seed: int, callbacks=()):
         super().__init__(environment)
-        self.train_x, self.val_x, self.seed, self.callbacks = train_x, val_x, seed, list(callbacks)
+        self.train_x = train_x
+        self.val_x = val_x
+        self.seed = seed
+        self.callbacks = list(callbacks)
 
     def shape(self, config: AutoencoderConfig) -> dict:
         return {"program": "autoencoder", "images": "x".join(map(str, self.train_x.shape[1:])),

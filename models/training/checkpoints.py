@@ -20,9 +20,12 @@ class Checkpoints(keras.callbacks.Callback):
 
     def __init__(self, measure, every: int = CHECKPOINT_STEPS):
         super().__init__()
-        self.measure, self.every = measure, every
+        self.measure = measure
+        self.every = every
         self.points: list[tuple[int, float, float]] = []
-        self.step, self.started, self.measuring = 0, 0.0, 0.0
+        self.step = 0
+        self.started = 0.0
+        self.measuring = 0.0
 
     def on_train_begin(self, logs=None):
         self.started = time.perf_counter()

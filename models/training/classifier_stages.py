@@ -54,20 +54,20 @@ def train_classifier(encoder, config: ClassifierConfig, data: ClassifierData, *,
     `callbacks_for(stage)` gives each stage's Keras callbacks. `after_stage_1(classifier)`, when given, is called
     once stage 1 has finished and may return values for the run's log row (the study's test accuracy after
     stage 1)."""
-    train, val, unlabelled = data.train, data.val, data.unlabelled
+    train = data.train
     keras.utils.set_random_seed(seed)
     with computing(way):
         classifier, head = build_classifier(encoder, config, data.classes)
     run = TrainedRun(model=classifier, compute=way.describe())  # the caller knows the device: it may say more
     calibrate(encoder, train[0], config.batch_size)  # statistics of this encoder on the images it will see
     encoder.trainable = False
-    first = _train_head(encoder, head, classifier, config, train, val,
+    first = _train_head(encoder, head, classifier, config, train, data.val,
                         cache_features and not config.augment, callbacks_for("stage 1"), seed, way.xla)
     run.add(first)
     run.stage_boundary = first.epochs_done
     if after_stage_1 is not None and not first.interrupted:
         run.extra.update(after_stage_1(classifier))
-    rounds = config.self_training is not None and unlabelled is not None and len(unlabelled[0]) > 0
+    rounds = config.self_training is not None and data.unlabelled is not None and len(data.unlabelled[0]) > 0
     if first.interrupted or not (config.fine_tune_epochs or rounds):
         return run
     encoder.trainable = True  # batch normalisation included: it trains on batch statistics, as from scratch
@@ -76,7 +76,7 @@ def train_classifier(encoder, config: ClassifierConfig, data: ClassifierData, *,
     if config.fine_tune_epochs:
         run.add(_second_stage(classifier, encoder, decoder, config, data, seed, way.xla, callbacks_for))
     if rounds and not run.interrupted:
-        _self_training(run, encoder, config, train, unlabelled, val, way.xla, callbacks_for)
+        _self_training(run, encoder, config, train, data.unlabelled, data.val, way.xla, callbacks_for)
     return run
 
 
@@ -112,7 +112,8 @@ def _train_head(encoder, head, classifier, config, train, val, cache_features, c
                    callbacks=callbacks, **_stopping(config))
     start = time.perf_counter()
     try:
-        train_features, val_features = features(encoder, train[0]), features(encoder, val[0])
+        train_features = features(encoder, train[0])
+        val_features = features(encoder, val[0])
     except KeyboardInterrupt:
         return FitResult(interrupted=True, seconds=time.perf_counter() - start)
     compile_classifier(head, config, HEAD_LEARNING_RATE, len(train[0]), config.epochs)
@@ -152,7 +153,8 @@ def fit_joint(classifier, encoder, decoder, config: ClassifierConfig, train, ima
     decoder's error on `images` seen with noise, and the other terms on them. Batch-normalisation statistics are
     estimated on `images`, or on the labelled images when no term uses the others (`uses_unlabelled`): then
     nothing of the unlabelled images reaches the model, only their number sets the steps."""
-    per_step, settings = config.unlabelled_batch or config.batch_size, config.joint
+    per_step = config.unlabelled_batch or config.batch_size
+    settings = config.joint
     joint = JointClassifier(classifier, encoder, decoder, weight=settings.reconstruction_weight,
                             noise=settings.noise, consistency=settings.consistency,
                             teacher_decay=settings.teacher_decay, entropy=settings.entropy_weight,

@@ -24,8 +24,14 @@ class ClassifierTrainer(Trainer):
     def __init__(self, environment, autoencoder, source: str, encoder: dict, data: ClassifierData, *, seed: int,
                  callbacks_for=lambda stage: (), after_stage_1=None, counts: tuple[int, int] = (0, 0)):
         super().__init__(environment)
-        self.autoencoder, self.source, self.encoder, self.data = autoencoder, source, dict(encoder), data
-        self.seed, self.callbacks_for, self.after_stage_1, self.counts = seed, callbacks_for, after_stage_1, counts
+        self.autoencoder = autoencoder
+        self.source = source
+        self.encoder = dict(encoder)
+        self.data = data
+        self.seed = seed
+        self.callbacks_for = callbacks_for
+        self.after_stage_1 = after_stage_1
+        self.counts = counts
 
     def shape(self, config: ClassifierConfig) -> dict:
         return {"program": "classifier", "images": "x".join(map(str, self.data.train[0].shape[1:])),

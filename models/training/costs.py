@@ -57,7 +57,8 @@ def classifier_cost(config: ClassifierConfig, labelled: int, split: int, val: in
         total += steps(labelled, config.batch_size, config.epochs)
     labelled_passes = BACKWARD_PASSES * labelled
     work += epochs * (labelled_passes + JOINT_PASSES * split + val) if whole else epochs * (labelled_passes + val)
-    unlabelled, rounds = split - labelled, config.self_training
+    unlabelled = split - labelled
+    rounds = config.self_training
     for number in range(1, rounds.rounds + 1 if rounds is not None and unlabelled else 1):
         pseudo = min(unlabelled, rounds.pseudo_cap * number * classes)
         total += steps(labelled + pseudo, config.batch_size, rounds.round_epochs)

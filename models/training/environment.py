@@ -14,7 +14,10 @@ class TrainingEnvironment:
     TensorBoard logs or None; `reporter` says what the way chooser times (models/training/way_choice.py)."""
 
     def __init__(self, xla: str = "auto", precision: str = "auto", tensorboard: Path | None = None, reporter=None):
-        self.xla, self.precision, self.tensorboard, self.reporter = xla, precision, tensorboard, reporter
+        self.xla = xla
+        self.precision = precision
+        self.tensorboard = tensorboard
+        self.reporter = reporter
         self._placement = None  # found at the first use: it needs TensorFlow
         self._ways = None
 

@@ -13,7 +13,8 @@ from models.training.batch_norm import Calibration
 from models.training.batches import PREDICT_BATCH, batches
 from models.training.optimizers import MIN_RATE, PLATEAU_EPOCHS, PLATEAU_FACTOR
 
-STEPS, VALIDATION = "training steps", "validation"  # the phases of an epoch
+STEPS = "training steps"  # the phases of an epoch
+VALIDATION = "validation"
 
 
 @dataclass
@@ -92,7 +93,8 @@ class _StopWhenAsked(keras.callbacks.Callback):
 def _stopping_callbacks(patience: int, plateau: bool) -> tuple[list, object]:
     """The callbacks that halve the rate on a plateau and stop early (restoring the best weights), as asked; and
     the early stopper itself (None without patience)."""
-    callbacks, stopper = [], None
+    callbacks = []
+    stopper = None
     if plateau:
         callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=PLATEAU_FACTOR,
                                                            patience=PLATEAU_EPOCHS, min_lr=MIN_RATE))
@@ -117,7 +119,8 @@ def fit(model, x, y, *, validation_data, epochs: int, batch_size: int | None, ca
     (`best_epoch`); with `plateau`, the learning rate is halved after 2 such epochs."""
     if not isinstance(x, tf.data.Dataset):
         seed = int(np.random.randint(2**31 - 1)) if seed is None else seed
-        x, y = batches(x, y, batch_size, seed=seed), None
+        x = batches(x, y, batch_size, seed=seed)
+        y = None
         validation_data = batches(*validation_data, PREDICT_BATCH)
     build_optimizer(model)
     result = FitResult()

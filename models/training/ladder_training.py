@@ -26,7 +26,9 @@ class LinearDecay(keras.callbacks.Callback):
 
     def __init__(self, rate: float, epochs: int, share: float = DECAY_FROM):
         super().__init__()
-        self.rate, self.epochs, self.first = rate, epochs, epochs * share
+        self.rate = rate
+        self.epochs = epochs
+        self.first = epochs * share
 
     def at(self, epoch: int) -> float:
         """The rate of epoch `epoch` (from 0: the epochs finished before it)."""

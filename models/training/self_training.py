@@ -32,7 +32,8 @@ class Round:
 def choose_pseudo_labels(probabilities: np.ndarray, threshold: float, cap: int) -> tuple[np.ndarray, np.ndarray]:
     """Indices of the images to pseudo-label and their labels: per class, those predicted as it with a probability
     of at least `threshold`, the most confident first, at most `cap`; indices ascending."""
-    predicted, confidence = probabilities.argmax(axis=1), probabilities.max(axis=1)
+    predicted = probabilities.argmax(axis=1)
+    confidence = probabilities.max(axis=1)
     chosen = []
     for c in range(probabilities.shape[1]):
         candidates = np.flatnonzero((predicted == c) & (confidence >= threshold))
@@ -48,7 +49,8 @@ def self_train(classifier, encoder, config, train, unlabelled, val, *, compile_f
     epochs. Returns the rounds and their FitResults; stops after a round Ctrl-C ended."""
     images, truth = unlabelled
     settings = config.self_training
-    rounds, fits = [], []
+    rounds = []
+    fits = []
     for number in range(1, settings.rounds + 1):
         start = time.perf_counter()
         with phases.phase("prediction"):

@@ -15,7 +15,9 @@ class HParamsRecord(keras.callbacks.Callback):
 
     def __init__(self, log_dir, run_id: str, hyperparameters: dict):
         super().__init__()
-        self.log_dir, self.run_id, self.hyperparameters = Path(log_dir), run_id, hyperparameters
+        self.log_dir = Path(log_dir)
+        self.run_id = run_id
+        self.hyperparameters = hyperparameters
 
     def on_train_begin(self, logs=None):
         if self.run_id in _written:

@@ -40,7 +40,8 @@ def add_plan_flags(parser: Parser, example: str, studies: str = "") -> None:
 def resolve_plan_flags(parser: Parser, args, config_type) -> None:
     """Turn --sweep flags into `args.axes` (() without one), checked for names, values and clashes; --repeats and
     --fresh only with a sweep or a study."""
-    study, has_study = getattr(args, "study", None), hasattr(args, "study")
+    study = getattr(args, "study", None)
+    has_study = hasattr(args, "study")
     try:
         args.axes = parse_sweeps(args.sweep or [], config_type)
     except UserError as e:

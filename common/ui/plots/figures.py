@@ -13,7 +13,10 @@ class Figures:
     `show` and a window can be opened, else only written."""
 
     def __init__(self, folder: Path, name: str, console: Console, show: bool = True):
-        self.folder, self.name, self.console, self.show = Path(folder), name, console, show
+        self.folder = Path(folder)
+        self.name = name
+        self.console = console
+        self.show = show
 
     def path(self, name: str) -> Path:
         return self.folder / "plots" / f"{self.name}_{name}.png"

@@ -108,18 +108,22 @@ def plot_image_grid(images: np.ndarray, captions: list[str], path, title: str, c
     rows = max(1, -(-len(images) // columns))
     lines = max((caption.count("\n") + 1 for caption in captions), default=1)
     side = images.shape[1]  # the images' rows; cells are square in inches, 1.15 of 1.3 for the image
-    pad, band = round(side * 0.075), round(side * (0.14 * lines + 0.12) / 1.15)  # in pixels of the images
-    cell_w, cell_h = images.shape[2] + 2 * pad, side + band
+    pad = round(side * 0.075)  # in pixels of the images
+    band = round(side * (0.14 * lines + 0.12) / 1.15)
+    cell_w = images.shape[2] + 2 * pad
+    cell_h = side + band
     colour = images.ndim == 4 and images.shape[-1] == 3
     mosaic = np.ones((rows * cell_h, columns * cell_w, *((3,) if colour else ())), dtype=np.float32)
     for i, picture in enumerate(images):
         row, column = divmod(i, columns)
-        top, left = row * cell_h + band, column * cell_w + pad
+        top = row * cell_h + band
+        left = column * cell_w + pad
         mosaic[top:top + side, left:left + picture.shape[1]] = np.clip(picture if colour else picture[..., 0]
                                                                        if picture.ndim == 3 else picture, 0, 1)
     inches = 1.3 * columns / mosaic.shape[1]  # per pixel of the mosaic
     title_band = 0.3
-    width, height = 1.3 * columns, mosaic.shape[0] * inches + title_band
+    width = 1.3 * columns
+    height = mosaic.shape[0] * inches + title_band
     fig = Figure(figsize=(width, height))
     fig.suptitle(title, y=1 - 0.1 / height, va="top")
     ax = fig.add_axes((0, 0, 1, (height - title_band) / height))

@@ -34,10 +34,12 @@ class AutoencoderProgram(Program):
         super().__init__(args, console)
         loaded = dataset.load_images(args.dataset, args.limit)
         images = dataset.fit_sides(loaded, SIDE_MULTIPLE, args.pad, args.dataset)
-        self.count, self.image_shape = images.shape[0], images.shape[1:]
+        self.count = images.shape[0]
+        self.image_shape = images.shape[1:]
         part = splits.split(self.count, args.val_split, args.seed)
         pixels = dataset.to_model_input(images)
-        self.train_x, self.val_x = pixels[part.train], pixels[part.val][:args.val_limit]
+        self.train_x = pixels[part.train]
+        self.val_x = pixels[part.val][:args.val_limit]
         console.print(f"Loaded {self.count} images of {dataset.describe_shape(loaded, images)} from "
                       f"{args.dataset}: {len(self.train_x)} for training, {len(self.val_x)} for validation")
 

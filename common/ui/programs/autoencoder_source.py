@@ -22,8 +22,11 @@ class AutoencoderSource:
     columns). Nothing is loaded until `load` or `choose_at_start`."""
 
     def __init__(self, folder: Path, image_shape, images_name: str, console: Console, ask: Prompter):
-        self.folder, self.image_shape, self.images_name = Path(folder), image_shape, images_name
-        self.console, self.ask = console, ask
+        self.folder = Path(folder)
+        self.image_shape = image_shape
+        self.images_name = images_name
+        self.console = console
+        self.ask = ask
         self.model = self.path = self.sha256 = None
         self.encoder = {}
 
@@ -34,7 +37,9 @@ class AutoencoderSource:
         shape = describe(encoder_view(model, source=str(path)))
         with open(path, "rb") as f:
             digest = hashlib.file_digest(f, "sha256").hexdigest()
-        self.model, self.path, self.sha256 = model, Path(path), digest
+        self.model = model
+        self.path = Path(path)
+        self.sha256 = digest
         self.encoder = {"encoder_layers": shape.layers, "encoder_filter_size": shape.filter_size,
                         "encoder_filters": shape.filters}
         self.console.print(f"Encoder of {path}: {shape.layers} convolutional layers, filter size "

@@ -58,12 +58,16 @@ class ClassifierProgram(Program):
         test_images = dataset.fit_sides(tested.images, SIDE_MULTIPLE, args.pad, args.test or args.dataset)
         self.classes = train.classes
         warn_scarce(self.console, args.dataset, self.classes.scarce(train.labels, SCARCE_CLASS))
-        self.count, self.image_shape = images.shape[0], images.shape[1:]
+        self.count = images.shape[0]
+        self.image_shape = images.shape[1:]
         part = splits.split(self.count, args.val_split, args.seed)
         pixels = dataset.to_model_input(images)
-        self.train_x, self.train_y = pixels[part.train], train.labels[part.train]
-        self.val_x, self.val_y = pixels[part.val][:args.val_limit], train.labels[part.val][:args.val_limit]
-        self.test_x, self.test_y = dataset.to_model_input(test_images), tested.labels
+        self.train_x = pixels[part.train]
+        self.train_y = train.labels[part.train]
+        self.val_x = pixels[part.val][:args.val_limit]
+        self.val_y = train.labels[part.val][:args.val_limit]
+        self.test_x = dataset.to_model_input(test_images)
+        self.test_y = tested.labels
         for labels in [args.label_budget or 0, *(args.budgets or [])]:
             check_label_budget(labels, len(self.classes), len(self.train_y))
         # the test set's file or folder; an .npz archive's test part is named after it

@@ -15,7 +15,8 @@ SHORT_NAME = 3  # characters: class names up to this long fit "pred A / true B" 
 
 def predict_test_set(session, program) -> None:
     """The menu's "Predict the test set" (and the end of a --no-menu run)."""
-    console, last = session.console, session.last
+    console = session.console
+    last = session.last
     if last is None:
         console.print(NOTHING_YET)
         return

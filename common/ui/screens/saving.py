@@ -17,13 +17,15 @@ class Saving:
     """The save entry of a session's menu, and saving without one (--no-menu)."""
 
     def __init__(self, session, kind: str):
-        self.session, self.kind = session, kind
+        self.session = session
+        self.kind = kind
         self.files = ModelFiles(Path(session.args.out), kind)
 
     def save_interactive(self) -> None:
         """Ask where to save the last model (offering --save's path, or a free name), confirm overwriting, and
         save."""
-        last, ask = self.session.last, self.session.ask
+        last = self.session.last
+        ask = self.session.ask
         if last is None:
             self.session.console.print(NOTHING_YET)
             return

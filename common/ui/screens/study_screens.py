@@ -36,7 +36,9 @@ class StudyScreens(SweepScreens):
         """The study's budgets, repeats and arms, asked for (a wrong answer is said and asked again); None when the
         user backs out. The arms keep what the session was told of its baseline (flags and answers) and propose
         their own values for the rest."""
-        program, said, seed = self.program, session.said, session.args.seed
+        program = self.program
+        said = session.said
+        seed = session.args.seed
 
         def budgets_of(text: str) -> list[int]:
             budgets = label_budgets(label_items(text), len(program.classes), study=True)
@@ -101,13 +103,15 @@ def study_description(plan: Plan, test_images: int) -> str:
         text += (f", {rounds.rounds} self-training rounds (threshold {rounds.pseudo_threshold}, at most "
                  f"{rounds.pseudo_cap} per class)")
     if "joint" in first:
-        run, joint = first["joint"], first["joint"].joint
+        run = first["joint"]
+        joint = first["joint"].joint
         text += (f", joint: W {joint.reconstruction_weight:g}, noise {joint.noise:g}, consistency "
                  f"{joint.consistency:g}{teacher(joint.teacher_decay)}, entropy {joint.entropy_weight:g}"
                  f"{', augmented' if run.augment else ''}, learning rate {joint.joint_learning_rate:g} "
                  f"({run.schedule}), {count(run.fine_tune_epochs, 'epoch')} over every training image")
     if "ladder" in first:
-        run, ladder = first["ladder"], first["ladder"].ladder
+        run = first["ladder"]
+        ladder = first["ladder"].ladder
         text += (f", ladder: noise {ladder.ladder_noise:g}, learning rate {ladder.ladder_learning_rate:g}, "
                  f"batches of {run.batch_size} + {run.unlabelled_batch or run.batch_size}, "
                  f"{count(run.fine_tune_epochs, 'epoch')} over every training image")

@@ -27,7 +27,9 @@ class SweepScreens:
     """The sweeps of one program (its data, log, trials, figures); `ask` is the session's Prompter."""
 
     def __init__(self, program, console, ask):
-        self.program, self.console, self.ask = program, console, ask
+        self.program = program
+        self.console = console
+        self.ask = ask
         self.labels = {s.name: s.metadata["label"] for s in settings(program.config_type)}
 
     name = "sweep"  # what the screens call the plan
@@ -92,7 +94,8 @@ class SweepScreens:
         """The metrics against the first swept hyperparameter, a line per combination of the others."""
         metrics = self.program.sweep_metrics
         panels = [[(m, m) for m in metrics if kind in m] for kind in ("loss", "accuracy")]
-        first, others = plan.swept[0], plan.swept[1:]
+        first = plan.swept[0]
+        others = plan.swept[1:]
         x = "labels_used" if first == "label_budget" and "labels_used" in rows else first
         if others:
             rows = rows.assign(series=[", ".join(f"{n} {row[n]}" for n in others) for _, row in rows.iterrows()])

@@ -24,7 +24,8 @@ def run_classifier(args) -> int:
     """The classifier program with parsed arguments: the study with --study labels, a sweep with --sweep, else the
     session; its exit status."""
     keep_quiet()
-    console, ask = program_console(), Prompter()
+    console = program_console()
+    ask = Prompter()
     program = ClassifierProgram(args, console, ask)
     if not args.study and not args.axes:
         return Session(program, args, console, ask).run()

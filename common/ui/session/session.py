@@ -27,7 +27,8 @@ class Session:
     """One program's session: its baseline hyperparameters, its last run, and the menu."""
 
     def __init__(self, program: Program, args, console: Console | None = None, prompter: Prompter | None = None):
-        self.program, self.args = program, args
+        self.program = program
+        self.args = args
         self.console = console or Console(highlight=False)
         self.ask = prompter or Prompter()
         self.recorder = RunRecorder(program.log)

@@ -84,7 +84,8 @@ class RichProgress(keras.callbacks.Callback):
                 self.progress.remove_task(self.task)
         else:
             self.progress.stop()
-        self.progress, self.task = None, None
+        self.progress = None
+        self.task = None
 
     def _title(self, epoch: int) -> str:
         title = f"{self.label}, " if self.label else ""
@@ -101,7 +102,8 @@ class StudyProgress:
     run. `opening`: the line said once the plan has been checked, before anything trains."""
 
     def __init__(self, console: Console, name: str = "study", opening: str = ""):
-        self.console, self.name = console, name  # name: what the display calls the plan ("study", "sweep")
+        self.console = console  # name: what the display calls the plan ("study", "sweep")
+        self.name = name
         self.opening = opening
         self.progress = None  # the live display, in a terminal
         self.task = None
@@ -112,8 +114,12 @@ class StudyProgress:
         self.workers = {}  # with workers: each one's line in the display, by worker number
 
     def begin(self, todo: list, costs: list[float], reused: int, planned: int) -> None:
-        self.costs, self.total, self.done = dict(zip(todo, costs)), float(sum(costs)), 0.0
-        self.count, self.planned, self.started = reused, planned, time.perf_counter()
+        self.costs = dict(zip(todo, costs))
+        self.total = float(sum(costs))
+        self.done = 0.0
+        self.count = reused
+        self.planned = planned
+        self.started = time.perf_counter()
         if self.opening:
             self.console.print(self.opening)
         if reused:
@@ -158,7 +164,8 @@ class StudyProgress:
     def end(self) -> None:
         if self.progress is not None:
             self.progress.stop()
-            self.progress, self.workers = None, {}
+            self.progress = None
+            self.workers = {}
 
     def _runs(self) -> str:
         return f"runs {self.count}/{self.planned}"
