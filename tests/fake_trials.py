@@ -37,6 +37,7 @@ class FakeTrials:
         if config.filters == 16 and self.fail:
             raise RuntimeError("out of memory for 16 filters")
         if config.filters == 64:
+            (self.folder / f"running-64-{planned.seed}").touch()  # the long run has begun
             time.sleep(LONG_RUN)
             (self.folder / f"finished-64-{planned.seed}").touch()  # a long run that was waited for
         metrics = {"loss": 1 / config.filters, "val_loss": 1 / config.filters, "interrupted": ""}
