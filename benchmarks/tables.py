@@ -155,7 +155,26 @@ def _interval_of(line: dict, name: str) -> str:
     return f"{mean:+.4f} [{low:+.4f}, {high:+.4f}]" + (" *" if low > 0 or high < 0 else "")
 
 
+def tuning(out: str) -> Callable[[], tuple[list[dict], list[str]]]:
+    """A tuning table's rows: each run of the study's log at this code, with its validation accuracy (tuning
+    seeds: the test accuracy is not looked at) and its minutes."""
+    def collect() -> tuple[list[dict], list[str]]:
+        log = ROOT / out / "classification_loss_values.csv"
+        rows = []
+        if log.exists():
+            with log.open(newline="") as f:
+                for row in csv.DictReader(f):
+                    if row.get("Recipe_Version") == training_version():
+                        accuracy = float(row["Val_Accuracy"])
+                        rows.append({"arm": row["Arm"], "labels": row["Labels_Used"], "seed": row["Seed"],
+                                     "epochs": row["Fine_Tune_Epochs"], "val_accuracy": f"{accuracy:.4f}",
+                                     "minutes": f"{float(row['Wall_Time']) / 60:.1f}", "code": training_version()})
+        return rows, ["Validation accuracy on 1,000 held-out images of a tuning seed; minutes of the whole run."]
+    return collect
+
+
 CONV = "runs/conv_ladder"  # the conv ladder study's folder: its autoencoder, run log and summary
+PILOT = "runs/conv_ladder_pilot"  # the conv ladder's first runs, on a tuning seed
 CONV_ARMS = "supervised,joint,ladder,ladder-nolateral,gamma,ladder-w0,ladder-scratch"
 
 
@@ -192,5 +211,15 @@ TABLES = {
           "off", "--out", CONV, "--study", "labels", "--labels", "100,1000", "--repeats", "5", "--seed", "1",
           "--val-limit", "1000", "--arms", CONV_ARMS, "--workers", "2")),
         study(CONV), STUDY_COLUMNS, training_version),
+    "conv-ladder-pilot": Table(
+        "The ladder on the workbench's own encoder, first runs on tuning seed 11: 100 labels, 3 epochs",
+        ((PYTHON, "autoencoder.py", "--no-menu", "--no-show", "--block-order", "pre-activation", "--seed", "1",
+          "--precision", "float32", "--xla", "off", "--out", CONV, "--save", f"{CONV}/ae.h5"),
+         (PYTHON, "classification.py", "-model", f"{CONV}/ae.h5", "--no-show", "--precision", "float32", "--xla",
+          "off", "--out", PILOT, "--study", "labels", "--labels", "100", "--repeats", "1", "--seed", "11",
+          "--val-limit", "1000", "--arms", "ladder,ladder-w0", "--fine-tune-epochs", "3")),
+        tuning(PILOT), (("arm", "arm"), ("labels", "labels"), ("seed", "seed"), ("epochs", "epochs"),
+                        ("val_accuracy", "validation accuracy"), ("minutes", "minutes"), ("code", "code")),
+        training_version),
 }
 
