@@ -181,7 +181,7 @@ CONV_ARMS = "supervised,joint,ladder,ladder-nolateral,gamma,ladder-w0,ladder-scr
 def order_command(seed: int, order: str) -> tuple[str, ...]:
     out = "runs/ae_order"
     return (PYTHON, "autoencoder.py", "--no-menu", "--no-show", "--seed", str(seed), "--block-order", order,
-            "--out", out, "--save", f"{out}/ae-{order}-seed{seed}.h5")
+            "--precision", "float32", "--xla", "off", "--out", out, "--save", f"{out}/ae-{order}-seed{seed}.h5")
 
 
 STUDY_COLUMNS = (("labels", "labels"), ("what", "arm, or difference"), ("value", "test accuracy"),
