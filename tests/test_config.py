@@ -122,3 +122,8 @@ def test_what_is_said_comes_back_from_the_flat_view_and_the_rest_is_the_default(
 
 def setting_default(name: str):
     return next(s.default for s in settings(ClassifierConfig) if s.name == name)
+
+
+def test_the_ladder_does_without_stage_1_and_the_stages_optimizer():
+    shown = {s.name for s in in_effect(make(ClassifierConfig, {"ladder": True}))}
+    assert not {"epochs", "optimizer", "schedule"} & shown and {"fine_tune_epochs", "ladder_noise"} <= shown

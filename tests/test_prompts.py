@@ -92,3 +92,18 @@ def test_a_wrong_answer_is_said_and_asked_again_holding_what_was_typed():
     assert "error: '100,allabc': expected numbers of labelled images" in console.file.getvalue()
     assert keyboard.asked == ["Numbers of labelled images:"] * 2
     assert ask_parsed(Keyboard(ESC), console, "Numbers of labelled images:", "", label_items) is None
+
+
+class Accepts:
+    """A program that accepts every configuration."""
+    config_type = ClassifierConfig
+
+    def check(self, config):
+        pass
+
+
+def test_the_ladder_said_on_is_not_asked_what_it_does_without():
+    keyboard = Keyboard(*[ENTER] * 4)  # units, stage 2 epochs, batch size, labels: their defaults
+    config, said = ask_baseline(keyboard, Accepts(), {"ladder": True}, True, Console(file=io.StringIO()))
+    assert "Epochs of stage 1 (head only)" not in keyboard.asked and len(keyboard.asked) == 4
+    assert config.ladder is not None and "epochs" not in said

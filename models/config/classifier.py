@@ -66,7 +66,8 @@ class LadderSettings:
 @dataclass(frozen=True)
 class ClassifierConfig:
     fc_units: int = hyperparameter(128, 1, 4096, "Units in the fully connected layer", "Fc_units")  # hidden Dense
-    epochs: int = hyperparameter(10, 1, 1000, "Epochs of stage 1 (head only)", "Epochs")  # encoder frozen
+    epochs: int = hyperparameter(10, 1, 1000, "Epochs of stage 1 (head only)", "Epochs",
+                                 idle_with=("ladder",))  # encoder frozen; the ladder trains in one stage
     fine_tune_epochs: int = hyperparameter(5, 0, 1000, "Epochs of stage 2 (whole network; joint training and the "
                                            "ladder: passes over every training image)", "Fine_Tune_Epochs")
     batch_size: int = hyperparameter(64, 1, 4096, "Batch size", "Batch_Size")  # labelled images per step
@@ -78,8 +79,10 @@ class ClassifierConfig:
     unlabelled_batch: int = hyperparameter(
         0, 0, 4096, "Images per step for the terms on every training image (joint, ladder; 0: the batch size)",
         "Unlabelled_Batch", asked=False)  # an epoch is a pass over them: it sets the epoch's steps
-    optimizer: str = choice("adam", OPTIMIZERS, "Optimizer", "Optimizer")  # of every stage but the ladder's (Adam)
-    schedule: str = choice("constant", SCHEDULES, "Learning-rate schedule", "Schedule")  # within each stage
+    optimizer: str = choice("adam", OPTIMIZERS, "Optimizer", "Optimizer",
+                            idle_with=("ladder",))  # of every stage but the ladder's (Adam)
+    schedule: str = choice("constant", SCHEDULES, "Learning-rate schedule", "Schedule",
+                           idle_with=("ladder",))  # within each stage; the ladder's decays over its last third
     patience: int = hyperparameter(0, 0, 1000, "Early-stopping patience in epochs (0: off)", "Patience",
                                    asked=False)  # per stage: stop when val_loss stalls, keep the best epoch
     self_training: SelfTrainingSettings | None = group(SelfTrainingSettings, "self-training", "Self-training "

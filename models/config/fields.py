@@ -7,12 +7,15 @@ from dataclasses import field, fields, is_dataclass
 from common.errors import ConfigError, UserError
 
 
-def hyperparameter(default, low, high, label: str, column: str, *, asked: bool = True, flag: str | None = None):
+def hyperparameter(default, low, high, label: str, column: str, *, asked: bool = True, flag: str | None = None,
+                   idle_with: tuple[str, ...] = ()):
     """A number field (a whole number, or a fraction when `default` is a float) with its allowed range, a prompt
     label and its run-log column. `asked=False`: set by its flag or from the menu, not asked for at start; `flag`:
-    the command line's name for it when that is not the field's (`--labels` for `label_budget`)."""
+    the command line's name for it when that is not the field's (`--labels` for `label_budget`); `idle_with`: the
+    groups whose way of training does without it (neither asked for nor shown while one of them is on)."""
     return field(default=default, metadata={"low": low, "high": high, "label": label, "column": column,
-                                            "asked": asked, **({"flag": flag} if flag else {})})
+                                            "asked": asked, "idle_with": idle_with,
+                                            **({"flag": flag} if flag else {})})
 
 
 def group(settings_type, title: str, label: str, column: str, *, count: str | None = None):
@@ -30,10 +33,10 @@ def is_group(f) -> bool:
     return "group" in f.metadata and is_dataclass(f.metadata["group"])
 
 
-def choice(default: str, choices: tuple[str, ...], label: str, column: str):
+def choice(default: str, choices: tuple[str, ...], label: str, column: str, *, idle_with: tuple[str, ...] = ()):
     """A field taking one of a few named values; set by its flag or from the menu, not asked at start."""
     return field(default=default, metadata={"choices": choices, "label": label, "column": column, "asked": False,
-                                            "switch": None})
+                                            "switch": None, "idle_with": idle_with})
 
 
 def switch(label: str, column: str):

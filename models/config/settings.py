@@ -133,14 +133,22 @@ def said_of(config) -> dict:
 
 
 def in_effect(config) -> list[Setting]:
-    """The settings that change what a run of `config` does: those of its groups only while they are on."""
+    """The settings that change what a run of `config` does: those of its groups only while they are on, and none
+    that a way of training on does without (`idle_with`)."""
     current = flat(config)
     return [s for s in settings(type(config)) if _in_effect(type(config), s.name, current)]
 
 
 def _in_effect(config_type, name: str, current: dict) -> bool:
     s = setting(config_type, name)
+    if any(current.get(group) for group in s.metadata.get("idle_with", ())):
+        return False  # a way of training that does without it is on
     return s.group is None or s.role != "value" or bool(current[s.group])
+
+
+def idle(s: Setting, said: dict) -> bool:
+    """Whether setting `s` does nothing given what was said: a way of training that does without it is said on."""
+    return any(said.get(group) for group in s.metadata.get("idle_with", ()))
 
 
 def _count_field(config_type, group_name: str) -> str:

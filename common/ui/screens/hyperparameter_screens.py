@@ -9,7 +9,7 @@ from common.errors import UserError
 from common.ui.terminal.messages import error
 from common.ui.terminal.prompts import Prompter
 from models.config.fields import asked, is_choice, is_weights, parse_weights, shown
-from models.config.settings import make, settings, value_of, with_values
+from models.config.settings import idle, make, settings, value_of, with_values
 
 BACK = "Back"
 
@@ -21,7 +21,7 @@ def ask_baseline(ask: Prompter, program, given: dict, can_ask: bool, console: Co
     other value and flag kept. Without asking, the refusal raises its UserError."""
     said = dict(given)
     for s in settings(program.config_type):
-        if s.name in said or not can_ask or not asked(s):  # unsaid: its default, filled by `make`
+        if s.name in said or not can_ask or not asked(s) or idle(s, said):  # unsaid: its default, by `make`
             continue
         said[s.name] = ask_value(ask, s, s.default, s.metadata["label"])
         if said[s.name] is None:
