@@ -45,11 +45,16 @@ def collect(name: str) -> Path:
             "date": time.strftime("%Y-%m-%d")}
     path = results.write(results.Results(name, meta, [table.title + ".", *notes], rows))
     print(f"{name}: {len(rows)} rows in {path.relative_to(results.ROOT)}")
+    drawn = table.figure(path.with_suffix(".png")) if table.figure is not None else None
+    if drawn is not None:
+        print(f"{name}: its figure in {drawn.relative_to(results.ROOT)}")
     return path
 
 
 def render(name: str) -> str:
-    """A table's Markdown from its results file."""
+    """A table's Markdown from its results file; a line saying how to make it while there is none."""
+    if not (results.RESULTS / f"{name}.csv").exists():
+        return f"No results yet at this code: `python benchmarks/reproduce.py {name}` makes them.\n"
     return results.markdown(results.read(name), list(TABLES[name].columns))
 
 
