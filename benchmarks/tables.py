@@ -112,32 +112,52 @@ def compressed() -> tuple[list[dict], list[str]]:
                   "freedom, * where it excludes 0."]
 
 
-def _spread(values) -> str:
-    return f"{statistics.mean(values):.4f} ± {statistics.stdev(values):.4f}" if len(values) > 1 else \
-        f"{values[0]:.4f}"
+def _spread(values, digits: int = 4) -> str:
+    """Mean ± sd of the values that are numbers, or the one value."""
+    values = [v for v in values if not math.isnan(v)]
+    if not values:
+        return ""
+    if len(values) == 1:
+        return f"{values[0]:.{digits}f}"
+    return f"{statistics.mean(values):.{digits}f} ± {statistics.stdev(values):.{digits}f}"
 
 
 def block_order() -> tuple[list[dict], list[str]]:
-    """The default autoencoder's validation loss in each block order, tuning seeds 11-12."""
-    log = ROOT / "runs" / "ae_order" / "loss_values.csv"
-    by_order: dict[str, list[float]] = {}
+    """The default autoencoder's validation loss in each block order, tuning seeds 11-12, and the validation
+    accuracy of the default classifier on it with 100 labels (the product's question)."""
     rows = []
-    if log.exists():
-        with log.open(newline="") as f:
-            for row in csv.DictReader(f):
-                if row.get("Recipe_Version") != training_version():
-                    continue  # another code's run
-                order = row.get("Block_Order", "")
-                loss = float(row["Val_Loss"])
-                by_order.setdefault(order, []).append(loss)
-                rows.append({"order": order, "seed": row["Seed"], "val_loss": f"{loss:.5f}",
-                             "minutes": f"{float(row['Train_Time']) / 60:.1f}", "code": training_version()})
-    for order, losses in by_order.items():
-        mean = statistics.mean(losses)
-        sd = statistics.stdev(losses) if len(losses) > 1 else math.nan
-        rows.append({"order": order, "seed": "mean ± sd", "val_loss": f"{mean:.5f} ± {sd:.5f}", "minutes": "",
-                     "code": ""})
-    return rows, ["The default autoencoder (4 layers, 16 filters, 3 epochs), validated on its 12,000 held-out images."]
+    by_order: dict[str, list[tuple[float, float]]] = {}
+    for row in _rows_at_this_code(ROOT / ORDER / "loss_values.csv"):
+        order = row.get("Block_Order", "")
+        loss = float(row["Val_Loss"])
+        accuracy = _classifier_accuracy(order, row["Seed"])
+        by_order.setdefault(order, []).append((loss, accuracy))
+        rows.append({"order": order, "seed": row["Seed"], "val_loss": f"{loss:.5f}",
+                     "val_accuracy": "" if math.isnan(accuracy) else f"{accuracy:.4f}",
+                     "minutes": f"{float(row['Train_Time']) / 60:.1f}", "code": training_version()})
+    for order, pairs in by_order.items():
+        losses, accuracies = zip(*pairs)
+        rows.append({"order": order, "seed": "mean ± sd", "val_loss": _spread(losses, 5),
+                     "val_accuracy": _spread(accuracies, 4), "minutes": "", "code": ""})
+    return rows, ["The default autoencoder (4 layers, 16 filters, 3 epochs), validated on its 12,000 held-out images; "
+                  "then the default classifier on its encoder, 100 labels of the same seed, validated on 1,000 "
+                  "images."]
+
+
+def _rows_at_this_code(log: Path) -> list[dict]:
+    """The rows of a run log made by today's training code."""
+    if not log.exists():
+        return []
+    with log.open(newline="") as f:
+        return [row for row in csv.DictReader(f) if row.get("Recipe_Version") == training_version()]
+
+
+def _classifier_accuracy(order: str, seed: str) -> float:
+    """The validation accuracy of the classifier on the autoencoder of this order and seed (nan: not run)."""
+    for row in _rows_at_this_code(ROOT / ORDER / f"classifier-{order}" / "classification_loss_values.csv"):
+        if row["Seed"] == seed:
+            return float(row["Val_Accuracy"])
+    return math.nan
 
 
 def study(out: str) -> Callable[[], tuple[list[dict], list[str]]]:
@@ -200,15 +220,19 @@ def tuning(out: str) -> Callable[[], tuple[list[dict], list[str]]]:
     return collect
 
 
+ORDER = "runs/ae_order"  # the block-order runs: autoencoders, their log, a classifier folder per order
 CONV = "runs/conv_ladder"  # the conv ladder study's folder: its autoencoder, run log and summary
 PILOT = "runs/conv_ladder_pilot"  # the conv ladder's first runs, on a tuning seed
 CONV_ARMS = "supervised,joint,ladder,ladder-nolateral,gamma,ladder-w0,ladder-scratch"
 
 
-def order_command(seed: int, order: str) -> tuple[str, ...]:
-    out = "runs/ae_order"
-    return (PYTHON, "autoencoder.py", "--no-menu", "--no-show", "--seed", str(seed), "--block-order", order,
-            "--precision", "float32", "--xla", "off", "--out", out, "--save", f"{out}/ae-{order}-seed{seed}.h5")
+def order_commands(seed: int, order: str) -> tuple[tuple[str, ...], ...]:
+    """The default autoencoder in this block order, then the default classifier on it with 100 labels."""
+    model = f"{ORDER}/ae-{order}-seed{seed}.h5"
+    exact = ("--seed", str(seed), "--precision", "float32", "--xla", "off", "--no-show")
+    return ((PYTHON, "autoencoder.py", "--no-menu", "--block-order", order, *exact, "--out", ORDER, "--save", model),
+            (PYTHON, "classification.py", "-model", model, "--no-menu", "--labels", "100", "--val-limit", "1000",
+             *exact, "--out", f"{ORDER}/classifier-{order}"))
 
 
 STUDY_COLUMNS = (("labels", "labels"), ("what", "arm, or difference"), ("value", "test accuracy"),
@@ -226,10 +250,12 @@ TABLES = {
                      ("difference", "ladder − without"), ("minutes", "minutes (each)"), ("code", "code")),
         ladder_version, ladder_curves(SHORT_EPOCHS)),
     "autoencoder-block-order": Table(
-        "The default autoencoder's reconstruction in each block order, tuning seeds 11-12",
-        tuple(order_command(seed, order) for seed in (11, 12) for order in ("post-activation", "pre-activation")),
+        "The default autoencoder in each block order and the default classifier on it, tuning seeds 11-12",
+        tuple(command for seed in (11, 12) for order in ("post-activation", "pre-activation")
+              for command in order_commands(seed, order)),
         block_order, (("order", "block order"), ("seed", "seed"), ("val_loss", "val_loss"),
-                      ("minutes", "minutes")), training_version),
+                      ("val_accuracy", "classifier, 100 labels: validation accuracy"),
+                      ("minutes", "minutes (autoencoder)")), training_version),
     "conv-ladder": Table(
         "The ladder on the workbench's own encoder against the joint recipe and their baselines, 100 and 1,000 labels",
         ((PYTHON, "autoencoder.py", "--no-menu", "--no-show", "--block-order", "pre-activation", "--seed", "1",

@@ -180,7 +180,7 @@ def test_the_levels_of_a_pre_activation_autoencoder_and_its_weights_in_the_ladde
         assert np.array_equal(np.asarray(ladder.encoder.beta[i]), np.asarray(norm.beta))
     assert [tuple(shape) for shape in ladder.encoder.shapes] == [(28, 28, 1), (28, 28, 4), (14, 14, 8), (7, 7, 16),
                                                                  (16,), (10,)]
-    post = build_autoencoder(AutoencoderConfig(layers=2, filters=4))
+    post = build_autoencoder(AutoencoderConfig(layers=2, filters=4, block_order="post-activation"))
     with pytest.raises(UserError, match=PRE_ACTIVATION):
         load_encoder(ladder, keras.Model(post.inputs, post.get_layer("code").output), "ae.h5")
 
