@@ -18,7 +18,8 @@ from models.training.version import training_version
 PYTHON = sys.executable
 LADDER_LOG = ROOT / "runs" / "ladder_reference"
 SHORT_EPOCHS = 25  # the reproduction's compressed length: about 13 minutes a run on 2 cores alone
-SEEDS = (1, 2, 3, 4, 5)  # reported seeds (tuning seeds are 11-13)
+SEEDS = (1, 2, 3, 4, 5)  # reported seeds
+TUNING_SEEDS = (11, 12, 13)  # the seeds settings are chosen on, never reported
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ def _spread(values, digits: int = 4) -> str:
 
 
 def block_order() -> tuple[list[dict], list[str]]:
-    """The default autoencoder's validation loss in each block order, tuning seeds 11-12, and the validation
+    """The default autoencoder's validation loss in each block order, tuning seeds 11-13, and the validation
     accuracy of the default classifier on it with 100 labels (the product's question)."""
     rows = []
     by_order: dict[str, list[tuple[float, float]]] = {}
@@ -250,8 +251,8 @@ TABLES = {
                      ("difference", "ladder − without"), ("minutes", "minutes (each)"), ("code", "code")),
         ladder_version, ladder_curves(SHORT_EPOCHS)),
     "autoencoder-block-order": Table(
-        "The default autoencoder in each block order and the default classifier on it, tuning seeds 11-12",
-        tuple(command for seed in (11, 12) for order in ("post-activation", "pre-activation")
+        "The default autoencoder in each block order and the default classifier on it, tuning seeds 11-13",
+        tuple(command for seed in TUNING_SEEDS for order in ("post-activation", "pre-activation")
               for command in order_commands(seed, order)),
         block_order, (("order", "block order"), ("seed", "seed"), ("val_loss", "val_loss"),
                       ("val_accuracy", "classifier, 100 labels: validation accuracy"),

@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 
 from common.keras_setup import keras
+from models.config.autoencoder import AutoencoderConfig
 from models.config.classifier import ClassifierConfig
+from models.networks.autoencoder import build_autoencoder
 from models.networks.classifier import build_classifier
 from models.networks.encoder import encoder_view
 from models.networks.evaluation import evaluate
@@ -106,16 +108,20 @@ def test_a_scratch_encoder_learns_its_batch_norm_statistics(saved_autoencoder, m
         assert np.allclose(layer.moving_mean.numpy(), mean) and np.allclose(layer.moving_variance.numpy(), variance)
 
 
-def test_stage_2_trains_batch_norm_in_both_arms(saved_autoencoder, mnist_first):
-    """Both arms fine-tune the same way: batch normalisation's scale and offset learn in stage 2."""
+@pytest.mark.parametrize("order", ["pre-activation", "post-activation"])
+def test_stage_2_trains_batch_norm_in_both_arms(order, mnist_first):
+    """Both arms fine-tune the same way, in either block order: batch normalisation's offset learns in stage 2 (and
+    its scale, where the block has one)."""
     config = ClassifierConfig(fc_units=16, epochs=1, fine_tune_epochs=1, batch_size=32)
+    autoencoder = build_autoencoder(AutoencoderConfig(layers=2, filters=4, block_order=order))
     for init in ("pretrained", "scratch"):
-        encoder = extract_encoder(load_model(saved_autoencoder), init=init, seed=1)
-        gammas = [layer.gamma.numpy().copy() for layer in encoder.layers
-                  if isinstance(layer, keras.layers.BatchNormalization)]
+        encoder = extract_encoder(autoencoder, init=init, seed=1)
+        norms = [layer for layer in encoder.layers if isinstance(layer, keras.layers.BatchNormalization)]
+        before = [[w.numpy().copy() for w in (n.gamma, n.beta) if w is not None] for n in norms]
         train_classifier(encoder, config, ClassifierData(*mnist_first, 10), seed=1)
-        after = [layer.gamma.numpy() for layer in encoder.layers if isinstance(layer, keras.layers.BatchNormalization)]
-        assert not any(np.array_equal(a, b) for a, b in zip(gammas, after)), init
+        after = [[w.numpy() for w in (n.gamma, n.beta) if w is not None] for n in norms]
+        assert [len(weights) for weights in after] == [2 if order == "post-activation" else 1] * 2
+        assert not any(np.array_equal(a, b) for x, y in zip(before, after) for a, b in zip(x, y)), init
 
 
 def test_learning_rates_scale_down_with_small_batches_only():

@@ -11,11 +11,14 @@ from models.config.classifier import ClassifierConfig
 from models.config.settings import settings
 
 
-def hyperparameter_columns(config_type, hidden=()) -> dict[str, Column]:
+def hyperparameter_columns(config_type, hidden=(), before=None) -> dict[str, Column]:
     """A column per flat setting of a hyperparameter dataclass (models/config/settings.py), headed by its `column`
-    metadata; named choices are text; those `hidden` are left out of the table of runs."""
+    metadata; named choices are text; those `hidden` are left out of the table of runs. A row written before the
+    column existed reads as the setting's default, or as `before[name]` where the default has changed since."""
+    before = before or {}
     return {s.name: Column(s.name, s.metadata["column"], numeric=not ({"choices", "weights"} & set(s.metadata)),
-                           in_table=s.name not in hidden, missing=s.default, boolean=s.metadata.get("switch") is True)
+                           in_table=s.name not in hidden, missing=before.get(s.name, s.default),
+                           boolean=s.metadata.get("switch") is True)
             for s in settings(config_type)}
 
 
@@ -42,7 +45,7 @@ def _columns(hyper: dict[str, Column], *keys: str, extra: dict[str, Column] | No
     return [known[key] for key in keys] + [column for key, column in hyper.items() if key not in keys]
 
 
-_AE = hyperparameter_columns(AutoencoderConfig)
+_AE = hyperparameter_columns(AutoencoderConfig, before={"block_order": "post-activation"})  # the only order then
 AUTOENCODER = _columns(  # loss_values.csv: the original assignment's columns first
     _AE, "layers", "filter_size", "filters", "epochs", "batch_size", "train_time", "loss", "val_loss",
     "optimizer", "schedule", "patience", "best_epoch", "device", "compute", "timestamp", "dataset", "images", "seed",

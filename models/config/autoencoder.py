@@ -24,8 +24,9 @@ class AutoencoderConfig:
     schedule: str = choice("constant", SCHEDULES, "Learning-rate schedule", "Schedule")  # of the rate 1e-3
     patience: int = hyperparameter(0, 0, 1000, "Early-stopping patience in epochs (0: off)", "Patience",
                                    asked=False)  # stop when val_loss stalls; keep the best epoch's weights
-    block_order: str = choice("post-activation", BLOCK_ORDERS, "Order in each encoder block (pre-activation: the "
-                              "ladder's)", "Block_Order")  # where the ReLU sits against the normalisation
+    block_order: str = choice("pre-activation", BLOCK_ORDERS, "Order in each block (pre-activation: the ladder's; "
+                              "post-activation: Conv2D (ReLU) then BatchNormalization)",
+                              "Block_Order")  # where the ReLU sits: pre-activation reconstructed and classified better
 
 
 def block_filters(config: AutoencoderConfig) -> list[int]:
