@@ -217,6 +217,15 @@ def test_the_study_says_which_joint_recipe_it_trains():
     assert "noise 0.5," in study_description(mine, 100)
 
 
+def test_a_ladder_study_names_its_arms_and_no_stages_it_does_not_train():
+    ladder = study_description(label_study({}, (100,), 1, seed=11, arms=("ladder", "ladder-w0")), 100)
+    assert "arms: ladder, ladder-w0;" in ladder and "epochs, batch" not in ladder
+    assert "3 epochs over every training image" in study_description(
+        label_study({"fine_tune_epochs": 3}, (100,), 1, seed=11, arms=("ladder",)), 100)
+    both = study_description(label_study({}, (100,), 1, seed=11, arms=("pretrained", "ladder")), 100)
+    assert "10 + 5 epochs, batch 64" in both
+
+
 def test_the_supervised_arm_is_the_joint_arm_without_its_terms_on_the_unlabelled_images():
     plan = label_study({}, (20,), 1, seed=7, arms=("supervised", "joint"))
     supervised, joint = (plan.config_of(p) for p in plan.runs())

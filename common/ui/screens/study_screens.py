@@ -88,13 +88,14 @@ class StudyScreens(SweepScreens):
 def study_description(plan: Plan, test_images: int) -> str:
     """The line that opens a study: budgets, repeats and seeds, arms, the shared settings."""
     config = plan.config
+    runs = [plan.config_of(planned) for planned in plan.runs()]
+    stages = any(run.ladder is None for run in runs)  # the ladder has no stage 1; its epochs are said below
     text = (f"Label-budget study: {', '.join(budget(b) for b in plan.budgets)} labelled images, "
-            f"{count(plan.repeats, 'repeat')} ({seeds_of(plan)}); arms: "
-            f"{', '.join(ARM[a].title for a in plan.arms)}; {config.fc_units} units, {config.epochs} + "
-            f"{config.fine_tune_epochs} epochs, batch {config.batch_size}")
+            f"{count(plan.repeats, 'repeat')} ({seeds_of(plan)}); arms: {', '.join(plan.arms)}; "
+            f"{config.fc_units} units"
+            + (f", {config.epochs} + {config.fine_tune_epochs} epochs, batch {config.batch_size}" if stages else ""))
     first = {}  # the configuration of the first run of each way of training
-    for planned in plan.runs():
-        run = plan.config_of(planned)
+    for run in runs:
         for way in ("self_training", "joint", "ladder"):
             if getattr(run, way) is not None:
                 first.setdefault(way, run)
