@@ -140,22 +140,40 @@ def block_order() -> tuple[list[dict], list[str]]:
     """The default autoencoder's validation loss in each block order, tuning seeds 11-13, and the validation
     accuracy of the default classifier on it with 100 labels (the product's question)."""
     rows = []
-    by_order: dict[str, list[tuple[float, float]]] = {}
+    by_order: dict[str, dict[str, tuple[float, float]]] = {}  # order -> seed -> (val_loss, classifier accuracy)
     for row in _rows_at_this_code(ROOT / ORDER / "loss_values.csv"):
         order = row.get("Block_Order", "")
         loss = float(row["Val_Loss"])
         accuracy = _classifier_accuracy(order, row["Seed"])
-        by_order.setdefault(order, []).append((loss, accuracy))
+        by_order.setdefault(order, {})[row["Seed"]] = (loss, accuracy)  # a seed run again: its latest run
         rows.append({"order": order, "seed": row["Seed"], "val_loss": f"{loss:.5f}",
                      "val_accuracy": "" if math.isnan(accuracy) else f"{accuracy:.4f}",
                      "minutes": f"{float(row['Train_Time']) / 60:.1f}", "code": training_version()})
-    for order, pairs in by_order.items():
-        losses, accuracies = zip(*pairs)
+    for order, runs in by_order.items():
+        losses, accuracies = zip(*runs.values())
         rows.append({"order": order, "seed": "mean ± sd", "val_loss": _spread(losses, 5),
                      "val_accuracy": _spread(accuracies, 4), "minutes": "", "code": ""})
+    rows += _paired_rows(by_order.get("pre-activation", {}), by_order.get("post-activation", {}))
     return rows, ["The default autoencoder (4 layers, 16 filters, 3 epochs), validated on its 12,000 held-out images; "
                   "then the default classifier on its encoder, 100 labels of the same seed, validated on 1,000 "
-                  "images."]
+                  "images. The paired row: Student's t, seeds − 1 degrees of freedom, * where it excludes 0."]
+
+
+def _paired_rows(pre: dict[str, tuple[float, float]], post: dict[str, tuple[float, float]]) -> list[dict]:
+    """pre − post paired by seed, its mean ± sd and 95 % interval per measure."""
+    seeds = [seed for seed in pre if seed in post]
+    if len(seeds) < 2:
+        return []
+    cells = {}
+    for key, index, digits in (("val_loss", 0, 5), ("val_accuracy", 1, 4)):
+        gains = [pre[seed][index] - post[seed][index] for seed in seeds]
+        mean = statistics.mean(gains)
+        sd = statistics.stdev(gains)
+        low, high = paired_interval(mean, sd, len(gains))
+        star = " *" if low > 0 or high < 0 else ""
+        cells[key] = f"{mean:+.{digits}f} ± {sd:.{digits}f} [{low:+.{digits}f}, {high:+.{digits}f}]{star}"
+    return [{"order": "pre − post", "seed": f"paired ({len(seeds)} seeds), 95 % interval", **cells, "minutes": "",
+             "code": ""}]
 
 
 def _rows_at_this_code(log: Path) -> list[dict]:
