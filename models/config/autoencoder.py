@@ -26,7 +26,7 @@ class AutoencoderConfig:
                                    asked=False)  # stop when val_loss stalls; keep the best epoch's weights
     block_order: str = choice("pre-activation", BLOCK_ORDERS, "Order in each block (pre-activation: the ladder's; "
                               "post-activation: Conv2D (ReLU) then BatchNormalization)",
-                              "Block_Order")  # where the ReLU sits: pre-activation reconstructed and classified better
+                              "Block_Order")  # where the ReLU sits: pre-activation reconstructed better
 
 
 def block_filters(config: AutoencoderConfig) -> list[int]:
