@@ -302,7 +302,7 @@ TABLES = {
           "--precision", "float32", "--xla", "off", "--out", CONV, "--save", f"{CONV}/ae.h5"),
          (PYTHON, "classification.py", "-model", f"{CONV}/ae.h5", "--no-show", "--precision", "float32", "--xla",
           "off", "--out", PILOT, "--study", "labels", "--labels", "100", "--repeats", "1", "--seed", "11",
-          "--val-limit", "1000", "--arms", "ladder,ladder-w0", "--fine-tune-epochs", "3")),
+          "--val-limit", "1000", "--arms", "ladder,ladder-nolateral,ladder-w0", "--fine-tune-epochs", "3")),
         tuning(PILOT), (("arm", "arm"), ("labels", "labels"), ("seed", "seed"), ("epochs", "epochs"),
                         ("val_accuracy", "validation accuracy"), ("minutes", "minutes"), ("code", "code")),
         training_version),

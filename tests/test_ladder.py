@@ -2,11 +2,14 @@
 combinator's start, the denoising cost's normalisation, each against a small hand computation; with no noise and no
 denoising cost it trains step for step as a plain network; on the workbench's own encoder; its arms."""
 
+import re
+import warnings
+
 import numpy as np
 import pytest
 
 from common.errors import UserError
-from common.keras_setup import keras, layers
+from common.keras_setup import NO_LATERAL_NOTE, keep_quiet, keras, layers
 from common.study.plan import label_study
 from models.config.autoencoder import AutoencoderConfig
 from models.config.classifier import GAMMA_WEIGHT, ClassifierConfig, LadderSettings, ladder_weights
@@ -224,6 +227,28 @@ def test_the_ladder_arms_differ_only_in_the_decoder_and_the_weights():
                         "ladder-scratch": ("ladder", "", "scratch")}
     shared = {(c.batch_size, c.unlabelled_batch, c.fine_tune_epochs, c.ladder.ladder_noise) for c in arms.values()}
     assert len(shared) == 1 and all(c.joint is None for c in arms.values())
+
+
+def test_the_unused_lateral_terms_of_a_ladder_without_laterals_are_not_reported_to_the_user(mnist_first):
+    """Without laterals the combinators' lateral terms get no gradient, as they should: Keras' warning about it is
+    kept off the screen by keep_quiet, and only that warning (the note names nothing else)."""
+    (x, y), val = mnist_first
+    config = make(ClassifierConfig, {"fc_units": 8, "batch_size": 20, "unlabelled_batch": 20, "fine_tune_epochs": 1,
+                                     "ladder": True, "decoder": "top-down", "init": "scratch"})
+    data = ClassifierData((x[:40], y[:40]), val, 10, images=x[:40])
+    found = []
+    for quiet in (False, True):
+        autoencoder = build_autoencoder(AutoencoderConfig(layers=1, filters=2, block_order="pre-activation"))
+        encoder = keras.Model(autoencoder.inputs, autoencoder.get_layer("code").output)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            if quiet:
+                keep_quiet()
+            train_ladder(encoder, config, data, seed=1)
+        found.append([str(w.message) for w in caught if "Gradients do not exist" in str(w.message)])
+    assert found[0] and re.match(NO_LATERAL_NOTE, found[0][0]) and found[1] == []
+    assert not re.match(NO_LATERAL_NOTE, "Gradients do not exist for variables ['combinator_0/a6', 'dense/kernel'] "
+                                         "when minimizing the loss")
 
 
 def test_the_exported_classifier_predicts_as_the_ladder_and_saves_as_h5(mnist_first, tmp_path):
