@@ -13,6 +13,7 @@ from pathlib import Path
 from benchmarks.ladder_reference import code_version as ladder_version
 from benchmarks.results import ROOT
 from common.study.intervals import paired_interval
+from models.config.choices import BLOCK_ORDERS
 from models.training.version import training_version
 
 PYTHON = sys.executable
@@ -41,7 +42,7 @@ def ladder_command(seed: int, epochs: int, lateral: bool = True) -> tuple[str, .
 def ladder_curves(epochs: int, seeds=SEEDS) -> Callable[[Path], Path | None]:
     """The validation curves of the reproduction's runs at `epochs` epochs, as a figure."""
     def draw(path: Path) -> Path | None:
-        from benchmarks.curves import plot_curves
+        from benchmarks.curves import plot_curves  # matplotlib: only when a figure is drawn, not for --list
 
         curves = {}
         for (seed, lateral), row in sorted(ladder_rows(epochs).items()):
@@ -141,10 +142,11 @@ def block_order() -> tuple[list[dict], list[str]]:
     accuracy of the default classifier on it with 100 labels (the product's question)."""
     rows = []
     by_order: dict[str, dict[str, tuple[float, float]]] = {}  # order -> seed -> (val_loss, classifier accuracy)
+    classified = _classifier_accuracies()
     for row in _rows_at_this_code(ROOT / ORDER / "loss_values.csv"):
         order = row.get("Block_Order", "")
         loss = float(row["Val_Loss"])
-        accuracy = _classifier_accuracy(order, row["Seed"])
+        accuracy = classified.get((order, row["Seed"]), math.nan)  # nan: its classifier not run
         by_order.setdefault(order, {})[row["Seed"]] = (loss, accuracy)  # a seed run again: its latest run
         rows.append({"order": order, "seed": row["Seed"], "val_loss": f"{loss:.5f}",
                      "val_accuracy": "" if math.isnan(accuracy) else f"{accuracy:.4f}",
@@ -184,12 +186,14 @@ def _rows_at_this_code(log: Path) -> list[dict]:
         return [row for row in csv.DictReader(f) if row.get("Recipe_Version") == training_version()]
 
 
-def _classifier_accuracy(order: str, seed: str) -> float:
-    """The validation accuracy of the classifier on the autoencoder of this order and seed (nan: not run)."""
-    for row in _rows_at_this_code(ROOT / ORDER / f"classifier-{order}" / "classification_loss_values.csv"):
-        if row["Seed"] == seed:
-            return float(row["Val_Accuracy"])
-    return math.nan
+def _classifier_accuracies() -> dict[tuple[str, str], float]:
+    """The validation accuracy of the classifier on each block order's autoencoder, by (order, seed): each
+    classifier log read once."""
+    found = {}
+    for order in BLOCK_ORDERS:
+        for row in _rows_at_this_code(ROOT / ORDER / f"classifier-{order}" / "classification_loss_values.csv"):
+            found[(order, row["Seed"])] = float(row["Val_Accuracy"])  # a seed run again: its latest run
+    return found
 
 
 def study(out: str) -> Callable[[], tuple[list[dict], list[str]]]:
@@ -238,16 +242,10 @@ def tuning(out: str) -> Callable[[], tuple[list[dict], list[str]]]:
     """A tuning table's rows: each run of the study's log at this code, with its validation accuracy (tuning
     seeds: the test accuracy is not looked at) and its minutes."""
     def collect() -> tuple[list[dict], list[str]]:
-        log = ROOT / out / "classification_loss_values.csv"
-        rows = []
-        if log.exists():
-            with log.open(newline="") as f:
-                for row in csv.DictReader(f):
-                    if row.get("Recipe_Version") == training_version():
-                        accuracy = float(row["Val_Accuracy"])
-                        rows.append({"arm": row["Arm"], "labels": row["Labels_Used"], "seed": row["Seed"],
-                                     "epochs": row["Fine_Tune_Epochs"], "val_accuracy": f"{accuracy:.4f}",
-                                     "minutes": f"{float(row['Wall_Time']) / 60:.1f}", "code": training_version()})
+        rows = [{"arm": row["Arm"], "labels": row["Labels_Used"], "seed": row["Seed"],
+                 "epochs": row["Fine_Tune_Epochs"], "val_accuracy": f"{float(row['Val_Accuracy']):.4f}",
+                 "minutes": f"{float(row['Wall_Time']) / 60:.1f}", "code": training_version()}
+                for row in _rows_at_this_code(ROOT / out / "classification_loss_values.csv")]
         return rows, ["Validation accuracy on 1,000 held-out images of a tuning seed; minutes of the whole run."]
     return collect
 
@@ -283,7 +281,7 @@ TABLES = {
         ladder_version, ladder_curves(SHORT_EPOCHS)),
     "autoencoder-block-order": Table(
         "The default autoencoder in each block order and the default classifier on it, tuning seeds 11-13",
-        tuple(command for seed in TUNING_SEEDS for order in ("post-activation", "pre-activation")
+        tuple(command for seed in TUNING_SEEDS for order in BLOCK_ORDERS
               for command in order_commands(seed, order)),
         block_order, (("order", "block order"), ("seed", "seed"), ("val_loss", "val_loss"),
                       ("val_accuracy", "classifier, 100 labels: validation accuracy"),
