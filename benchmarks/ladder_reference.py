@@ -101,7 +101,7 @@ def build(args, image_shape):
                     noise=args.noise, lateral=not args.no_lateral, per="unit", seed=args.seed)
     adam = keras.optimizers.Adam(args.learning_rate, epsilon=1e-8)  # blocks' Adam, as the reference trains
     ladder.compile(optimizer=adam, loss="sparse_categorical_crossentropy", metrics=["accuracy"],
-                   jit_compile=False)  # XLA: 3.2x slower a step on 2 CPU cores
+                   jit_compile=False)  # as its runs were made; benchmarks/ladder_speed.py times XLA against it
     ladder(np.zeros((1, *image_shape), np.float32))  # built before fit, which restores an interrupted run
     return ladder
 

@@ -250,9 +250,42 @@ def tuning(out: str) -> Callable[[], tuple[list[dict], list[str]]]:
     return collect
 
 
+def precision_check() -> tuple[list[dict], list[str]]:
+    """The ladder arm's validation accuracy in float32 and in bfloat16 on each tuning seed, and bfloat16 − float32
+    paired by seed (computed from the printed, rounded values) with its 95 % interval."""
+    runs: dict[str, dict[str, dict]] = {}
+    for precision in PRECISIONS_CHECKED:
+        for row in _rows_at_this_code(ROOT / PRECISION / precision / "classification_loss_values.csv"):
+            runs.setdefault(row["Seed"], {})[precision] = row  # a seed run again: its latest run
+    rows = []
+    gains = []
+    for seed, by in sorted(runs.items(), key=lambda item: int(item[0])):
+        accuracy = {p: round(float(row["Val_Accuracy"]), 4) for p, row in by.items()}
+        paired = len(accuracy) == len(PRECISIONS_CHECKED)
+        if paired:
+            gains.append(round(accuracy["bfloat16"] - accuracy["float32"], 4))
+        rows.append({"seed": seed, **{p: f"{accuracy[p]:.4f}" if p in accuracy else "" for p in PRECISIONS_CHECKED},
+                     "difference": f"{gains[-1]:+.4f}" if paired else "",
+                     "minutes": ", ".join(f"{float(by[p]['Wall_Time']) / 60:.1f}" if p in by else "–"
+                                          for p in PRECISIONS_CHECKED), "code": training_version()})
+    if len(gains) > 1:
+        mean, sd = statistics.mean(gains), statistics.stdev(gains)
+        low, high = paired_interval(mean, sd, len(gains))
+        verdict = "kept" if mean >= PRECISION_TOLERANCE else "refused"
+        rows.append({"seed": f"paired ({len(gains)} seeds)", "float32": "", "bfloat16": "",
+                     "difference": f"{mean:+.4f} ± {sd:.4f} [{low:+.4f}, {high:+.4f}]",
+                     "minutes": f"bfloat16 {verdict}", "code": ""})
+    return rows, ["The study's ladder arm, 100 labels, 3 epochs, validation accuracy on 1,000 held-out images of "
+                  "each tuning seed; bfloat16 is kept where the paired mean difference is at least "
+                  f"{PRECISION_TOLERANCE} (Student's t interval, seeds − 1 degrees of freedom)."]
+
+
 ORDER = "runs/ae_order"  # the block-order runs: autoencoders, their log, a classifier folder per order
 CONV = "runs/conv_ladder"  # the conv ladder study's folder: its autoencoder, run log and summary
 PILOT = "runs/conv_ladder_pilot"  # the conv ladder's first runs, on a tuning seed
+PRECISION = "runs/ladder_precision"  # the ladder arm in each precision, a folder each
+PRECISIONS_CHECKED = ("float32", "bfloat16")
+PRECISION_TOLERANCE = -0.002  # bfloat16's paired mean difference in validation accuracy may be no lower
 CONV_ARMS = "supervised,joint,ladder,ladder-nolateral,gamma,ladder-w0,ladder-scratch"
 
 
@@ -265,6 +298,15 @@ def order_commands(seed: int, order: str) -> tuple[tuple[str, ...], ...]:
              *exact, "--out", f"{ORDER}/classifier-{order}"))
 
 
+def precision_command(precision: str) -> tuple[str, ...]:
+    """The ladder arm on tuning seeds 11-13 computing in `precision` (100 labels, 3 epochs)."""
+    return (PYTHON, "classification.py", "-model", f"{CONV}/ae.h5", "--no-show", "--precision", precision, "--xla",
+            "off", "--out", f"{PRECISION}/{precision}", "--study", "labels", "--labels", "100", "--repeats", "3",
+            "--seed", str(TUNING_SEEDS[0]), "--val-limit", "1000", "--arms", "ladder", "--fine-tune-epochs", "3")
+
+
+CONV_AUTOENCODER = (PYTHON, "autoencoder.py", "--no-menu", "--no-show", "--block-order", "pre-activation", "--seed",
+                    "1", "--precision", "float32", "--xla", "off", "--out", CONV, "--save", f"{CONV}/ae.h5")
 STUDY_COLUMNS = (("labels", "labels"), ("what", "arm, or difference"), ("value", "test accuracy"),
                  ("n", "seeds"), ("code", "code"))
 TABLES = {
@@ -288,16 +330,19 @@ TABLES = {
                       ("minutes", "minutes (autoencoder)")), training_version),
     "conv-ladder": Table(
         "The ladder on the workbench's own encoder against the joint recipe and their baselines, 100 and 1,000 labels",
-        ((PYTHON, "autoencoder.py", "--no-menu", "--no-show", "--block-order", "pre-activation", "--seed", "1",
-          "--precision", "float32", "--xla", "off", "--out", CONV, "--save", f"{CONV}/ae.h5"),
+        (CONV_AUTOENCODER,
          (PYTHON, "classification.py", "-model", f"{CONV}/ae.h5", "--no-show", "--precision", "float32", "--xla",
           "off", "--out", CONV, "--study", "labels", "--labels", "100,1000", "--repeats", "5", "--seed", "1",
           "--val-limit", "1000", "--arms", CONV_ARMS, "--workers", "2")),
         study(CONV), STUDY_COLUMNS, training_version),
+    "ladder-precision": Table(
+        "The conv ladder in float32 and in bfloat16, tuning seeds 11-13: 100 labels, 3 epochs",
+        (CONV_AUTOENCODER, *(precision_command(p) for p in PRECISIONS_CHECKED)), precision_check,
+        (("seed", "seed"), ("float32", "float32"), ("bfloat16", "bfloat16"), ("difference", "bfloat16 − float32"),
+         ("minutes", "minutes (each)"), ("code", "code")), training_version),
     "conv-ladder-pilot": Table(
         "The ladder on the workbench's own encoder, first runs on tuning seed 11: 100 labels, 3 epochs",
-        ((PYTHON, "autoencoder.py", "--no-menu", "--no-show", "--block-order", "pre-activation", "--seed", "1",
-          "--precision", "float32", "--xla", "off", "--out", CONV, "--save", f"{CONV}/ae.h5"),
+        (CONV_AUTOENCODER,
          (PYTHON, "classification.py", "-model", f"{CONV}/ae.h5", "--no-show", "--precision", "float32", "--xla",
           "off", "--out", PILOT, "--study", "labels", "--labels", "100", "--repeats", "1", "--seed", "11",
           "--val-limit", "1000", "--arms", "ladder,ladder-nolateral,ladder-w0", "--fine-tune-epochs", "3")),

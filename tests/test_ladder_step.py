@@ -65,15 +65,13 @@ def sigmoid(x):
     return 1 / (1 + np.exp(-x))
 
 
-def encoder_pass(p, x, split, noise):
-    """Each level's z (the images at 0), the second half's mean and variance of each pre-activation, the top."""
+def encoder_pass(p, x, noise):
+    """A pass over one half: each level's z (the images at 0), the mean and variance of each pre-activation, the
+    top."""
     h = x + noise * pattern(x.shape)
     zs, means, variances = [h], [None], [None]
     for i in (1, 2):
-        pre = h @ p[f"encoder_{i}/kernel"]
-        first, _, _ = normalise(pre[:split])
-        second, mean, variance = normalise(pre[split:]) if split < len(pre) else (pre[split:], None, None)
-        z = np.concatenate([first, second])
+        z, mean, variance = normalise(h @ p[f"encoder_{i}/kernel"])
         z = z + noise * pattern(z.shape)
         zs.append(z)
         means.append(mean)
@@ -94,22 +92,23 @@ def combinator(p, i, noisy, u, lateral):
 def hand_step(p, labelled, labels, unlabelled, lateral=True):
     """(supervised cost, weighted denoising cost, the denoising estimates) of the published step, by hand."""
     split = len(labelled)
-    x = np.concatenate([labelled, unlabelled]).reshape(-1, 4).astype(np.float64)
-    corrupted, _, _, top = encoder_pass(p, x, split, NOISE)
-    clean, means, variances, _ = encoder_pass(p, x, split, 0.0)
+    _, _, _, top = encoder_pass(p, labelled.reshape(-1, 4).astype(np.float64), NOISE)
     supervised = -np.mean(np.log(top[np.arange(split), labels]))
     if not len(unlabelled):
         return supervised, 0.0, {}
+    x = unlabelled.reshape(-1, 4).astype(np.float64)
+    corrupted, _, _, top = encoder_pass(p, x, NOISE)
+    clean, means, variances, _ = encoder_pass(p, x, 0.0)
     estimates = {}
-    u, _, _ = normalise(top[split:])  # u at the top: the corrupted class probabilities, normalised
+    u, _, _ = normalise(top)  # u at the top: the corrupted class probabilities, normalised
     for i in (2, 1, 0):
-        estimates[i] = combinator(p, i, corrupted[i][split:], u, lateral)
+        estimates[i] = combinator(p, i, corrupted[i], u, lateral)
         if i:
             u, _, _ = normalise(estimates[i] @ p[f"vertical_{i - 1}/decoder_{i - 1}/kernel"])
-    costs = {0: np.mean((estimates[0] - clean[0][split:]) ** 2)}
+    costs = {0: np.mean((estimates[0] - clean[0]) ** 2)}
     for i in (1, 2):
         normalised_estimate = (estimates[i] - means[i]) / np.sqrt(variances[i] + EPSILON)
-        costs[i] = np.mean((normalised_estimate - clean[i][split:]) ** 2)
+        costs[i] = np.mean((normalised_estimate - clean[i]) ** 2)
     return supervised, sum(WEIGHTS[i] * costs[i] for i in costs), estimates
 
 
@@ -135,9 +134,7 @@ def test_the_decoder_feeds_each_combinator_its_levels_corrupted_value_and_the_pr
         deterministic_noise):
     ladder = tiny_ladder()
     labelled, labels, unlabelled = batch(4, 4)
-    both = np.concatenate([labelled, unlabelled])
-    corrupted = ladder.encoder.run(both, 4, NOISE, ladder.seed)
-    got = ladder.decode(corrupted, 4)
+    got = ladder.decode(ladder.encoder.run(unlabelled, NOISE, ladder.seed))
     _, _, want = hand_step(params(ladder), labelled, labels, unlabelled)
     assert sorted(got) == [0, 1, 2]
     for i in (0, 1, 2):
@@ -174,9 +171,51 @@ def test_the_noise_reaches_the_labelled_half_and_the_supervised_cost_reads_the_c
     ladder = tiny_ladder()
     labelled, labels, unlabelled = batch(4, 4)
     _, _, predicted = ladder.losses_of(labelled, labels, unlabelled)
-    x = np.concatenate([labelled, unlabelled]).reshape(-1, 4).astype(np.float64)
-    _, _, _, noisy_top = encoder_pass(params(ladder), x, 4, NOISE)
-    _, _, _, clean_top = encoder_pass(params(ladder), x, 4, 0.0)
-    np.testing.assert_allclose(np.asarray(predicted), noisy_top[:4], rtol=1e-4, atol=1e-6)
-    assert not np.allclose(noisy_top[:4], clean_top[:4], atol=1e-3)  # so the noise did reach the labelled half
+    x = labelled.reshape(-1, 4).astype(np.float64)
+    _, _, _, noisy_top = encoder_pass(params(ladder), x, NOISE)
+    _, _, _, clean_top = encoder_pass(params(ladder), x, 0.0)
+    np.testing.assert_allclose(np.asarray(predicted), noisy_top, rtol=1e-4, atol=1e-6)
+    assert not np.allclose(noisy_top, clean_top, atol=1e-3)  # so the noise did reach the labelled half
 
+
+def test_a_step_without_unlabelled_images_has_the_supervised_cost_alone(deterministic_noise):
+    ladder = tiny_ladder()
+    labelled, labels, _ = batch(4, 0)
+    supervised, denoising, _ = ladder.losses_of(labelled, labels, np.zeros((0, 2, 2, 1), "float32"))
+    want, _, _ = hand_step(params(ladder), labelled, labels, np.zeros((0, 2, 2, 1)))
+    assert float(supervised) == pytest.approx(want, rel=1e-4)
+    assert float(denoising) == 0.0
+
+
+def test_the_noise_is_a_standard_normal_of_the_levels_shape():
+    x = keras.ops.zeros((4000, 7))  # an odd last axis: the transform's pairs cut to it
+    noise = np.asarray(ladder_encoder.gaussian(x, keras.random.SeedGenerator(3)))
+    assert noise.shape == (4000, 7)
+    assert abs(noise.mean()) < 0.02 and abs(noise.std() - 1) < 0.02
+    for within, share in ((1, 0.6827), (2, 0.9545), (3, 0.9973)):  # the normal's mass within 1, 2, 3 sd
+        assert abs(np.mean(np.abs(noise) < within) - share) < 0.01
+    assert abs(np.corrcoef(noise[:, 0], noise[:, 4])[0, 1]) < 0.05  # a pair's cosine and sine halves: independent
+    again = np.asarray(ladder_encoder.gaussian(x, keras.random.SeedGenerator(3)))
+    assert np.array_equal(noise, again)  # seeded
+
+
+def test_in_bfloat16_only_the_linear_maps_compute_in_bfloat16_and_the_costs_match_float32s():
+    from models.compute.ways import Way, computing
+
+    levels = [Level("conv", 4, 3, pool=True), Level("dense", 6), Level("dense", 3)]
+    rng = np.random.default_rng(4)
+    labelled = rng.uniform(size=(8, 8, 8, 1)).astype("float32")
+    labels = rng.integers(0, 3, size=8)
+    unlabelled = rng.uniform(size=(8, 8, 8, 1)).astype("float32")
+    found = {}
+    for precision in ("float32", "bfloat16"):
+        keras.utils.set_random_seed(1)
+        with computing(Way(precision)):
+            ladder = Ladder(levels, (8, 8, 1), weights=(1.0, 1.0, 1.0, 1.0), noise=0.0, seed=1)
+        ladder.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+        assert {layer.compute_dtype for layer in ladder.encoder.linears} == {precision}
+        assert {c.compute_dtype for c in ladder.combinators.values()} == {"float32"}
+        passed = ladder.encoder.run(unlabelled)
+        assert {keras.backend.standardize_dtype(z.dtype) for z in passed["z"]} == {"float32"}  # statistics too
+        found[precision] = [float(v) for v in ladder.losses_of(labelled, labels, unlabelled)[:2]]
+    np.testing.assert_allclose(found["bfloat16"], found["float32"], rtol=0.03)

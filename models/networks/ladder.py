@@ -1,15 +1,16 @@
 """The ladder network (Rasmus et al. 2015; CuriousAI/ladder), built from a list of levels (ladder_encoder.py).
 
-A training step takes labelled and unlabelled images. Both run, as one batch, through a clean pass and a corrupted
-pass (noise on the images and every level) of the encoder, which share their weights; the supervised cost is the
-cross-entropy of the corrupted pass on the labelled images. The decoder runs on the unlabelled images, from the
-top down: at the top u = BN(ỹ), the corrupted pass's class probabilities; below, u(l) = BN(V(l)·ẑ(l+1)), V the
-mirror of the encoder's map (dense, or transposed convolution then up-sampling where the encoder pooled), without
-affine terms; a combinator per level (combinator.py) makes ẑ(l) from u(l) and the corrupted z̃(l). A level's
-denoising cost is the mean over its units of ((ẑ − μ)/σ − z)², μ and σ² the clean pass's batch mean and variance
-of the level's pre-activation and z its clean value (the images themselves, without normalisation, at level 0);
-as in the reference, gradients flow through the clean pass too. The cost weighs each level by its denoising
-weight; the decoder runs down to the lowest level with a weight (the Γ-model: the top alone).
+A training step takes labelled and unlabelled images. Each half runs through the corrupted pass (noise on the
+images and every level) of the encoder, normalised by its own statistics; the unlabelled half runs through a clean
+pass too, which shares the corrupted pass's weights (the labelled half's clean values would serve no cost). The
+supervised cost is the cross-entropy of the corrupted pass on the labelled images. The decoder runs on the
+unlabelled images, from the top down: at the top u = BN(ỹ), the corrupted pass's class probabilities; below,
+u(l) = BN(V(l)·ẑ(l+1)), V the mirror of the encoder's map (dense, or transposed convolution then up-sampling where
+the encoder pooled), without affine terms; a combinator per level (combinator.py) makes ẑ(l) from u(l) and the
+corrupted z̃(l). A level's denoising cost is the mean over its units of ((ẑ − μ)/σ − z)², μ and σ² the clean pass's
+batch mean and variance of the level's pre-activation and z its clean value (the images themselves, without
+normalisation, at level 0); as in the reference, gradients flow through the clean pass too. The cost weighs each
+level by its denoising weight; the decoder runs down to the lowest level with a weight (the Γ-model: the top alone).
 
 Prediction is the clean pass with moving statistics, which `estimate_statistics` sets from training images after
 training (and before each validation: models/training/ladder_training.py).
@@ -45,7 +46,7 @@ class Ladder(keras.Model):
         self.vertical = {i: _vertical(levels, shapes, i) for i in range(self.lowest, len(levels))}
         self.combinators = {}
         for i in range(self.lowest, len(levels) + 1):
-            combinator = Combinator(lateral=lateral, per=per, name=f"combinator_{i}")
+            combinator = Combinator(lateral=lateral, per=per, name=f"combinator_{i}", dtype="float32")
             combinator.build((None, *shapes[i]))
             self.combinators[i] = combinator
         for i, block in self.vertical.items():
@@ -53,6 +54,7 @@ class Ladder(keras.Model):
         self.seed = keras.random.SeedGenerator(seed)
         self.augment = augment
         self.denoising_tracker = keras.metrics.Mean(name="denoising")
+        self.moments = None  # the encoder's moments as a traced function, made at the first estimate
 
     def build(self, input_shape=None):
         self.built = True  # every weight is made in __init__
@@ -65,40 +67,42 @@ class Ladder(keras.Model):
     def call(self, images, training=False):
         return self.encoder.predict(images)
 
-    def decode(self, corrupted: dict, split) -> dict:
-        """ẑ of every level from the lowest with a weight to the top, on the second half of the batch."""
+    def decode(self, corrupted: dict) -> dict:
+        """ẑ of every level from the lowest with a weight to the top, from the corrupted pass over the unlabelled
+        images."""
         top = len(self.encoder.levels)
         estimates = {}
         above = None
         for i in range(top, self.lowest - 1, -1):
-            u = corrupted["top"][split:] if i == top else self.vertical[i](above)
+            u = corrupted["top"] if i == top else self.vertical[i](above)
             u, *_ = normalised(u)
-            estimates[i] = above = self.combinators[i](corrupted["z"][i][split:], u)
+            estimates[i] = above = self.combinators[i](corrupted["z"][i], u)
         return estimates
 
-    def denoising_costs(self, estimates: dict, clean: dict, split) -> dict:
-        """The cost of every level with an estimate (see the module's docstring)."""
+    def denoising_costs(self, estimates: dict, clean: dict) -> dict:
+        """The cost of every level with an estimate (see the module's docstring), `clean` the clean pass over the
+        unlabelled images."""
         costs = {}
         for i, estimate in estimates.items():
             normalised_estimate = estimate
             if i:  # the images are compared as they are
-                normalised_estimate = (estimate - clean["mean"][i]) / ops.sqrt(clean["variance"][i] + EPSILON)
-            costs[i] = ops.mean(ops.square(normalised_estimate - clean["z"][i][split:]))
+                normalised_estimate = (estimate - clean["mean"][i]) * ops.rsqrt(clean["variance"][i] + EPSILON)
+            costs[i] = ops.mean(ops.square(normalised_estimate - clean["z"][i]))
         return costs
 
     def losses_of(self, labelled, labels, unlabelled):
-        """(the supervised cost, the weighted denoising cost, the corrupted pass's predictions on the labelled)."""
-        split = ops.shape(labelled)[0]
+        """(the supervised cost, the weighted denoising cost, the corrupted pass's predictions on the labelled).
+        Each half is normalised by its own statistics, so the passes run on each half apart: the corrupted pass
+        on both, the clean pass on the unlabelled images alone (no cost reads its labelled half), and neither on
+        the unlabelled images when no level has a denoising weight or there are none."""
         if self.augment is not None:
             labelled = self.augment(labelled, training=True)
-        both = ops.concatenate([labelled, unlabelled], axis=0)
-        corrupted = self.encoder.run(both, split, self.noise, self.seed)
-        predicted = corrupted["top"][:split]
+        predicted = self.encoder.run(labelled, self.noise, self.seed)["top"]
         supervised = self.compute_loss(x=labelled, y=labels, y_pred=predicted, training=True)
-        if not self.combinators:
+        if not self.combinators or unlabelled.shape[0] == 0:
             return supervised, ops.zeros(()), predicted
-        clean = self.encoder.run(both, split)
-        costs = self.denoising_costs(self.decode(corrupted, split), clean, split)
+        corrupted = self.encoder.run(unlabelled, self.noise, self.seed)
+        costs = self.denoising_costs(self.decode(corrupted), self.encoder.run(unlabelled))
         return supervised, sum(self.weighed[i] * cost for i, cost in costs.items()), predicted
 
     def train_step(self, data):
@@ -118,18 +122,17 @@ class Ladder(keras.Model):
 
     def estimate_statistics(self, images, batch_size: int = 100) -> None:
         """Set the moving statistics of every level to the average batch statistics of `images` in clean
-        training passes of `batch_size` (full batches only)."""
-        moments = tf.function(self.encoder.moments, reduce_retracing=True)
+        training passes of `batch_size` (full batches only), summed where they are computed."""
+        if self.moments is None:  # traced once per ladder: every batch has the same shape
+            self.moments = tf.function(self.encoder.moments, reduce_retracing=True)
         sums = None
         batches = max(1, len(images) // batch_size)
         for b in range(batches):
-            found = moments(images[b * batch_size:(b + 1) * batch_size])
-            values = [(np.asarray(m), np.asarray(v)) for m, v in found]
-            sums = values if sums is None else [(s[0] + m, s[1] + v) for s, (m, v) in zip(sums, values)]
+            found = self.moments(images[b * batch_size:(b + 1) * batch_size])
+            sums = found if sums is None else [(s[0] + m, s[1] + v) for s, (m, v) in zip(sums, found)]
         for (mean, variance), (total_mean, total_variance) in zip(self.encoder.moving, sums):
             mean.assign(total_mean / batches)
             variance.assign(total_variance / batches)
-
 
 
 def _vertical(levels: list[Level], shapes: list, i: int):

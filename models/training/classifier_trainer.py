@@ -4,7 +4,7 @@ in two stages (or joint training) then self-training (classifier_stages.py), or 
 
 from dataclasses import asdict
 
-from models.compute.ways import FLOAT32
+from models.compute.ways import FLOAT32, Way
 from models.config.classifier import ClassifierConfig
 from models.networks.encoder import copy_autoencoder, decoder_view, encoder_view
 from models.training.classifier_stages import ClassifierData, train_classifier, way_timer
@@ -12,6 +12,7 @@ from models.training.costs import classifier_cost
 from models.training.ladder_training import train_ladder
 from models.training.trainer import Trainer
 
+LADDER_BFLOAT16 = Way("bfloat16")  # the ladder's linear maps in bfloat16, its statistics, noise and costs in float32
 SHAPE_FIELDS = ("fc_units", "batch_size", "augment", "optimizer")  # with the encoder: what a step costs
 
 
@@ -47,9 +48,12 @@ class ClassifierTrainer(Trainer):
                          classes=self.data.classes)
 
     def fixed_way(self, config: ClassifierConfig):
-        """The ladder computes in float32 without XLA (benchmarks/README.md: XLA made its step 3.2 times slower
-        on 2 CPU cores), its own way."""
-        return FLOAT32 if config.ladder is not None else None
+        """The ladder's own way: without XLA (benchmarks/ladder_speed.py: its conv step slower with XLA on a CPU),
+        in bfloat16 where `--precision bfloat16` asks for it, else in float32 (the precision every arm of a table
+        computes in is the one the table's command names)."""
+        if config.ladder is None:
+            return None
+        return LADDER_BFLOAT16 if self.environment.precision == "bfloat16" else FLOAT32
 
     def parts(self, config: ClassifierConfig, way):
         """The encoder and decoder of a new copy of the autoencoder, with its weights or random ones
@@ -60,6 +64,7 @@ class ClassifierTrainer(Trainer):
     def fit(self, config: ClassifierConfig, way, candidates):
         encoder, decoder = self.parts(config, way)
         if config.ladder is not None:
-            return train_ladder(encoder, config, self.data, seed=self.seed, callbacks=self.callbacks_for("ladder"))
+            return train_ladder(encoder, config, self.data, seed=self.seed, callbacks=self.callbacks_for("ladder"),
+                                way=way)
         return train_classifier(encoder, config, self.data, seed=self.seed, way=way, decoder=decoder,
                                 after_stage_1=self.after_stage_1, callbacks_for=self.callbacks_for)

@@ -5,6 +5,7 @@ of the epochs, a labelled batch and a batch of every training image a step, an e
 import numpy as np
 
 from common.keras_setup import keras
+from models.compute.ways import FLOAT32, Way, computing
 from models.config.classifier import ClassifierConfig, ladder_weights, uses_unlabelled
 from models.networks.augmentation import augmentation
 from models.networks.ladder import Ladder
@@ -54,33 +55,35 @@ class LadderStatistics(Calibration):
             self.stale = False
 
 
-def build_ladder(encoder, config: ClassifierConfig, classes: int, seed: int) -> Ladder:
-    """The ladder of `config.ladder` on `encoder`'s blocks and a head of `config.fc_units` units, compiled; the
-    encoder's weights loaded unless `config.init` is scratch."""
+def build_ladder(encoder, config: ClassifierConfig, classes: int, seed: int, way: Way = FLOAT32) -> Ladder:
+    """The ladder of `config.ladder` on `encoder`'s blocks and a head of `config.fc_units` units, compiled, its
+    linear maps computing in `way`'s precision; the encoder's weights loaded unless `config.init` is scratch."""
     keras.utils.set_random_seed(seed)
     settings = config.ladder
     levels = head_levels(encoder, config.fc_units, classes)
-    ladder = Ladder(levels, tuple(encoder.input_shape[1:]), weights=ladder_weights(settings, len(levels)),
-                    noise=settings.ladder_noise, lateral=settings.decoder != "top-down", per=settings.combinator,
-                    seed=seed, augment=augmentation() if config.augment else None)
+    with computing(way):
+        ladder = Ladder(levels, tuple(encoder.input_shape[1:]), weights=ladder_weights(settings, len(levels)),
+                        noise=settings.ladder_noise, lateral=settings.decoder != "top-down",
+                        per=settings.combinator, seed=seed, augment=augmentation() if config.augment else None)
     if config.init == "pretrained":
         load_encoder(ladder, encoder)
     ladder.compile(optimizer=keras.optimizers.Adam(settings.ladder_learning_rate, epsilon=ADAM_EPSILON),
                    loss=keras.losses.SparseCategoricalCrossentropy(),
-                   metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
+                   metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")], jit_compile=way.xla)
     return ladder
 
 
-def train_ladder(encoder, config: ClassifierConfig, data, *, seed: int, callbacks=()) -> TrainedRun:
+def train_ladder(encoder, config: ClassifierConfig, data, *, seed: int, callbacks=(), way: Way = FLOAT32
+                 ) -> TrainedRun:
     """Train the ladder of `config` on `data` (models/training/classifier_stages.py's ClassifierData): the labelled
     images and every training image (`data.images`), `config.fine_tune_epochs` passes over the latter,
     `config.unlabelled_batch` of them a step (0: the batch size). Its statistics are estimated on the images whose
     information it uses before each validation and at the end: every training image, or the labelled ones alone
     when no level has a denoising weight (the unlabelled batches then only set the steps: each half of a batch is
     normalised by itself and only the labelled half has a cost, so nothing of them reaches the weights). The run's
-    model is the ladder's clean pass as a plain classifier (models/networks/ladder_export.py): what is tested,
-    predicted and saved."""
-    ladder = build_ladder(encoder, config, data.classes, seed)
+    model is the ladder's clean pass as a plain float32 classifier (models/networks/ladder_export.py): what is
+    tested, predicted and saved."""
+    ladder = build_ladder(encoder, config, data.classes, seed, way)
     images = data.images if data.images is not None else data.train[0]
     seen = images if uses_unlabelled(config) else data.train[0]
     per_step = config.unlabelled_batch or config.batch_size
