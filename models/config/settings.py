@@ -141,7 +141,7 @@ def in_effect(config) -> list[Setting]:
 
 def _in_effect(config_type, name: str, current: dict) -> bool:
     s = setting(config_type, name)
-    if any(current.get(group) for group in s.metadata.get("idle_with", ())):
+    if idle(s, current):
         return False  # a way of training that does without it is on
     return s.group is None or s.role != "value" or bool(current[s.group])
 

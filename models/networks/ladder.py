@@ -34,10 +34,11 @@ class Ladder(keras.Model):
 
     def __init__(self, levels: list[Level], image_shape: tuple[int, ...], *, weights, noise: float = 0.3,
                  lateral: bool = True, per: str = "channel", seed: int | None = None, augment=None, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(**{"dtype": "float32", **kwargs})  # its own arithmetic in float32; the linear maps in the
+        # global policy (bfloat16 in a mixed one)
         if len(weights) != len(levels) + 1:
             raise ValueError(f"a ladder of {len(levels)} levels above the images takes {len(levels) + 1} weights")
-        self.encoder = LadderEncoder(levels, image_shape, name="ladder_encoder")
+        self.encoder = LadderEncoder(levels, image_shape, name="ladder_encoder", dtype="float32")
         self.weighed = tuple(float(w) for w in weights)
         self.noise = noise
         self.lateral = lateral

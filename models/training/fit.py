@@ -9,8 +9,9 @@ from common import phases
 from common.interrupts import ctrl_c_noted
 from common.keras_setup import keras, tf
 from models.compute.tracing import build_optimizer
+from models.training import run_backup
 from models.training.batch_norm import Calibration
-from models.training.batches import PREDICT_BATCH, batches
+from models.training.batches import CLOCK, PREDICT_BATCH, batches
 from models.training.optimizers import MIN_RATE, PLATEAU_EPOCHS, PLATEAU_FACTOR
 
 STEPS = "training steps"  # the phases of an epoch
@@ -46,6 +47,14 @@ class EpochRecorder(keras.callbacks.Callback):
         logs = logs or {}
         for name, value in logs.items():
             self.history.setdefault(name, []).append(float(value))
+
+
+class EpochStart(keras.callbacks.Callback):
+    """Tell the seeded orders of rows which epoch begins (batches.py: an epoch's batches drawn from the seed and
+    the epoch)."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        CLOCK.set(epoch)
 
 
 class PhaseClock(keras.callbacks.Callback):
@@ -123,27 +132,42 @@ def fit(model, x, y, *, validation_data, epochs: int, batch_size: int | None, ca
         y = None
         validation_data = batches(*validation_data, PREDICT_BATCH)
     build_optimizer(model)
-    result = FitResult()
+    part = run_backup.current().next_part() if run_backup.current() is not None else None
+    if part is not None and (ended := part.finished(model)) is not None:  # this fit ended in an earlier start
+        return FitResult(history=ended["history"], seconds=ended["seconds"])
+    before, epoch_seconds = part.started() if part is not None else ({}, [])
+    result = FitResult(history={name: list(values) for name, values in before.items()})
     watcher = _StopWhenAsked()
     extra, stopper = _stopping_callbacks(patience, plateau)
     extra = [calibration, *extra] if calibration is not None else extra
+    backups = part.callbacks(before, epoch_seconds) if part is not None else []
     start = time.perf_counter()
     with ctrl_c_noted(watcher.ask):
-        try:
-            model.fit(x, validation_data=validation_data, epochs=epochs, verbose=0, shuffle=False,
-                      callbacks=[PhaseClock(), watcher, *extra, EpochRecorder(result.history), *callbacks])
-        except KeyboardInterrupt:
-            result.interrupted = True
-            for callback in callbacks:  # let progress displays close as if training had ended
-                callback.on_train_end({})
-            if stopper is not None and stopper.best_weights is not None:  # keep the best epoch's weights here too
-                model.set_weights(stopper.best_weights)
-        finally:
-            phases.leave(STEPS)  # an interrupted epoch's phase
+        _fit_keeping_epochs(model, x, validation_data, epochs, result, stopper, callbacks,
+                            [EpochStart(), *backups, PhaseClock(), watcher, *extra, EpochRecorder(result.history)])
         _finish(result, stopper, calibration)
         result.interrupted = result.interrupted or watcher.asked  # Ctrl-C during that last step counts too
-    result.seconds = time.perf_counter() - start
+    result.seconds = time.perf_counter() - start + sum(epoch_seconds)
+    if part is not None and not result.interrupted:
+        part.finish(model, result.history, result.seconds)
     return result
+
+
+def _fit_keeping_epochs(model, x, validation_data, epochs: int, result: FitResult, stopper, callbacks, ours) -> None:
+    """Keras' fit with our callbacks, then the caller's; Ctrl-C ends it and keeps the finished epochs."""
+    try:
+        model.fit(x, validation_data=validation_data, epochs=epochs, verbose=0, shuffle=False,
+                  callbacks=[*ours, *callbacks])
+    except KeyboardInterrupt:
+        result.interrupted = True
+        for callback in callbacks:  # let progress displays close as if training had ended
+            callback.on_train_end({})
+        if stopper is not None and stopper.best_weights is not None:  # keep the best epoch's weights here too
+            model.set_weights(stopper.best_weights)
+    finally:
+        phases.leave(STEPS)  # an interrupted epoch's phase
+        model._initial_epoch = None  # Keras keeps a restored epoch on the model: a later fit would start there
+        CLOCK.set(0)  # batches drawn outside a fit: as in a first epoch
 
 
 def _finish(result: FitResult, stopper, calibration: Calibration | None) -> None:

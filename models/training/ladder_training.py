@@ -65,6 +65,7 @@ def build_ladder(encoder, config: ClassifierConfig, classes: int, seed: int, way
         ladder = Ladder(levels, tuple(encoder.input_shape[1:]), weights=ladder_weights(settings, len(levels)),
                         noise=settings.ladder_noise, lateral=settings.decoder != "top-down",
                         per=settings.combinator, seed=seed, augment=augmentation() if config.augment else None)
+    ladder.build(None)  # its weights are made already: built, so that a backup can be restored into it
     if config.init == "pretrained":
         load_encoder(ladder, encoder)
     ladder.compile(optimizer=keras.optimizers.Adam(settings.ladder_learning_rate, epsilon=ADAM_EPSILON),

@@ -1,0 +1,102 @@
+"""Runs that resume where they stopped (models/training/run_backup.py): a run killed after the first of its three
+epochs, started again, ends with the weights of a run that went through; a fit that had ended is not trained
+again; a damaged backup is said and the run starts afresh."""
+
+import json
+
+import numpy as np
+import pytest
+
+from common.keras_setup import keras
+from models.config.autoencoder import AutoencoderConfig
+from models.config.classifier import ClassifierConfig, LadderSettings
+from models.networks.autoencoder import build_autoencoder
+from models.networks.encoder import encoder_view
+from models.training import run_backup
+from models.training.autoencoder_training import train_autoencoder
+from models.training.classifier_stages import ClassifierData
+from models.training.ladder_training import train_ladder
+
+SMALL = AutoencoderConfig(layers=2, filters=4, epochs=3, batch_size=32)
+
+
+class Killed(Exception):
+    """The process dying at the end of an epoch, after its backup."""
+
+
+class KillAfter(keras.callbacks.Callback):
+    def __init__(self, epochs: int):
+        super().__init__()
+        self.epochs = epochs
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch + 1 == self.epochs:
+            raise Killed
+
+
+def weights(model) -> list[np.ndarray]:
+    return [np.asarray(w) for w in model.weights]
+
+
+def assert_same(a, b):
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-6)
+
+
+def test_an_autoencoder_killed_after_its_first_epoch_resumes_to_the_weights_of_a_run_that_went_through(
+        mnist_first, tmp_path):
+    (x, _), (val, _) = mnist_first
+    through = train_autoencoder(SMALL, x, val, seed=3)
+    with run_backup.backing_up(tmp_path / "run") as backup, pytest.raises(Killed):
+        train_autoencoder(SMALL, x, val, seed=3, callbacks=[KillAfter(1)])
+    assert backup.record() == {"fingerprint": "", "resumed": 0, "lost_seconds": 0.0}
+    with run_backup.backing_up(tmp_path / "run") as backup:
+        resumed = train_autoencoder(SMALL, x, val, seed=3)
+    assert backup.record()["resumed"] == 1 and backup.resumed
+    assert resumed.epochs_done == 3 and resumed.history["loss"][0] == pytest.approx(through.history["loss"][0])
+    assert_same(weights(resumed.model), weights(through.model))
+
+
+def test_a_ladder_killed_after_its_first_epoch_resumes_to_the_weights_of_a_run_that_went_through(
+        mnist_first, tmp_path):
+    (x, y), (val, val_y) = mnist_first
+    autoencoder = build_autoencoder(AutoencoderConfig(layers=2, filters=4, block_order="pre-activation"))
+    config = ClassifierConfig(fc_units=8, batch_size=20, unlabelled_batch=40, fine_tune_epochs=3,
+                              ladder=LadderSettings())
+    data = ClassifierData(train=(x[:100], y[:100]), val=(val[:100], val_y[:100]), classes=10, images=x[:400])
+    through = train_ladder(encoder_view(autoencoder), config, data, seed=5)
+    with run_backup.backing_up(tmp_path / "run"), pytest.raises(Killed):
+        train_ladder(encoder_view(autoencoder), config, data, seed=5, callbacks=[KillAfter(1)])
+    with run_backup.backing_up(tmp_path / "run") as backup:
+        resumed = train_ladder(encoder_view(autoencoder), config, data, seed=5)
+    assert backup.resumed
+    assert_same(weights(resumed.model), weights(through.model))
+
+
+def test_a_fit_that_ended_is_loaded_not_trained_and_a_damaged_backup_is_said_and_trained_afresh(
+        mnist_first, tmp_path):
+    (x, _), (val, _) = mnist_first
+    one = AutoencoderConfig(layers=2, filters=4, epochs=1, batch_size=32)
+    with run_backup.backing_up(tmp_path / "run"):
+        first = train_autoencoder(one, x, val, seed=4)
+    with run_backup.backing_up(tmp_path / "run") as backup:
+        again = train_autoencoder(one, x, val, seed=9)  # another seed: were it trained, its weights would differ
+    assert_same(weights(again.model), weights(first.model))
+    assert again.history == first.history and not backup.warnings
+    (tmp_path / "run" / "fit-1" / run_backup.HISTORY).write_text("{not json")
+    with run_backup.backing_up(tmp_path / "run") as backup:
+        afresh = train_autoencoder(one, x, val, seed=4)
+    assert len(backup.warnings) == 1 and "could not be read" in backup.warnings[0]
+    assert_same(weights(afresh.model), weights(first.model))  # trained again, from the same seed
+    assert json.loads((tmp_path / "run" / "fit-1" / run_backup.HISTORY).read_text())["history"]
+
+
+def test_a_backup_made_by_other_settings_code_or_data_is_said_once_and_not_used(mnist_first, tmp_path):
+    (x, _), (val, _) = mnist_first
+    with run_backup.backing_up(tmp_path / "run", "settings A"), pytest.raises(Killed):
+        train_autoencoder(SMALL, x, val, seed=3, callbacks=[KillAfter(1)])
+    with run_backup.backing_up(tmp_path / "run", "settings B") as backup:
+        assert len(backup.warnings) == 1 and "other settings, code or data" in backup.warnings[0]
+        run = train_autoencoder(SMALL, x, val, seed=3)
+    assert not backup.resumed and run.epochs_done == 3 and backup.record()["fingerprint"] == "settings B"
