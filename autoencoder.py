@@ -1,5 +1,8 @@
 #!/usr/bin/env python3
-"""Train, compare and save mirrored convolutional autoencoders on images: MNIST by default, or your own."""
+"""Train, compare and save mirrored convolutional autoencoders on images: MNIST by default, or your own.
+
+A run stopped after its first epoch (Ctrl-C, a killed process) resumes from its last finished epoch when the same
+command is given again: its backup lies beside the run log (--fresh starts it afresh)."""
 
 import sys
 

@@ -1,5 +1,8 @@
 #!/usr/bin/env python3
-"""Train a classifier on the encoder of a saved autoencoder, in two stages, and predict the test set."""
+"""Train a classifier on the encoder of a saved autoencoder, in two stages, and predict the test set.
+
+A run stopped after its first epoch (Ctrl-C, a killed process) resumes from its last finished epoch when the same
+command is given again: its backup lies beside the run log (--fresh starts it afresh)."""
 
 import sys
 

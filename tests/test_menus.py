@@ -134,3 +134,30 @@ def test_the_menu_s_save_proposes_the_save_flag_s_path(mnist, tmp_path):
                                            "--save", tmp_path / "runs" / "ae.h5")
     assert session.run() == 0 and keyboard.script == []
     assert (tmp_path / "runs" / "ae.h5").exists() and "Saved the autoencoder to" in console.file.getvalue()
+
+
+def test_a_run_stopped_by_ctrl_c_is_resumed_from_the_menu_from_its_last_finished_epoch(mnist, tmp_path,
+                                                                                      monkeypatch):
+    keyboard = Keyboard("Resume the stopped run from its last finished epoch", "Exit", "y")
+    session, console = autoencoder_session(mnist, tmp_path, keyboard, "--layers", 2, "--filter-size", 3,
+                                           "--filters", 4, "--epochs", 3, "--batch-size", 32)
+
+    class CtrlCInSecondEpoch(keras.callbacks.Callback):
+        pressed = False
+
+        def on_train_batch_begin(self, batch, logs=None):
+            if self.params and not CtrlCInSecondEpoch.pressed and self.epoch == 1 and batch == 2:
+                CtrlCInSecondEpoch.pressed = True
+                raise KeyboardInterrupt
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+    monkeypatch.setattr("common.ui.programs.autoencoder_program.RichProgress", lambda console: CtrlCInSecondEpoch())
+    assert session.run() == 0 and keyboard.script == []
+    out = " ".join(console.file.getvalue().split())
+    assert "Its backup is kept: resume the stopped run from its last finished epoch from the menu" in out
+    runs = pd.read_csv(tmp_path / "runs" / "loss_values.csv")
+    assert runs["Interrupted"].fillna("").tolist() == ["yes", ""] and runs["Epochs_Done"].tolist() == [1, 3]
+    assert runs["Resumed"].tolist() == [0, 1]
+    assert not list((tmp_path / "runs" / "backups").iterdir())  # the finished run removed its backup

@@ -100,3 +100,43 @@ def test_a_backup_made_by_other_settings_code_or_data_is_said_once_and_not_used(
         assert len(backup.warnings) == 1 and "other settings, code or data" in backup.warnings[0]
         run = train_autoencoder(SMALL, x, val, seed=3)
     assert not backup.resumed and run.epochs_done == 3 and backup.record()["fingerprint"] == "settings B"
+
+
+@pytest.mark.slow
+def test_a_killed_sweep_resumes_its_run_mid_way_and_ends_as_one_that_went_through(mnist, tmp_path):
+    """The program itself, killed (SIGKILL) once its run's first epoch is backed up, then started again."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import pandas as pd
+
+    from tests.conftest import ROOT, program_env
+
+    def command(out):
+        return [sys.executable, str(ROOT / "autoencoder.py"), "-d", str(mnist["train_images"]), "--layers", "2",
+                "--filters", "4", "--batch-size", "8", "--sweep", "epochs=3", "--repeats", "1", "--no-show",
+                "--out", str(out)]
+
+    through = subprocess.run(command(tmp_path / "through"), env=program_env(), capture_output=True, text=True,
+                             stdin=subprocess.DEVNULL, timeout=120)
+    assert through.returncode == 0, through.stderr
+    killed = subprocess.Popen(command(tmp_path / "killed"), env=program_env(), stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    backups = tmp_path / "killed" / "backups"
+    deadline = time.monotonic() + 120
+    while not list(backups.glob("*/fit-1/keras/training_metadata.json")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(killed.pid, signal.SIGKILL)
+    killed.wait()
+    assert not (tmp_path / "killed" / "loss_values.csv").exists()  # nothing logged: the run was cut off
+    resumed = subprocess.run(command(tmp_path / "killed"), env=program_env(), capture_output=True, text=True,
+                             stdin=subprocess.DEVNULL, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    row = pd.read_csv(tmp_path / "killed" / "loss_values.csv").iloc[-1]
+    want = pd.read_csv(tmp_path / "through" / "loss_values.csv").iloc[-1]
+    assert row["Resumed"] == 1 and want["Resumed"] == 0 and row["Epochs_Done"] == 3
+    assert row["Val_Loss"] == pytest.approx(want["Val_Loss"], rel=1e-4)
+    assert not list(backups.iterdir())  # the logged run removed its backups

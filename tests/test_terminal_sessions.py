@@ -30,8 +30,8 @@ def spawn(script, *args, cwd):
     return child
 
 
-def menu(child, number: int, expect="What next"):
-    """Wait for a menu, pick an entry by its shortcut number."""
+def menu(child, number: int | str, expect="What next"):
+    """Wait for a menu, pick an entry by its shortcut (its number, or a letter after the tenth)."""
     child.expect(expect)
     child.send(str(number))
     child.send(ENTER)
@@ -47,8 +47,8 @@ def test_the_classifier_in_a_terminal_keys_typed_while_training_ctrl_c_a_typo_pr
                                                                                            tmp_path):
     """The program in a terminal, as a person uses it: the autoencoder picked from a menu, the baseline typed in;
     Enter pressed while the first run trains answers nothing (the menu waits, nothing else trains); Ctrl-C in a
-    second run keeps its finished epochs; a typo at the study's question is said and asked again; Ctrl-C at the
-    menu asks about the unsaved model; predict, save, exit."""
+    second run keeps its finished epochs and its backup, and the menu offers to resume it; a typo at the study's
+    question is said and asked again; Ctrl-C at the menu asks about the unsaved model; predict, save, exit."""
     (tmp_path / "runs").mkdir()
     shutil.copy(saved_autoencoder, tmp_path / "runs" / "ae.h5")
     child = spawn("classification.py", "-d", mnist["train_images"], "-dl", mnist["train_labels"],
@@ -72,7 +72,9 @@ def test_the_classifier_in_a_terminal_keys_typed_while_training_ctrl_c_a_typo_pr
     child.expect("stage 2, epoch 3/500")
     child.send(CTRL_C)
     child.expect("Stopped early")
-    menu(child, 6)  # the study
+    child.expect("Its backup is kept")
+    menu(child, 7, expect="1\\) Resume the stopped run")  # first in the menu now, the others one place down: the
+    # study
     child.expect("Numbers of labelled images")
     child.send(CTRL_U + "100,300,1000,allabc" + ENTER)
     child.expect("expected numbers of labelled images separated by commas")  # one line, and asked again
@@ -82,11 +84,11 @@ def test_the_classifier_in_a_terminal_keys_typed_while_training_ctrl_c_a_typo_pr
     child.send(CTRL_C)  # at the menu: leaving, with an unsaved model
     child.expect("not saved. Exit anyway")
     child.send("n")
-    menu(child, 8)  # save
+    menu(child, 9)  # save
     child.expect("Save the classifier to")
     child.send(ENTER)
     child.expect("Saved the classifier")
-    menu(child, 10)  # exit: saved, so no question
+    menu(child, "a")  # exit, the eleventh entry: saved, so no question
     assert finish(child) == 0
     assert "Traceback" not in (tmp_path / "screen.log").read_text()
     runs = pd.read_csv(tmp_path / "runs" / "classification_loss_values.csv")

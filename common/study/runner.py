@@ -3,6 +3,7 @@ for the classifier tested after stage 1 and at the end) and appended to the log 
 plan carries on where it stopped. What a run is depends on the program (common/study/trials.py).
 """
 
+import shutil
 from dataclasses import dataclass
 
 import pandas as pd
@@ -10,7 +11,7 @@ import pandas as pd
 from common.errors import UserError
 from common.study.arms import arm_of
 from common.study.plan import Plan, PlannedRun
-from common.study.trials import CHECKPOINTS, ClassifierTrials
+from common.study.trials import BACKUP, CHECKPOINTS, ClassifierTrials, discard
 from common.tracking.checkpoint_log import CHECKPOINT_LOG, CheckpointLog
 from common.tracking.run_log import RunLog
 from models.config.settings import flat
@@ -56,6 +57,8 @@ def run_plan(plan: Plan, trials, *, log: RunLog, context: dict, fresh: bool = Fa
     time, each in a process of its own."""
     reporter = reporter or QuietReporter()
     trials.check(plan)
+    if fresh:
+        discard(trials, plan)
     logged, _ = log.read()
     found = {} if fresh else reusable(logged, plan, context, trials)
     todo = [p for p in plan.runs() if p not in found]
@@ -86,15 +89,19 @@ def run_plan(plan: Plan, trials, *, log: RunLog, context: dict, fresh: bool = Fa
 
 
 def _log(log: RunLog, row: dict, reporter) -> None:
-    """Append a finished run's row to the log, and its checkpoints beside it; a log that cannot be written is
-    said, and the plan goes on (its table still shows the run)."""
+    """Append a finished run's row to the log, and its checkpoints beside it, then remove its backups; a log that
+    cannot be written is said, and the plan goes on (its table still shows the run; its backups are kept)."""
     points = row.pop(CHECKPOINTS, None)
+    backup = row.pop(BACKUP, None)
     try:
         log.append(row)
         if points:
             CheckpointLog(log.path.with_name(CHECKPOINT_LOG)).append(row, points)
     except UserError as e:
         reporter.warn(f"the run was not logged: {e}")
+        return
+    if backup is not None and row.get("interrupted") != "yes":  # logged: its backups are no longer needed
+        shutil.rmtree(backup, ignore_errors=True)
 
 
 def reusable(logged: pd.DataFrame, plan: Plan, context: dict, trials=ClassifierTrials) -> dict:

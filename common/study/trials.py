@@ -1,6 +1,8 @@
 """What one planned run is, for each program: how it is checked, priced, trained (and tested) and logged."""
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,6 +11,7 @@ import numpy as np
 from common.data import splits
 from common.errors import UserError
 from common.study.plan import Plan, PlannedRun
+from common.study.run_backups import backup_folder, discard_backups, fingerprint
 from common.tracking.recorder import LastRun
 from common.tracking.run_log import new_run_id, run_row
 from models.config.classifier import check_batch, check_label_budget, uses_unlabelled
@@ -20,6 +23,7 @@ from models.training.costs import autoencoder_cost, classifier_cost
 IDENTITY = ("recipe_version", "autoencoder_sha256", "dataset", "images", "val_split", "split_seed", "val_images",
             "test_dataset", "test_images")
 CHECKPOINTS = "checkpoints"  # a row's key for its run's test accuracy along the way; the runner writes them apart
+BACKUP = "backup"  # a row's key for its run's backup folder, which the runner removes once the row is logged
 AUTOENCODER_IDENTITY = ("recipe_version", "dataset", "images", "val_split", "split_seed", "val_images")
 
 
@@ -41,12 +45,14 @@ class ClassifierTrials:
     scored = "test_accuracy"  # a run counts as finished (and reusable) once the log has it
     kind = "classifier"  # what a kept model's sidecar calls it
 
-    def __init__(self, data: StudyData, classes: int, train_one, check=None, keep: str | None = None):
+    def __init__(self, data: StudyData, classes: int, train_one, check=None, keep: str | None = None,
+                 backups: Path | None = None):
         self.data = data
         self.classes = classes
         self.train_one = train_one
         self.check_config = check
         self.keep = keep  # a folder where each run's model is saved as RUN_ID.h5, or None: not kept
+        self.backups = backups  # the run log's folder, where each run keeps its backups; None: no backups
 
     def check(self, plan: Plan) -> None:
         """UserError for a budget or batch the training split cannot give, or (with `check`) a configuration the
@@ -72,10 +78,11 @@ class ClassifierTrials:
         run_id = new_run_id()
         train = splits.labelled_part(*data.train, config.label_budget, planned.seed)
         callbacks_for, curve = self.with_checkpoints(config, reporter.callbacks_for(planned), train)
-        run = self.train_one(config, train, planned.seed, callbacks_for, run_id,
-                             lambda model: {"stage1_test_accuracy": tested(model)["test_accuracy"]})
+        with backed_up(self, config, planned, context, reporter) as kept:
+            run = self.train_one(config, train, planned.seed, callbacks_for, run_id,
+                                 lambda model: {"stage1_test_accuracy": tested(model)["test_accuracy"]})
         values = {**context, "seed": planned.seed, "labels_used": len(train[1]), "arm": planned.arm,
-                  CHECKPOINTS: curve.points if curve is not None else []}
+                  CHECKPOINTS: curve.points if curve is not None else [], **kept}
         if not run.interrupted:
             values.update(tested(run.model))
         values.update(keep_model(self.keep, self.kind, LastRun(config, run, run_id, values, logged=False)))
@@ -123,12 +130,14 @@ class AutoencoderTrials:
     scored = "val_loss"
     kind = "autoencoder"  # what a kept model's sidecar calls it
 
-    def __init__(self, images: int, channels: int, train_one, check, keep: str | None = None):
+    def __init__(self, images: int, channels: int, train_one, check, keep: str | None = None,
+                 backups: Path | None = None):
         self.images = images
         self.channels = channels
         self.train_one = train_one
         self.check_config = check
         self.keep = keep  # a folder where each run's model is saved as RUN_ID.h5, or None: not kept
+        self.backups = backups  # the run log's folder, where each run keeps its backups; None: no backups
 
     def check(self, plan: Plan) -> None:
         for planned in plan.runs():
@@ -142,11 +151,39 @@ class AutoencoderTrials:
         start = time.perf_counter()
         config = plan.config_of(planned)
         run_id = new_run_id()
-        run = self.train_one(config, planned.seed, reporter.callbacks_for(planned), run_id)
-        values = {**context, "seed": planned.seed}
+        with backed_up(self, config, planned, context, reporter) as kept:
+            run = self.train_one(config, planned.seed, reporter.callbacks_for(planned), run_id)
+        values = {**context, "seed": planned.seed, **kept}
         values.update(keep_model(self.keep, self.kind, LastRun(config, run, run_id, values, logged=False)))
         values["wall_time"] = round(time.perf_counter() - start, 2)
         return run_row(config, run.metrics(), values, run_id)
+
+
+@contextmanager
+def backed_up(trials, config, planned: PlannedRun, context: dict, reporter) -> Iterator[dict]:
+    """Train the block's run with its backups under the trials' folder (when they have one); the dict given fills,
+    once the block ends, with the log values that say how often the run was resumed and what that lost, and the
+    backup folder for the runner to remove once the row is logged."""
+    from models.training.run_backup import backing_up  # TensorFlow: not before a run trains
+
+    kept: dict = {}
+    if trials.backups is None:
+        yield kept
+        return
+    folder = backup_folder(trials.backups, trials.kind, config, planned)
+    with backing_up(folder, fingerprint(config, planned, context, trials.identity)) as backup:
+        for warning in backup.warnings:
+            reporter.warn(warning)
+        yield kept
+    record = backup.record()
+    kept.update(resumed=record["resumed"], lost_minutes=round(record["lost_seconds"] / 60, 2),
+                **{BACKUP: str(folder)})
+
+
+def discard(trials, plan: Plan) -> None:
+    """Remove the backups of the plan's runs (`--fresh`)."""
+    if trials.backups is not None:
+        discard_backups(trials.backups, trials.kind, plan)
 
 
 def keep_model(folder: str | None, kind: str, last: LastRun) -> dict:

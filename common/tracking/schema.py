@@ -36,6 +36,8 @@ RUN = {c.key: c for c in [  # what every run records, in both logs
     Column("best_epoch", "Best_Epoch"),  # with early stopping: the epoch whose weights the model kept (from 1)
     Column("recipe_version", "Recipe_Version", numeric=False, in_table=False),  # models/training/version.py
     Column("val_images", "Val_Images", in_table=False),  # validated on (--val-limit)
+    Column("resumed", "Resumed", in_table=False),  # times the run resumed from its backup (run_backup.py)
+    Column("lost_minutes", "Lost_Minutes", in_table=False),  # the training its stops threw away
 ]}
 
 
@@ -50,7 +52,7 @@ AUTOENCODER = _columns(  # loss_values.csv: the original assignment's columns fi
     _AE, "layers", "filter_size", "filters", "epochs", "batch_size", "train_time", "loss", "val_loss",
     "optimizer", "schedule", "patience", "best_epoch", "device", "compute", "timestamp", "dataset", "images", "seed",
     "image_shape", "model_path", "val_split", "epochs_done", "interrupted", "run_id", "split_seed", "wall_time",
-    "recipe_version", "val_images")
+    "recipe_version", "val_images", "resumed", "lost_minutes")
 
 _CLASSIFIER_EXTRA = {c.key: c for c in [
     Column("encoder_layers", "Layers"), Column("accuracy", "Accuracy"), Column("val_accuracy", "Val_Accuracy"),
@@ -77,5 +79,6 @@ CLASSIFIER = _columns(  # classification_loss_values.csv: the original assignmen
     "best_epoch", "test_accuracy", "test_loss", "stage1_test_accuracy", "encoder_filter_size", "encoder_filters",
     "autoencoder", "autoencoder_sha256", "seed", "timestamp", "dataset", "images", "image_shape", "val_split",
     "epochs_done", "split_seed", "test_dataset", "test_images", "stage1_time", "stage2_time", "wall_time", "device",
-    "compute", "interrupted", "model_path", "run_id", "classes", "recipe_version", "val_images",
+    "compute", "interrupted", "model_path", "run_id", "classes", "recipe_version", "val_images", "resumed",
+    "lost_minutes",
     extra=_CLASSIFIER_EXTRA)

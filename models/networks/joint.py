@@ -52,6 +52,9 @@ class JointClassifier(keras.Model):
         self.consistency_tracker = keras.metrics.Mean(name="consistency")
         self.entropy_tracker = keras.metrics.Mean(name="entropy")
 
+    def build(self, input_shape=None):
+        self.built = True  # its parts are built already
+
     def call(self, images, training=False):
         return self.classifier(images, training=training)
 

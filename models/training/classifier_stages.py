@@ -159,6 +159,7 @@ def fit_joint(classifier, encoder, decoder, config: ClassifierConfig, train, ima
                             noise=settings.noise, consistency=settings.consistency,
                             teacher_decay=settings.teacher_decay, entropy=settings.entropy_weight,
                             ramp_steps=len(images) // per_step, seed=seed)
+    joint.build(None)  # built, so that a backup can be restored into it
     compile_classifier(joint, config, settings.joint_learning_rate, len(images) * config.batch_size // per_step,
                        config.fine_tune_epochs, xla)
     return fit(joint, joint_batches(train, images, config.batch_size, seed, per_step), None,

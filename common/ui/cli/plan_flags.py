@@ -24,7 +24,9 @@ def add_plan_flags(parser: Parser, example: str, studies: str = "") -> None:
     plans.add_argument("--repeats", metavar="N", type=int_in(1, 100),
                        help=f"runs per value (or budget and arm), with seeds --seed, --seed + 1, ... (default "
                             f"{DEFAULT_REPEATS})")
-    plans.add_argument("--fresh", action="store_true", help="train every run of the sweep or study again")
+    plans.add_argument("--fresh", action="store_true",
+                       help="train every run of the sweep or study again, and any run from its first epoch: its "
+                            "backup (a stopped run resumes from its last finished epoch) is discarded")
     plans.add_argument("--keep-models", metavar="DIR", type=output_folder,
                        help="save every run's model as DIR/RUN_ID.h5 with its sidecar, noted in the run log "
                             "(with --ray on several machines, a folder all of them can write)")
@@ -39,7 +41,7 @@ def add_plan_flags(parser: Parser, example: str, studies: str = "") -> None:
 
 def resolve_plan_flags(parser: Parser, args, config_type) -> None:
     """Turn --sweep flags into `args.axes` (() without one), checked for names, values and clashes; --repeats and
-    --fresh only with a sweep or a study."""
+    --workers, --ray and --keep-models only with a sweep or a study."""
     study = getattr(args, "study", None)
     has_study = hasattr(args, "study")
     try:
@@ -47,7 +49,7 @@ def resolve_plan_flags(parser: Parser, args, config_type) -> None:
     except UserError as e:
         parser.error(str(e))
     if not args.axes and not study:
-        for name in ("repeats", "fresh", "workers", "ray", "keep_models"):
+        for name in ("repeats", "workers", "ray", "keep_models"):
             if getattr(args, name) and (name != "workers" or args.workers > 1):
                 parser.error(f"{flag(name)} goes with --sweep{' or --study labels' if has_study else ''}")
     if args.axes and study:

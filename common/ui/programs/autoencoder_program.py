@@ -62,7 +62,7 @@ class AutoencoderProgram(Program):
 
     def trials(self):
         return AutoencoderTrials(len(self.train_x), self.image_shape[-1], self.train_one, self.check,
-                                 self.args.keep_models)
+                                 self.args.keep_models, backups=Path(self.args.out))
 
     def results(self, run) -> dict:
         metrics = run.metrics()

@@ -119,7 +119,8 @@ class ClassifierProgram(Program):
 
     def trials(self):
         data = StudyData((self.train_x, self.train_y), (self.val_x, self.val_y), (self.test_x, self.test_y))
-        return ClassifierTrials(data, len(self.classes), self.train_one, self.check, self.args.keep_models)
+        return ClassifierTrials(data, len(self.classes), self.train_one, self.check, self.args.keep_models,
+                                backups=Path(self.args.out))
 
     def results(self, run) -> dict:
         metrics = run.metrics()

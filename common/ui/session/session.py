@@ -8,6 +8,7 @@ menu. Entries are found by their label.
 from rich.console import Console
 
 from common.errors import UserError
+from common.study.run_backups import backed_up_run
 from common.tracking.recorder import RunRecorder
 from common.tracking.run_log import new_run_id
 from common.ui.cli.flags import given_hyperparameters, missing_flags
@@ -21,6 +22,7 @@ from common.ui.terminal.tables import run_log_table, run_summary
 
 TRAIN_AGAIN, SHOW_GRAPHS, SHOW_LOG, EXIT = ("Train again with one hyperparameter changed", "Show graphs",
                                             "Show the run log", "Exit")
+RESUME = "Resume the stopped run from its last finished epoch"
 
 
 class Session:
@@ -36,6 +38,7 @@ class Session:
         self.sweeps = SweepScreens(program, self.console, self.ask)
         self.baseline = None  # the first run's hyperparameters: "train again" changes one of them
         self.said = {}  # what the user said of them (flags and answers, by flat name): a study's arms keep it
+        self.stopped = None  # the configuration of a run stopped with its backup kept: the menu offers to resume it
 
     @property
     def last(self):
@@ -76,9 +79,10 @@ class Session:
                  *self.program.menu_items(self), (SHOW_GRAPHS, self.show_graphs),
                  (f"Save the {self.program.model_name}", self.saving.save_interactive), (SHOW_LOG, self.show_log),
                  (EXIT, None)]
-        actions = dict(items)
+        actions = {**dict(items), RESUME: lambda: self.train(self.stopped)}
         while True:
-            label = self.ask.choose("What next?", [label for label, _ in items])
+            shown = [RESUME] * (self.stopped is not None) + [label for label, _ in items]
+            label = self.ask.choose("What next?", shown)
             if label is None or actions[label] is None:
                 if self.confirm_exit():
                     return
@@ -97,21 +101,34 @@ class Session:
         return bool(self.ask.confirm(f"The last {self.program.model_name} is not saved. Exit anyway?"))
 
     def train(self, config) -> None:
-        """Train a run, append it to the log at once and print its summary."""
+        """Train a run (from its backup where an earlier start of it stopped), append it to the log at once and
+        print its summary."""
         run_id = new_run_id()
-        run = self.program.train(config, run_id)
+        context = self.program.context()
+        with backed_up_run(self.program, config, context, fresh=self.args.fresh) as (backup, kept):
+            for note in backup.warnings:
+                self.warn(note)
+            run = self.program.train(config, run_id)
         if run is None or not run.history:
             self.console.print("Stopped before the first epoch ended: nothing to log.")
             return
-        for note in self.recorder.record(config, run, self.program.context(), run_id):
+        for note in self.recorder.record(config, run, {**context, **kept}, run_id):
             self.warn(note)
         shown = {"Training time (s)": round(run.seconds, 1), **self.program.results(run),
                  "Trained on": self.program.context()["device"], "Computed as": run.compute}
+        if kept["resumed"]:
+            shown["Resumed"] = f"{kept['resumed']} times, {kept['lost_minutes']} minutes lost"
         if run.interrupted:
             shown["Stopped early"] = f"after {run.epochs_done} epochs (Ctrl-C)"
         self.console.print(run_summary(f"{self.program.model_name.capitalize()} run", config, shown))
         if self.last.logged:
             self.console.print(f"Logged to {self.program.log.path}")
+        self.stopped = config if run.interrupted else None
+        if run.interrupted:
+            self.console.print(f"Its backup is kept: {RESUME.lower()} from the menu, or give the same command "
+                               "again, and it goes on from there (--fresh starts it afresh).")
+        else:
+            backup.discard()
 
     def train_changed(self) -> None:
         """Ask which hyperparameter to change and its value; train with the others at the baseline."""
