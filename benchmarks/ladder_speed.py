@@ -15,6 +15,7 @@ printed. The processor, its vector instruction sets and the threads are printed 
 
 import argparse
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -23,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 
-from common.keras_setup import keras
+from common.keras_setup import keras, tf
 
 MLP_LEVELS = (1000, 500, 250, 250, 250, 10)  # the paper's MNIST MLP (benchmarks/ladder_reference.py)
 PAPER_WEIGHTS = (1000.0, 10.0, 0.1, 0.1, 0.1, 0.1, 0.1)
@@ -42,6 +43,9 @@ def parse(argv=None):
     parser.add_argument("--steps", type=int, default=60, help="timed steps per repeat (default 60)")
     parser.add_argument("--warm-up", type=int, default=15, help="untimed steps first (default 15)")
     parser.add_argument("--repeat", type=int, default=2, help="timed repeats; the best counts (default 2)")
+    parser.add_argument("--profile", action="store_true",
+                        help="also profile the conv ladder's float32 step: each kind of operation's share of the "
+                             "time the operations take (TensorFlow's profiler)")
     return parser.parse_args(argv)
 
 
@@ -177,6 +181,58 @@ class StepClock(keras.callbacks.Callback):
         self.seconds.append(time.perf_counter() - self.start)
 
 
+PROFILED_STEPS = 10
+OTHER = "element-wise operations (normalisation, combinators, costs, activations, Adam)"
+CONVOLUTIONS = "convolutions and matrix products"
+ONE_CHANNEL = re.compile(r"/(encoder_1|decoder_0)(_\d+)?/")  # the convolutions from and to the images' channel
+ONE_CHANNEL_KIND = "  of which the first level's (1 → 16) and the last decoder map's (16 → 1)"
+KINDS = {  # an operation's kind, by its TensorFlow op name
+    CONVOLUTIONS: ("Conv2D", "Conv2DBackpropFilter", "Conv2DBackpropInput", "MatMul"),
+    "noise (random numbers)": ("StatelessRandomUniformV2", "StatelessRandomNormalV2", "Log", "Sqrt", "Cos", "Sin"),
+    "reductions (moments, gradients of broadcasts)": ("Sum", "Mean", "SquaredDifference"),
+}
+
+
+def profile(labelled, images, args) -> list[tuple[str, float]]:
+    """Each kind of operation's share of the conv ladder's float32 step, from TensorFlow's profiler over
+    PROFILED_STEPS steps (after a warm-up): the kinds of KINDS, the other element-wise operations, the rest."""
+    import collections
+    import glob
+    import tempfile
+
+    from models.compute.ways import Way
+    from models.training.joint_batches import joint_batches
+
+    try:
+        from tsl.profiler.protobuf import xplane_pb2
+    except ImportError:
+        from tensorflow.tsl.profiler.protobuf import xplane_pb2
+
+    ladder = conv_ladder(Way())
+    stream = joint_batches(labelled, images, HALF, 1, HALF).repeat()
+    ladder.fit(stream, epochs=1, steps_per_epoch=args.warm_up, verbose=0, shuffle=False)
+    folder = tempfile.mkdtemp()
+    tf.profiler.experimental.start(folder)
+    ladder.fit(stream, epochs=1, steps_per_epoch=PROFILED_STEPS, verbose=0, shuffle=False)
+    tf.profiler.experimental.stop()
+    space = xplane_pb2.XSpace()
+    space.ParseFromString(Path(sorted(glob.glob(f"{folder}/plugins/profile/*/*.xplane.pb"))[-1]).read_bytes())
+    totals = collections.Counter()
+    for plane in space.planes:
+        names = {key: value.name for key, value in plane.event_metadata.items()}
+        for line in (line for line in plane.lines if line.name.startswith("tf_")):
+            for event in line.events:
+                name = names.get(event.metadata_id, "")
+                if ":" in name and "::" not in name:  # an operation (not the executor's own events)
+                    op = name.rsplit(":", 1)[1].removeprefix("_MklNative").removeprefix("_Mkl")
+                    kind = next((k for k, ops in KINDS.items() if op in ops), OTHER)
+                    totals[kind] += event.duration_ps
+                    if kind == CONVOLUTIONS and ONE_CHANNEL.search(name):
+                        totals[ONE_CHANNEL_KIND] += event.duration_ps
+    whole = sum(value for kind, value in totals.items() if kind != ONE_CHANNEL_KIND)
+    return [(kind, value / whole) for kind, value in totals.most_common()]
+
+
 def machine() -> str:
     from models.compute.ways import cpu_flags, processor_name
 
@@ -219,6 +275,10 @@ def main(argv=None) -> int:
             rows.append((net, way.key(), step, gflops, gflops / peaks[way.precision]))
             print(f"  {way.key():14s} {1 / step:6.2f} steps/s  {step * 1000:7.1f} ms a step  {gflops:6.1f} GFLOP/s  "
                   f"{100 * gflops / peaks[way.precision]:4.1f} % of the {way.precision} peak", flush=True)
+    if args.profile:
+        print("\nconv ladder, float32: where the operations' time goes")
+        for kind, share in profile(labelled, images, args):
+            print(f"  {100 * share:5.1f} %  {kind}")
     print("\nnet,way,seconds_per_step,gflops,share_of_peak")
     for net, key, step, gflops, share in rows:
         print(f"{net},{key},{step:.5f},{gflops:.1f},{share:.3f}")

@@ -116,8 +116,7 @@ class Session:
             self.warn(note)
         shown = {"Training time (s)": round(run.seconds, 1), **self.program.results(run),
                  "Trained on": self.program.context()["device"], "Computed as": run.compute}
-        if kept["resumed"]:
-            shown["Resumed"] = f"{kept['resumed']} times, {kept['lost_minutes']} minutes lost"
+        shown.update(resumed(kept))
         if run.interrupted:
             shown["Stopped early"] = f"after {run.epochs_done} epochs (Ctrl-C)"
         self.console.print(run_summary(f"{self.program.model_name.capitalize()} run", config, shown))
@@ -175,3 +174,10 @@ class Session:
 
     def warn(self, message: str) -> None:
         warn(self.console, message)
+
+
+def resumed(kept: dict) -> dict:
+    """The summary's line on a run's resumptions, when it had any."""
+    times = kept["resumed"]
+    return {"Resumed": f"{times} time{'s' * (times != 1)}, {kept['lost_minutes']:g} minutes of training lost"} \
+        if times else {}
