@@ -3,8 +3,15 @@ epochs, started again, ends with the weights of a run that went through; a fit t
 again; a damaged backup is said and the run starts afresh."""
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from common.keras_setup import keras
@@ -16,6 +23,7 @@ from models.training import run_backup
 from models.training.autoencoder_training import train_autoencoder
 from models.training.classifier_stages import ClassifierData
 from models.training.ladder_training import train_ladder
+from tests.conftest import ROOT, program_env
 
 SMALL = AutoencoderConfig(layers=2, filters=4, epochs=3, batch_size=32)
 
@@ -102,41 +110,54 @@ def test_a_backup_made_by_other_settings_code_or_data_is_said_once_and_not_used(
     assert not backup.resumed and run.epochs_done == 3 and backup.record()["fingerprint"] == "settings B"
 
 
+def sweep_command(mnist, out, *more) -> list[str]:
+    return [sys.executable, str(ROOT / "autoencoder.py"), "-d", str(mnist["train_images"]), "--layers", "2",
+            "--filters", "4", "--batch-size", "8", "--sweep", "epochs=3", "--repeats", "1", "--no-show",
+            "--out", str(out), *more]
+
+
+def run_to_the_end(command) -> subprocess.CompletedProcess:
+    return subprocess.run(command, env=program_env(), capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                          timeout=180)
+
+
+def wait_for_the_first_backup(out: Path) -> None:
+    deadline = time.monotonic() + 120
+    while not list((out / "backups").glob("*/fit-1/keras/training_metadata.json")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def assert_resumed_as_through(out: Path, through: Path) -> None:
+    row = pd.read_csv(out / "loss_values.csv").iloc[-1]
+    want = pd.read_csv(through / "loss_values.csv").iloc[-1]
+    assert row["Resumed"] == 1 and want["Resumed"] == 0 and row["Epochs_Done"] == 3
+    assert row["Val_Loss"] == pytest.approx(want["Val_Loss"], rel=1e-4)
+    assert not list((out / "backups").iterdir())  # the logged run removed its backups
+
+
 @pytest.mark.slow
 def test_a_killed_sweep_resumes_its_run_mid_way_and_ends_as_one_that_went_through(mnist, tmp_path):
     """The program itself, killed (SIGKILL) once its run's first epoch is backed up, then started again."""
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    import pandas as pd
-
-    from tests.conftest import ROOT, program_env
-
-    def command(out):
-        return [sys.executable, str(ROOT / "autoencoder.py"), "-d", str(mnist["train_images"]), "--layers", "2",
-                "--filters", "4", "--batch-size", "8", "--sweep", "epochs=3", "--repeats", "1", "--no-show",
-                "--out", str(out)]
-
-    through = subprocess.run(command(tmp_path / "through"), env=program_env(), capture_output=True, text=True,
-                             stdin=subprocess.DEVNULL, timeout=120)
-    assert through.returncode == 0, through.stderr
-    killed = subprocess.Popen(command(tmp_path / "killed"), env=program_env(), stdin=subprocess.DEVNULL,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    backups = tmp_path / "killed" / "backups"
-    deadline = time.monotonic() + 120
-    while not list(backups.glob("*/fit-1/keras/training_metadata.json")) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    done = run_to_the_end(sweep_command(mnist, tmp_path / "through"))
+    assert done.returncode == 0, done.stderr
+    killed = subprocess.Popen(sweep_command(mnist, tmp_path / "killed"), env=program_env(),
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for_the_first_backup(tmp_path / "killed")
     os.kill(killed.pid, signal.SIGKILL)
     killed.wait()
     assert not (tmp_path / "killed" / "loss_values.csv").exists()  # nothing logged: the run was cut off
-    resumed = subprocess.run(command(tmp_path / "killed"), env=program_env(), capture_output=True, text=True,
-                             stdin=subprocess.DEVNULL, timeout=120)
+    resumed = run_to_the_end(sweep_command(mnist, tmp_path / "killed"))
     assert resumed.returncode == 0, resumed.stderr
-    row = pd.read_csv(tmp_path / "killed" / "loss_values.csv").iloc[-1]
-    want = pd.read_csv(tmp_path / "through" / "loss_values.csv").iloc[-1]
-    assert row["Resumed"] == 1 and want["Resumed"] == 0 and row["Epochs_Done"] == 3
-    assert row["Val_Loss"] == pytest.approx(want["Val_Loss"], rel=1e-4)
-    assert not list(backups.iterdir())  # the logged run removed its backups
+    assert_resumed_as_through(tmp_path / "killed", tmp_path / "through")
+    killed_worker = subprocess.Popen(sweep_command(mnist, tmp_path / "worker", "--workers", "2"), env=program_env(),
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)
+    wait_for_the_first_backup(tmp_path / "worker")
+    workers = [pid for pid in subprocess.run(["pgrep", "-P", str(killed_worker.pid)], capture_output=True,
+                                             text=True).stdout.split()
+               if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text()]
+    for pid in workers:  # the worker training the run (the other is idle): the program tries the run again
+        os.kill(int(pid), signal.SIGKILL)
+    _, err = killed_worker.communicate(timeout=180)
+    assert killed_worker.returncode == 0, err
+    assert_resumed_as_through(tmp_path / "worker", tmp_path / "through")
