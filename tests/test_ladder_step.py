@@ -82,7 +82,7 @@ def encoder_pass(p, x, noise):
 
 
 def combinator(p, i, noisy, u, lateral):
-    a = [p[f"combinator_{i}/a{k}"] for k in range(1, 11)]
+    a = p[f"combinator_{i}/a"]  # a1..a10, stacked
     mean = a[0] * sigmoid(a[1] * u + a[2]) + a[3] * u + a[4]
     if not lateral:
         return mean

@@ -25,25 +25,31 @@ class Combinator(layers.Layer):
 
     def build(self, shape):
         own = tuple(shape[1:]) if self.per == "unit" else (shape[-1],)
-        self.a = [self.add_weight(shape=own, initializer=keras.initializers.Constant(start), name=f"a{i}")
-                  for i, start in enumerate(GAUSS_START, start=1)]
+        self.a = self.add_weight(shape=(len(GAUSS_START), *own), initializer=_gauss_start, name="a")  # a1..a10 in
+        # one variable: one optimizer update, not ten
 
     def call(self, noisy, u):
-        a1, a2, a3, a4, a5, *_ = self.a
         if not self.lateral:
+            a1, a2, a3, a4, a5 = ops.unstack(self.a[:5])
             return a1 * ops.sigmoid(a2 * u + a3) + a4 * u + a5
-        return gauss(noisy, u, [tf.identity(a.value) for a in self.a])
+        return gauss(noisy, u, tf.identity(self.a.value))
 
 
-def gauss(noisy, u, a: list):
-    """(z̃ − μ)·v + μ for the parameters `a` (a1..a10, each of the shape of the trailing axes of `u`), with its
-    gradient written out: each parameter's is a sum over the leading axes, in fewer operations than
+def _gauss_start(shape, dtype=None):
+    """a1..a10 as the reference starts them, each over the rest of `shape`."""
+    return ops.broadcast_to(ops.reshape(ops.convert_to_tensor(GAUSS_START, dtype=dtype or "float32"),
+                                        (len(GAUSS_START), *(1,) * (len(shape) - 1))), shape)
+
+
+def gauss(noisy, u, a):
+    """(z̃ − μ)·v + μ for the parameters `a` (a1..a10 stacked, each of the shape of the trailing axes of `u`), with
+    its gradient written out: each parameter's is a sum over the leading axes, in fewer operations than
     differentiating the function step by step makes."""
-    lead = list(range(len(u.shape) - len(a[0].shape)))
+    lead = list(range(len(u.shape) - len(a.shape) + 1))
 
     @tf.custom_gradient
-    def forward(noisy, u, *a):
-        a1, a2, a3, a4, a5, a6, a7, a8, a9, a10 = a
+    def forward(noisy, u, a):
+        a1, a2, a3, a4, a5, a6, a7, a8, a9, a10 = tf.unstack(a)
         s1 = tf.sigmoid(a2 * u + a3)
         s2 = tf.sigmoid(a7 * u + a8)
         mean = a1 * s1 + a4 * u + a5
@@ -57,10 +63,10 @@ def gauss(noisy, u, a: list):
             d_2 = d_scale * a6 * s2 * (1 - s2)  # through σ(a7·u + a8)
             d_u = d_1 * a2 + d_mean * a4 + d_2 * a7 + d_scale * a9
             total = lambda t: tf.reduce_sum(t, lead)  # noqa: E731
-            return [g * scale, d_u, total(d_mean * s1), total(d_1 * u), total(d_1), total(d_mean * u),
-                    total(d_mean), total(d_scale * s2), total(d_2 * u), total(d_2), total(d_scale * u),
-                    total(d_scale)]
+            d_a = tf.stack([total(d_mean * s1), total(d_1 * u), total(d_1), total(d_mean * u), total(d_mean),
+                            total(d_scale * s2), total(d_2 * u), total(d_2), total(d_scale * u), total(d_scale)])
+            return g * scale, d_u, d_a
 
         return difference * scale + mean, backward
 
-    return forward(noisy, u, *a)
+    return forward(noisy, u, a)
