@@ -200,13 +200,10 @@ def profile(labelled, images, args) -> list[tuple[str, float]]:
     import glob
     import tempfile
 
+    from tensorflow.tsl.profiler.protobuf import xplane_pb2  # the profiler's trace format (TensorFlow's own)
+
     from models.compute.ways import Way
     from models.training.joint_batches import joint_batches
-
-    try:
-        from tsl.profiler.protobuf import xplane_pb2
-    except ImportError:
-        from tensorflow.tsl.profiler.protobuf import xplane_pb2
 
     ladder = conv_ladder(Way())
     stream = joint_batches(labelled, images, HALF, 1, HALF).repeat()
