@@ -14,9 +14,12 @@ printed. The processor, its vector instruction sets and the threads are printed 
 """
 
 import argparse
+import collections
+import glob
 import os
 import re
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -24,7 +27,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 
-from common.keras_setup import keras, tf
+from common.data import dataset
+from common.keras_setup import keep_quiet, keras, layers, tf
+from models.compute.ways import Way, bfloat16_on_cpu, computing, cpu_flags, processor_name
+from models.config.autoencoder import AutoencoderConfig
+from models.config.classifier import ClassifierConfig, LadderSettings
+from models.networks.encoder import copy_autoencoder, encoder_view
+from models.networks.ladder import Ladder
+from models.networks.ladder_encoder import Level
+from models.training import ladder_training
+from models.training.autoencoder_training import new_autoencoder
+from models.training.joint_batches import joint_batches
 
 MLP_LEVELS = (1000, 500, 250, 250, 250, 10)  # the paper's MNIST MLP (benchmarks/ladder_reference.py)
 PAPER_WEIGHTS = (1000.0, 10.0, 0.1, 0.1, 0.1, 0.1, 0.1)
@@ -51,8 +64,6 @@ def parse(argv=None):
 
 def level_macs(ladder) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
     """Multiply-adds per image of each encoder level and each decoder map (V), named."""
-    from common.keras_setup import layers
-
     encoder = ladder.encoder
     shapes = encoder.shapes
     up = []
@@ -97,8 +108,6 @@ def step_flops(ladder, half: int = HALF) -> tuple[float, list[str]]:
 
 def matrix_peak(precision: str, side: int = MATRIX, repeat: int = 10) -> float:
     """GFLOP/s of a `side` × `side` matrix product in TensorFlow in `precision`, the best of `repeat`."""
-    from common.keras_setup import tf
-
     dtype = tf.bfloat16 if precision == "bfloat16" else tf.float32
     a = tf.cast(tf.random.normal((side, side), seed=1), dtype)
     b = tf.cast(tf.random.normal((side, side), seed=2), dtype)
@@ -114,8 +123,6 @@ def matrix_peak(precision: str, side: int = MATRIX, repeat: int = 10) -> float:
 
 def data(count: int = 20_000):
     """(labelled images, labels), unlabelled images: the first `count` MNIST training images in [0, 1]."""
-    from common.data import dataset
-
     images, labels = dataset.load_labelled(dataset.TRAIN_IMAGES, dataset.TRAIN_LABELS, limit=count)
     images = images.astype(np.float32) / 255.0
     return (images[:1000], labels[:1000]), images
@@ -123,13 +130,6 @@ def data(count: int = 20_000):
 
 def conv_ladder(way):
     """The study's ladder arm on the default autoencoder's encoder (fresh weights: the speed is the same)."""
-    from models.compute.ways import computing
-    from models.config.autoencoder import AutoencoderConfig
-    from models.config.classifier import ClassifierConfig, LadderSettings
-    from models.networks.encoder import copy_autoencoder, encoder_view
-    from models.training import ladder_training
-    from models.training.autoencoder_training import new_autoencoder
-
     with computing(way):
         autoencoder = new_autoencoder(AutoencoderConfig())
         encoder = encoder_view(copy_autoencoder(autoencoder, policy=way.policy))
@@ -139,10 +139,6 @@ def conv_ladder(way):
 
 def mlp_ladder(way):
     """The paper's MLP ladder, as benchmarks/ladder_reference.py builds it."""
-    from models.compute.ways import computing
-    from models.networks.ladder import Ladder
-    from models.networks.ladder_encoder import Level
-
     keras.utils.set_random_seed(1)
     with computing(way):
         ladder = Ladder([Level("dense", size) for size in MLP_LEVELS], (28, 28, 1), weights=PAPER_WEIGHTS,
@@ -154,8 +150,6 @@ def mlp_ladder(way):
 
 def seconds_per_step(ladder, xla: bool, labelled, images, args) -> float:
     """The best repeat's seconds per training step, warm-up excluded."""
-    from models.training.joint_batches import joint_batches
-
     ladder.jit_compile = xla
     stream = joint_batches(labelled, images, HALF, 1, HALF).repeat()
     clock = StepClock(args.warm_up)
@@ -166,7 +160,6 @@ def seconds_per_step(ladder, xla: bool, labelled, images, args) -> float:
 
 class StepClock(keras.callbacks.Callback):
     """The seconds from the end of step `warm_up` to the end of each epoch's last step."""
-
     def __init__(self, warm_up: int):
         super().__init__()
         self.warm_up = warm_up
@@ -196,14 +189,10 @@ KINDS = {  # an operation's kind, by its TensorFlow op name
 def profile(labelled, images, args) -> list[tuple[str, float]]:
     """Each kind of operation's share of the conv ladder's float32 step, from TensorFlow's profiler over
     PROFILED_STEPS steps (after a warm-up): the kinds of KINDS, the other element-wise operations, the rest."""
-    import collections
-    import glob
-    import tempfile
+    from tensorflow.tsl.profiler.protobuf import xplane_pb2  # after keras_setup, which keeps TensorFlow's start quiet
 
-    from tensorflow.tsl.profiler.protobuf import xplane_pb2  # the profiler's trace format (TensorFlow's own)
 
-    from models.compute.ways import Way
-    from models.training.joint_batches import joint_batches
+
 
     ladder = conv_ladder(Way())
     stream = joint_batches(labelled, images, HALF, 1, HALF).repeat()
@@ -231,7 +220,6 @@ def profile(labelled, images, args) -> list[tuple[str, float]]:
 
 
 def machine() -> str:
-    from models.compute.ways import cpu_flags, processor_name
 
     flags = cpu_flags()
     shown = [f for f in FLAGS_SHOWN if f in flags]
@@ -241,8 +229,6 @@ def machine() -> str:
 
 def main(argv=None) -> int:
     args = parse(argv)
-    from common.keras_setup import keep_quiet, tf
-    from models.compute.ways import Way, bfloat16_on_cpu, cpu_flags
 
     keep_quiet()
     ways = [Way.from_key(key.strip()) for key in args.ways.split(",")]
