@@ -161,3 +161,17 @@ def test_a_killed_sweep_resumes_its_run_mid_way_and_ends_as_one_that_went_throug
     _, err = killed_worker.communicate(timeout=180)
     assert killed_worker.returncode == 0, err
     assert_resumed_as_through(tmp_path / "worker", tmp_path / "through")
+
+
+def test_a_backup_found_damaged_during_the_run_is_said_once_the_run_ends(mnist_first, tmp_path):
+    from common.study.run_backups import backed_up
+
+    (x, _), (val, _) = mnist_first
+    with run_backup.backing_up(tmp_path / "run", "mine"), pytest.raises(Killed):
+        train_autoencoder(SMALL, x, val, seed=3, callbacks=[KillAfter(1)])
+    (tmp_path / "run" / "fit-1" / run_backup.HISTORY).write_text("{not json")
+    said = []
+    with backed_up(tmp_path / "run", "mine", said.append) as kept:
+        run = train_autoencoder(SMALL, x, val, seed=3)
+    assert len(said) == 1 and "could not be read" in said[0] and "started afresh" in said[0]
+    assert run.epochs_done == 3 and kept == {"resumed": 0, "lost_minutes": 0.0}

@@ -39,20 +39,29 @@ def discard_backups(root: Path, kind: str, plan) -> None:
 
 
 @contextmanager
-def backed_up_run(program, config, context: dict, fresh: bool = False) -> Iterator[tuple]:
-    """A program's single run (not of a plan) trained with its backups under the program's log folder, made
-    afresh when `fresh`: (the RunBackup, a dict that fills with the log values of its resumptions when the block
-    ends)."""
-    from common.study.plan import PlannedRun  # the plan's run record, for the folder's name
+def backed_up(folder: Path, made_by: str, warn) -> Iterator[dict]:
+    """Train the block's run with its backups in `folder`, made by `made_by` (a fingerprint); what could not be used
+    is said with `warn` once the block ends; the dict given fills, then, with the log values that say how often the
+    run was resumed and the minutes that lost."""
     from models.training.run_backup import backing_up  # TensorFlow: not before a run trains
+
+    kept: dict = {}
+    with backing_up(folder, made_by) as backup:
+        yield kept
+    for warning in backup.warnings:
+        warn(warning)
+    record = backup.record()
+    kept.update(resumed=record["resumed"], lost_minutes=round(record["lost_seconds"] / 60, 2))
+
+
+def single_run(program, config, context: dict, fresh: bool = False) -> tuple[Path, str]:
+    """The backup folder and fingerprint of a program's single run (not of a plan) under its log's folder; the
+    folder emptied when `fresh`."""
+    from common.study.plan import PlannedRun  # the plan's run record, for the folder's name
 
     planned = PlannedRun((), 1, context.get("seed", 0))
     folder = backup_folder(program.log.path.parent, program.model_name, config, planned)
     if fresh:
         shutil.rmtree(folder, ignore_errors=True)
-    kept: dict = {}
     identity = tuple(name for name in context if name not in VOLATILE)
-    with backing_up(folder, fingerprint(config, planned, context, identity)) as backup:
-        yield backup, kept
-    record = backup.record()
-    kept.update(resumed=record["resumed"], lost_minutes=round(record["lost_seconds"] / 60, 2))
+    return folder, fingerprint(config, planned, context, identity)

@@ -11,7 +11,7 @@ import numpy as np
 from common.data import splits
 from common.errors import UserError
 from common.study.plan import Plan, PlannedRun
-from common.study.run_backups import backup_folder, discard_backups, fingerprint
+from common.study.run_backups import backed_up, backup_folder, discard_backups, fingerprint
 from common.tracking.recorder import LastRun
 from common.tracking.run_log import new_run_id, run_row
 from models.config.classifier import check_batch, check_label_budget, uses_unlabelled
@@ -78,7 +78,7 @@ class ClassifierTrials:
         run_id = new_run_id()
         train = splits.labelled_part(*data.train, config.label_budget, planned.seed)
         callbacks_for, curve = self.with_checkpoints(config, reporter.callbacks_for(planned), train)
-        with backed_up(self, config, planned, context, reporter) as kept:
+        with backed_up_trial(self, config, planned, context, reporter) as kept:
             run = self.train_one(config, train, planned.seed, callbacks_for, run_id,
                                  lambda model: {"stage1_test_accuracy": tested(model)["test_accuracy"]})
         values = {**context, "seed": planned.seed, "labels_used": len(train[1]), "arm": planned.arm,
@@ -151,7 +151,7 @@ class AutoencoderTrials:
         start = time.perf_counter()
         config = plan.config_of(planned)
         run_id = new_run_id()
-        with backed_up(self, config, planned, context, reporter) as kept:
+        with backed_up_trial(self, config, planned, context, reporter) as kept:
             run = self.train_one(config, planned.seed, reporter.callbacks_for(planned), run_id)
         values = {**context, "seed": planned.seed, **kept}
         values.update(keep_model(self.keep, self.kind, LastRun(config, run, run_id, values, logged=False)))
@@ -160,24 +160,17 @@ class AutoencoderTrials:
 
 
 @contextmanager
-def backed_up(trials, config, planned: PlannedRun, context: dict, reporter) -> Iterator[dict]:
-    """Train the block's run with its backups under the trials' folder (when they have one); the dict given fills,
-    once the block ends, with the log values that say how often the run was resumed and what that lost, and the
-    backup folder for the runner to remove once the row is logged."""
-    from models.training.run_backup import backing_up  # TensorFlow: not before a run trains
-
-    kept: dict = {}
+def backed_up_trial(trials, config, planned: PlannedRun, context: dict, reporter) -> Iterator[dict]:
+    """Train the block's run with its backups under the trials' folder (when they have one, `run_backups.backed_up`);
+    the dict given fills, once the block ends, with the log values of its resumptions and the backup folder for the
+    runner to remove once the row is logged."""
     if trials.backups is None:
-        yield kept
+        yield {}
         return
     folder = backup_folder(trials.backups, trials.kind, config, planned)
-    with backing_up(folder, fingerprint(config, planned, context, trials.identity)) as backup:
-        for warning in backup.warnings:
-            reporter.warn(warning)
+    with backed_up(folder, fingerprint(config, planned, context, trials.identity), reporter.warn) as kept:
         yield kept
-    record = backup.record()
-    kept.update(resumed=record["resumed"], lost_minutes=round(record["lost_seconds"] / 60, 2),
-                **{BACKUP: str(folder)})
+    kept[BACKUP] = str(folder)
 
 
 def discard(trials, plan: Plan) -> None:

@@ -5,10 +5,12 @@ entries it adds; the session asks, records every run in the log the moment it en
 menu. Entries are found by their label.
 """
 
+import shutil
+
 from rich.console import Console
 
 from common.errors import UserError
-from common.study.run_backups import backed_up_run
+from common.study.run_backups import backed_up, single_run
 from common.tracking.recorder import RunRecorder
 from common.tracking.run_log import new_run_id
 from common.ui.cli.flags import given_hyperparameters, missing_flags
@@ -105,9 +107,8 @@ class Session:
         print its summary."""
         run_id = new_run_id()
         context = self.program.context()
-        with backed_up_run(self.program, config, context, fresh=self.args.fresh) as (backup, kept):
-            for note in backup.warnings:
-                self.warn(note)
+        folder, fingerprint = single_run(self.program, config, context, fresh=self.args.fresh)
+        with backed_up(folder, fingerprint, self.warn) as kept:
             run = self.program.train(config, run_id)
         if run is None or not run.history:
             self.console.print("Stopped before the first epoch ended: nothing to log.")
@@ -115,7 +116,7 @@ class Session:
         for note in self.recorder.record(config, run, {**context, **kept}, run_id):
             self.warn(note)
         shown = {"Training time (s)": round(run.seconds, 1), **self.program.results(run),
-                 "Trained on": self.program.context()["device"], "Computed as": run.compute}
+                 "Trained on": context["device"], "Computed as": run.compute}
         shown.update(resumed(kept))
         if run.interrupted:
             shown["Stopped early"] = f"after {run.epochs_done} epochs (Ctrl-C)"
@@ -127,7 +128,7 @@ class Session:
             self.console.print(f"Its backup is kept: {RESUME.lower()} from the menu, or give the same command "
                                "again, and it goes on from there (--fresh starts it afresh).")
         else:
-            backup.discard()
+            shutil.rmtree(folder, ignore_errors=True)
 
     def train_changed(self) -> None:
         """Ask which hyperparameter to change and its value; train with the others at the baseline."""
