@@ -178,6 +178,16 @@ def _paired_rows(pre: dict[str, tuple[float, float]], post: dict[str, tuple[floa
              "code": ""}]
 
 
+def already_made(command: tuple[str, ...]) -> bool:
+    """Whether a command that saves a model (`--save PATH`) has nothing to do: PATH exists and the run log of its
+    `--out` folder holds a run made by today's training code (a table's autoencoder, kept with its logs)."""
+    if "--save" not in command or "--out" not in command:
+        return False
+    saved = ROOT / command[command.index("--save") + 1]
+    folder = ROOT / command[command.index("--out") + 1]
+    return saved.exists() and bool(_rows_at_this_code(folder / "loss_values.csv"))
+
+
 def _rows_at_this_code(log: Path) -> list[dict]:
     """The rows of a run log made by today's training code."""
     if not log.exists():
@@ -307,6 +317,22 @@ def precision_command(precision: str) -> tuple[str, ...]:
 
 CONV_AUTOENCODER = (PYTHON, "autoencoder.py", "--no-menu", "--no-show", "--block-order", "pre-activation", "--seed",
                     "1", "--precision", "float32", "--xla", "off", "--out", CONV, "--save", f"{CONV}/ae.h5")
+LOGS = "benchmarks/logs"  # the run logs of the answer's tables and of their tuning, kept in the repository: a table
+# made over several sittings reuses every run finished at the same code (the backups of unfinished ones stay out)
+FEW = f"{LOGS}/few-labels"  # the answer table's autoencoder, run log and summary
+FEW_AUTOENCODER = tuple(FEW if part == CONV else f"{FEW}/ae.h5" if part == f"{CONV}/ae.h5" else part
+                        for part in CONV_AUTOENCODER)
+TUNING_LADDER = f"{LOGS}/tuning-ladder"  # the ladder arm's settings tried on the tuning seeds
+LADDER_HEADS = ("128", "1000,500,250,250,250")  # today's head; the reference MLP's levels above its images
+TUNING_EPOCHS = 5  # the length the head and the weights are chosen at; the length is chosen last, a run each
+
+
+def ladder_tuning_command(*settings: str, epochs: int = TUNING_EPOCHS) -> tuple[str, ...]:
+    """The ladder arm on tuning seeds 11-13, 100 labels, with `settings` (flags and values), two runs at a time."""
+    return (PYTHON, "classification.py", "-model", f"{FEW}/ae.h5", "--no-show", "--precision", "float32", "--xla",
+            "off", "--out", TUNING_LADDER, "--study", "labels", "--labels", "100", "--repeats", "3", "--seed",
+            str(TUNING_SEEDS[0]), "--val-limit", "1000", "--arms", "ladder", "--fine-tune-epochs", str(epochs),
+            *settings, "--workers", "2")
 STUDY_COLUMNS = (("labels", "labels"), ("what", "arm, or difference"), ("value", "test accuracy"),
                  ("n", "seeds"), ("code", "code"))
 TABLES = {
@@ -340,6 +366,12 @@ TABLES = {
         (CONV_AUTOENCODER, *(precision_command(p) for p in PRECISIONS_CHECKED)), precision_check,
         (("seed", "seed"), ("float32", "float32"), ("bfloat16", "bfloat16"), ("difference", "bfloat16 − float32"),
          ("minutes", "minutes (each)"), ("code", "code")), training_version),
+    "tuning-ladder-head": Table(
+        f"The conv ladder's head, tuning seeds 11-13: 100 labels, {TUNING_EPOCHS} epochs",
+        (FEW_AUTOENCODER, *(ladder_tuning_command("--ladder-head", head) for head in LADDER_HEADS)),
+        tuning(TUNING_LADDER), (("arm", "arm"), ("labels", "labels"), ("seed", "seed"), ("epochs", "epochs"),
+                                ("val_accuracy", "validation accuracy"), ("minutes", "minutes"), ("code", "code")),
+        training_version),
     "conv-ladder-pilot": Table(
         "The ladder on the workbench's own encoder, first runs on tuning seed 11: 100 labels, 3 epochs",
         (CONV_AUTOENCODER,

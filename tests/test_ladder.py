@@ -7,11 +7,19 @@ import warnings
 import numpy as np
 import pytest
 
-from common.errors import UserError
+from common.errors import ConfigError, UserError
 from common.keras_setup import keras, layers
 from common.study.plan import label_study
 from models.config.autoencoder import AutoencoderConfig
-from models.config.classifier import GAMMA_WEIGHT, ClassifierConfig, LadderSettings, ladder_weights
+from models.config.classifier import (
+    GAMMA_WEIGHT,
+    ClassifierConfig,
+    LadderSettings,
+    check_classifier,
+    check_ladder,
+    ladder_head,
+    ladder_weights,
+)
 from models.config.settings import make
 from models.networks.autoencoder import build_autoencoder
 from models.networks.combinator import GAUSS_START, Combinator
@@ -166,7 +174,7 @@ def test_without_noise_or_denoising_cost_it_trains_step_for_step_as_the_plain_ne
 def test_the_levels_of_a_pre_activation_autoencoder_and_its_weights_in_the_ladder():
     autoencoder = build_autoencoder(AutoencoderConfig(layers=3, filters=4, block_order="pre-activation"))
     encoder = keras.Model(autoencoder.inputs, autoencoder.get_layer("code").output)
-    levels = head_levels(encoder, 16, 10)
+    levels = head_levels(encoder, (16,), 10)
     assert levels == [Level("conv", 4, 3, True), Level("conv", 8, 3, True), Level("conv", 16, 3, False),
                       Level("dense", 16), Level("dense", 10)]
     for layer in encoder.layers:  # trained weights, not the initial ones
@@ -259,3 +267,20 @@ def test_the_exported_classifier_predicts_as_the_ladder_and_saves_as_h5(mnist_fi
     save_model(exported, tmp_path / "ladder.h5", {"kind": "classifier"})
     np.testing.assert_allclose(load_model(tmp_path / "ladder.h5").predict(x[:32], verbose=0), expected, rtol=1e-4,
                                atol=1e-5)
+
+
+def test_a_head_of_several_dense_levels_trains_exports_and_asks_a_weight_per_level(mnist_first):
+    (x, y), val = mnist_first
+    config = make(ClassifierConfig, {"batch_size": 20, "unlabelled_batch": 20, "fine_tune_epochs": 1, "ladder": True,
+                                     "ladder_head": "12,8", "denoising_weights": "1,1,1,1,1", "init": "scratch"})
+    assert ladder_head(config) == (12, 8) and ladder_head(make(ClassifierConfig, {"ladder": True})) == (128,)
+    check_ladder(config, 1)  # the images, one block, two dense levels, the class level: five weights
+    with pytest.raises(ConfigError, match="has 6 levels .*2 encoder blocks, the head's 2 dense levels"):
+        check_ladder(config, 2)
+    with pytest.raises(ConfigError, match="--ladder-head 12,0: expected whole numbers from 1 to 4096"):
+        check_classifier(make(ClassifierConfig, {"ladder": True, "ladder_head": "12,0"}))
+    autoencoder = build_autoencoder(AutoencoderConfig(layers=1, filters=2, block_order="pre-activation"))
+    encoder = keras.Model(autoencoder.inputs, autoencoder.get_layer("code").output)
+    run = train_ladder(encoder, config, ClassifierData((x[:40], y[:40]), val, 10, images=x[:40]), seed=1)
+    dense = [layer.units for layer in run.model.layers if isinstance(layer, layers.Dense)]
+    assert dense == [12, 8, 10] and run.epochs_done == 1

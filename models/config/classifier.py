@@ -1,11 +1,11 @@
 """The classifier's hyperparameters: the two stages' own, and three groups for the other ways of training
 (self-training, joint training, the ladder), each None when off (fields.py, `group`). Free of TensorFlow."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from common.errors import ConfigError
 from models.config.choices import OPTIMIZERS, SCHEDULES
-from models.config.fields import check_ranges, choice, group, hyperparameter, parse_weights, switch, weights
+from models.config.fields import check_ranges, choice, group, hyperparameter, parse_list, switch, weights
 
 INITS = ("pretrained", "scratch")  # a classifier's initial encoder weights: the autoencoder's, or random ones
 LADDER_DECODERS = ("ladder", "top-down", "gamma")  # lateral connections; from the top only; the top level only
@@ -61,6 +61,22 @@ class LadderSettings:
                              "Combinator")  # per channel, or per channel and position (dense levels: per unit)
     ladder_learning_rate: float = hyperparameter(2e-3, 1e-6, 1.0, "Adam's rate of the ladder, decaying to 0 over "
                                                  "the last third", "Ladder_Learning_Rate", asked=False)
+    ladder_head: str = weights("", "Units of the ladder's dense levels below the class level, from the encoder up "
+                               "(empty: one level of --fc-units)", "Ladder_Head", low=1, high=4096, whole=True,
+                               example="1000,500,250")  # the reference's MLP: 1000,500,250,250,250
+
+
+LADDER_FIELDS = {f.name: f for f in fields(LadderSettings)}
+
+
+def parse_weights(text: str) -> tuple[float, ...]:
+    """The ladder's denoising weights in `text` (`--denoising-weights`); ConfigError naming the value otherwise."""
+    return parse_list(LADDER_FIELDS["denoising_weights"], text)
+
+
+def ladder_head(config: "ClassifierConfig") -> tuple[int, ...]:
+    """The units of the ladder's dense levels below the class level: its own head, or one level of fc_units."""
+    return parse_list(LADDER_FIELDS["ladder_head"], config.ladder.ladder_head) or (config.fc_units,)
 
 
 @dataclass(frozen=True)
@@ -117,16 +133,19 @@ def check_label_budget(labels: int, classes: int, available: int | None = None) 
                           ("label_budget",))
 
 
-def check_ladder(config: ClassifierConfig, levels: int | None) -> None:
-    """ConfigError when the ladder's weights are not one per level of a ladder of `levels` levels above the images
-    (the encoder's blocks and the head's two layers); nothing to check before the encoder is known (None)."""
+def check_ladder(config: ClassifierConfig, blocks: int | None) -> None:
+    """ConfigError when the ladder's weights are not one per level of its ladder on an encoder of `blocks` blocks
+    (the images, the blocks, the head's dense levels, the class level); the head's units are checked whatever the
+    encoder, its weights' count once the encoder is known (`blocks` not None)."""
     if config.ladder is None:
         return
     given = parse_weights(config.ladder.denoising_weights)
+    levels = blocks + len(ladder_head(config)) + 1 if blocks else None
     if levels and len(given) > 1 and len(given) != levels + 1:
         raise ConfigError(f"--denoising-weights {config.ladder.denoising_weights}: the ladder on this encoder has "
-                          f"{levels + 1} levels (the images, {levels - 2} encoder blocks and the head's 2 layers): "
-                          f"give {levels + 1} weights, or one for every level", ("denoising_weights",))
+                          f"{levels + 1} levels (the images, {blocks} encoder blocks, the head's "
+                          f"{levels - blocks - 1} dense levels, the class level): give {levels + 1} weights, or one "
+                          "for every level", ("denoising_weights",))
 
 
 def check_batch(batch_size: int, labelled: int) -> None:

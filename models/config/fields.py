@@ -46,11 +46,12 @@ def switch(label: str, column: str):
                                           "asked": False, "switch": True})
 
 
-def weights(default: str, label: str, column: str):
-    """A weight per level, numbers from 0 to 10000 separated by commas (`1000,10,0.1`), kept as that text; set by
-    its flag or from the menu, not asked at start, never swept."""
-    return field(default=default, metadata={"weights": True, "low": 0.0, "high": 1e4, "label": label,
-                                            "column": column, "asked": False})
+def weights(default: str, label: str, column: str, *, low: float = 0.0, high: float = 1e4, whole: bool = False,
+            example: str = "1000,10,0.1,0.1,0.1"):
+    """A number per level, from `low` to `high` (whole numbers with `whole`), separated by commas (`1000,10,0.1`),
+    kept as that text; set by its flag or from the menu, not asked at start, never swept."""
+    return field(default=default, metadata={"weights": True, "low": low, "high": high, "whole": whole,
+                                            "example": example, "label": label, "column": column, "asked": False})
 
 
 def is_weights(f) -> bool:
@@ -58,15 +59,20 @@ def is_weights(f) -> bool:
     return "weights" in f.metadata
 
 
-def parse_weights(text: str, name: str = "--denoising-weights") -> tuple[float, ...]:
-    """The numbers of a weights field's text; ConfigError naming the value for anything else."""
+def parse_list(f, text: str) -> tuple:
+    """The numbers of field `f`'s text (a field made by `weights`); ConfigError naming the flag and the value for
+    anything else."""
+    meta = f.metadata
+    kind = int if meta["whole"] else float
     try:
-        values = tuple(float(item) for item in text.split(",")) if text.strip() else ()
+        values = tuple(kind(item) for item in text.split(",")) if text.strip() else ()
     except ValueError:
         values = None
-    if values is None or any(not 0 <= v <= 1e4 for v in values):
-        raise ConfigError(f"{name} {text}: expected weights from 0 to 10000 separated by commas, from the image "
-                          f"up (for example 1000,10,0.1,0.1,0.1)", ("denoising_weights",))
+    if values is None or any(not meta["low"] <= v <= meta["high"] for v in values):
+        flag = meta.get("flag") or "--" + f.name.replace("_", "-")
+        numbers = "whole numbers" if meta["whole"] else "numbers"
+        raise ConfigError(f"{flag} {text}: expected {numbers} from {meta['low']:g} to {meta['high']:g} separated by "
+                          f"commas (for example {meta['example']})", (f.name,))
     return values
 
 
@@ -126,7 +132,7 @@ def check_ranges(config) -> None:
                 check_ranges(value)
             continue
         if is_weights(f):
-            parse_weights(value)
+            parse_list(f, value)
             continue
         if is_choice(f):
             if value not in f.metadata["choices"]:

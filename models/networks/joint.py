@@ -29,16 +29,11 @@ class JointClassifier(keras.Model):
 
     def __init__(self, classifier, encoder, decoder, *, weight: float, noise: float, consistency: float = 0.0,
                  teacher_decay: float = 0.0, entropy: float = 0.0, noisy_labels: bool = True, ramp_steps: int = 0,
-                 seed: int | None = None, layer_noise: float = 0.0, ladder=None, denoising: tuple = (), **kwargs):
+                 seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
         self.classifier = classifier
         self.encoder = encoder
         self.decoder = decoder
-        self.layer_noise = layer_noise  # models/ladder.py
-        self.ladder = ladder
-        self.denoising = tuple(denoising)
-        self.head = classifier.get_layer("head")
-        self.augment = classifier.get_layer("augment") if "augment" in [x.name for x in classifier.layers] else None
         self.weight = weight
         self.noise = noise
         self.consistency = consistency
@@ -66,20 +61,8 @@ class JointClassifier(keras.Model):
                                  images.dtype)
 
     def forward(self, images, noisy: bool):
-        """The classifier's predictions in training mode; with `noisy`, those of the corrupted pass: noise on the
-        images and, with `layer_noise`, on every encoder level (through the ladder's view of the encoder)."""
-        if not (noisy and self.layer_noise):
-            return self.classifier(self.noisy(images) if noisy else images, training=True)
-        seen = self.augment(images, training=True) if self.augment is not None else images
-        top, _ = self.ladder.encode(seen, self.noise, self.layer_noise, self.noise_seed)
-        return self.head(top, training=True)
-
-    def ladder_costs(self, images):
-        """(the ladder's weighted denoising cost, its image level's cost) on `images` (models/ladder.py)."""
-        top, corrupted = self.ladder.encode(images, self.noise, self.layer_noise, self.noise_seed)
-        _, clean = self.ladder.encode(images)
-        costs = self.ladder.costs(self.ladder.decode(top, corrupted), clean)
-        return sum(weight * cost for weight, cost in zip(self.denoising, costs)), costs[0]
+        """The classifier's predictions in training mode; with `noisy`, on the images with noise added."""
+        return self.classifier(self.noisy(images) if noisy else images, training=True)
 
     def reconstruction_loss(self, images, training: bool = True):
         """Mean squared error of reconstructing `images` from their noisy version through encoder and decoder."""
@@ -116,9 +99,8 @@ class JointClassifier(keras.Model):
 
     def optimized_variables(self) -> list:
         """What the optimizer updates: the decoder too only when its reconstruction counts (W > 0)."""
-        decoder = self.decoder.trainable_variables if self.weight or any(self.denoising) else []
-        ladder = self.ladder.trainable_variables() if self.ladder is not None and any(self.denoising) else []
-        return self.classifier.trainable_variables + decoder + ladder
+        decoder = self.decoder.trainable_variables if self.weight else []
+        return self.classifier.trainable_variables + decoder
 
     def train_step(self, data):
         (x, y), images = data
@@ -127,11 +109,9 @@ class JointClassifier(keras.Model):
             loss = self.compute_loss(x=x, y=y, y_pred=predicted, training=True)
             zero = ops.zeros((), "float32")
             reconstruction = self.reconstruction_loss(images) if self.weight else zero
-            denoising, image_cost = self.ladder_costs(images) if any(self.denoising) else (zero, zero)
             consistent, entropy = self.unlabelled_losses(images)
             unlabelled = self.consistency * consistent + self.entropy * entropy
-            total = loss + self.weight * reconstruction + denoising + self.ramp() * unlabelled
-            reconstruction = image_cost if any(self.denoising) else reconstruction  # what the log's column shows
+            total = loss + self.weight * reconstruction + self.ramp() * unlabelled
             scaled = self.optimizer.scale_loss(total)
         variables = self.optimized_variables()
         self.optimizer.apply(tape.gradient(scaled, variables), variables)

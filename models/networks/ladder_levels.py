@@ -9,8 +9,8 @@ from models.networks.ladder_encoder import Level
 PRE_ACTIVATION = "autoencoder.py --block-order pre-activation"  # how to train an autoencoder the ladder can load
 
 
-def head_levels(encoder, fc_units: int, classes: int) -> list[Level]:
-    """The ladder's levels above the images: each convolution of `encoder`, then a dense level of `fc_units`
+def head_levels(encoder, head: tuple[int, ...], classes: int) -> list[Level]:
+    """The ladder's levels above the images: each convolution of `encoder`, then a dense level of each of `head`'s
     units and the class level."""
     found = []
     for layer in encoder.layers:
@@ -18,7 +18,7 @@ def head_levels(encoder, fc_units: int, classes: int) -> list[Level]:
             found.append(Level("conv", int(layer.filters), int(layer.kernel_size[0])))
         elif isinstance(layer, layers.MaxPooling2D) and found:
             found[-1] = Level("conv", found[-1].size, found[-1].kernel, pool=True)
-    return [*found, Level("dense", fc_units), Level("dense", classes)]
+    return [*found, *(Level("dense", units) for units in head), Level("dense", classes)]
 
 
 def load_encoder(ladder, encoder, source: str = "the autoencoder") -> None:

@@ -6,7 +6,7 @@ import numpy as np
 
 from common.keras_setup import keras
 from models.compute.ways import FLOAT32, Way, computing
-from models.config.classifier import ClassifierConfig, ladder_weights, uses_unlabelled
+from models.config.classifier import ClassifierConfig, ladder_head, ladder_weights, uses_unlabelled
 from models.networks.augmentation import augmentation
 from models.networks.ladder import Ladder
 from models.networks.ladder_export import export_classifier
@@ -56,11 +56,11 @@ class LadderStatistics(Calibration):
 
 
 def build_ladder(encoder, config: ClassifierConfig, classes: int, seed: int, way: Way = FLOAT32) -> Ladder:
-    """The ladder of `config.ladder` on `encoder`'s blocks and a head of `config.fc_units` units, compiled, its
+    """The ladder of `config.ladder` on `encoder`'s blocks and its head's dense levels (`ladder_head`), compiled, its
     linear maps computing in `way`'s precision; the encoder's weights loaded unless `config.init` is scratch."""
     keras.utils.set_random_seed(seed)
     settings = config.ladder
-    levels = head_levels(encoder, config.fc_units, classes)
+    levels = head_levels(encoder, ladder_head(config), classes)
     with computing(way):
         ladder = Ladder(levels, tuple(encoder.input_shape[1:]), weights=ladder_weights(settings, len(levels)),
                         noise=settings.ladder_noise, lateral=settings.decoder != "top-down",

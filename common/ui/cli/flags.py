@@ -1,6 +1,7 @@
 """Command-line pieces both programs share: one-line argument errors, hyperparameter and run flags."""
 
 import argparse
+from functools import partial
 
 from common.errors import UserError
 from common.paths import model_path, writable_folder
@@ -8,7 +9,7 @@ from common.study.arms import names as arm_names
 from common.study.arms import parse_arms
 from models.compute.ways import PRECISIONS, XLA_CHOICES
 from models.config.classifier import check_label_budget
-from models.config.fields import asked, is_choice, is_weights, parse_number, parse_weights
+from models.config.fields import asked, is_choice, is_weights, parse_list, parse_number
 from models.config.settings import make, settings
 
 ALL_LABELS = "all"  # --labels all: every labelled training image
@@ -43,7 +44,8 @@ def add_hyperparameter_flags(parser: Parser, config_type, skip=()):
             continue
         meta = f.metadata
         if is_weights(f):
-            group.add_argument(f.flag, dest=f.name, metavar="W0,W1,...", type=_weights_text,
+            group.add_argument(f.flag, dest=f.name, metavar="W0,W1,..." if not meta["whole"] else "N0,N1,...",
+                               type=as_argument_type(partial(_weights, f)),
                                help=f"{meta['label']}; not asked for")
         elif is_choice(f) and meta["switch"]:
             group.add_argument(f.flag, dest=f.name, action="store_const", const=meta["switch"],
@@ -196,15 +198,13 @@ def _number_in(low, high, kind):
 output_folder = as_argument_type(lambda text: writable_folder(text) and text)  # a folder that can be written
 
 
-def _weights(text: str) -> str:
-    """Weights separated by commas, written plainly (`1000,10,0.1`); UserError naming the text as the flag's type."""
+def _weights(f, text: str) -> str:
+    """Field `f`'s numbers separated by commas, written plainly (`1000,10,0.1`); UserError naming the text as the
+    flag's type."""
     try:
-        return ",".join(f"{value:g}" for value in parse_weights(text))
+        return ",".join(f"{value:g}" for value in parse_list(f, text))
     except UserError as e:
         raise UserError(f"{text!r}: {str(e).split(': ', 1)[1]}") from None
-
-
-_weights_text = as_argument_type(_weights)
 
 
 _model_file = as_argument_type(lambda text: model_path(text) and text)  # checked before anything trains

@@ -8,7 +8,7 @@ from rich.console import Console
 from common.errors import UserError
 from common.ui.terminal.messages import error
 from common.ui.terminal.prompts import Prompter
-from models.config.fields import asked, is_choice, is_weights, parse_weights, shown
+from models.config.fields import asked, is_choice, is_weights, parse_list, shown
 from models.config.settings import idle, make, settings, value_of, with_values
 
 BACK = "Back"
@@ -54,7 +54,7 @@ def ask_value(ask: Prompter, f, now, message: str, console: Console | None = Non
             if answer is None:
                 return None
             try:
-                return ",".join(f"{value:g}" for value in parse_weights(answer))
+                return ",".join(f"{value:g}" for value in parse_list(f, answer))
             except UserError as e:
                 error(console or Console(), e)
                 now = answer

@@ -14,7 +14,7 @@ from common.ui.plots.study_plots import plot_accuracy_curves, plot_label_study
 from common.ui.screens.sweep_screens import SweepScreens, seeds_of
 from common.ui.terminal.prompts import ask_parsed
 from common.ui.terminal.tables import label_study_table
-from models.config.classifier import ClassifierConfig
+from models.config.classifier import ClassifierConfig, ladder_head
 from models.config.settings import said_of
 
 SUMMARY = "label_study_summary.csv"  # beside the run log: the last study's table in numbers (common/study/summary.py)
@@ -91,9 +91,9 @@ def study_description(plan: Plan, test_images: int) -> str:
     runs = [plan.config_of(planned) for planned in plan.runs()]
     stages = any(run.ladder is None for run in runs)  # the ladder has no stage 1; its epochs are said below
     text = (f"Label-budget study: {', '.join(budget(b) for b in plan.budgets)} labelled images, "
-            f"{count(plan.repeats, 'repeat')} ({seeds_of(plan)}); arms: {', '.join(plan.arms)}; "
-            f"{config.fc_units} units"
-            + (f", {config.epochs} + {config.fine_tune_epochs} epochs, batch {config.batch_size}" if stages else ""))
+            f"{count(plan.repeats, 'repeat')} ({seeds_of(plan)}); arms: {', '.join(plan.arms)}"
+            + (f"; {config.fc_units} units, {config.epochs} + {config.fine_tune_epochs} epochs, batch "
+               f"{config.batch_size}" if stages else ""))
     first = {}  # the configuration of the first run of each way of training
     for run in runs:
         for way in ("self_training", "joint", "ladder"):
@@ -113,7 +113,10 @@ def study_description(plan: Plan, test_images: int) -> str:
     if "ladder" in first:
         run = first["ladder"]
         ladder = first["ladder"].ladder
-        text += (f", ladder: noise {ladder.ladder_noise:g}, learning rate {ladder.ladder_learning_rate:g}, "
+        weights = ladder.denoising_weights.replace(",", ", ") or "the reference's"
+        text += (f"{',' if stages else ';'} ladder: dense levels {'-'.join(map(str, ladder_head(run)))}, "
+                 f"denoising weights {weights}, noise {ladder.ladder_noise:g}, learning rate "
+                 f"{ladder.ladder_learning_rate:g}, "
                  f"batches of {run.batch_size} + {run.unlabelled_batch or run.batch_size}, "
                  f"{count(run.fine_tune_epochs, 'epoch')} over every training image")
     return text + f"; tested on {test_images} test images."
