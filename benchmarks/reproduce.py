@@ -5,6 +5,7 @@ rendered from those files.
     python benchmarks/reproduce.py TABLE [TABLE ...]   run the tables' commands, write their results, render the docs
     python benchmarks/reproduce.py --all               every table (hours: the long runs take one to two hours each)
     python benchmarks/reproduce.py --collect TABLE     write the results from the logs as they are, running nothing
+                                                       (never fewer rows than the file holds, but with --replace)
     python benchmarks/reproduce.py --render            render the docs' tables from the results files
     python benchmarks/reproduce.py --stale             the tables whose results were made by other code than today's
     python benchmarks/reproduce.py --list              the tables and their commands
@@ -38,21 +39,31 @@ def run(name: str) -> None:
             raise SystemExit(f"{name}: {shlex.join(command)} exited with {done.returncode}")
 
 
-def collect(name: str) -> Path:
-    """Write docs/results/NAME.csv from the table's logs."""
+def collect(name: str, replace: bool = False) -> Path:
+    """Write docs/results/NAME.csv from the table's logs; SystemExit, the file untouched, when the logs give fewer
+    rows than it holds (their runs are not here, or were made by other code) unless `replace`."""
     table = TABLES[name]
     rows, notes = table.collect()
+    held = len(results.read(name).rows) if (results.RESULTS / f"{name}.csv").exists() else 0
+    if len(rows) < held and not replace:
+        raise SystemExit(f"{name}: the logs here give {len(rows)} rows at this code, docs/results/{name}.csv holds "
+                         f"{held}: not replaced (run the table to make its rows here, or --replace to replace it)")
     made = sorted({row["code"] for row in rows if row.get("code")})
     command = "python benchmarks/reproduce.py " + name
     meta = {"command": command, "code": ", ".join(made) or table.version(),
             "processor": processor() if platform.system() == "Linux" else platform.processor(),
             "date": time.strftime("%Y-%m-%d")}
     path = results.write(results.Results(name, meta, [table.title + ".", *notes], rows))
-    print(f"{name}: {len(rows)} rows in {path.relative_to(results.ROOT)}")
+    print(f"{name}: {len(rows)} rows in {_shown(path)}")
     drawn = table.figure(path.with_suffix(".png")) if table.figure is not None else None
     if drawn is not None:
-        print(f"{name}: its figure in {drawn.relative_to(results.ROOT)}")
+        print(f"{name}: its figure in {_shown(drawn)}")
     return path
+
+
+def _shown(path: Path) -> Path:
+    """A path within the project relative to its folder, another as it is."""
+    return path.relative_to(results.ROOT) if path.is_relative_to(results.ROOT) else path
 
 
 def render(name: str) -> str:
@@ -93,6 +104,8 @@ def main() -> int:
     parser.add_argument("tables", nargs="*", choices=[[], *TABLES], metavar="TABLE")
     parser.add_argument("--all", action="store_true")
     parser.add_argument("--collect", action="store_true")
+    parser.add_argument("--replace", action="store_true",
+                        help="write a results file even with fewer rows than it holds")
     parser.add_argument("--render", action="store_true")
     parser.add_argument("--stale", action="store_true")
     parser.add_argument("--list", action="store_true")
@@ -108,7 +121,7 @@ def main() -> int:
     for name in TABLES if args.all else args.tables:
         if not args.collect:
             run(name)
-        collect(name)
+        collect(name, args.replace)
     for path in render_docs():
         print(f"rendered {path.relative_to(results.ROOT)}")
     return 0

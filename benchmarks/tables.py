@@ -10,8 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks.answer import COLUMNS as ANSWER_COLUMNS
+from benchmarks.answer import answer_figure, answer_table
 from benchmarks.ladder_reference import code_version as ladder_version
 from benchmarks.results import ROOT
+from benchmarks.tuning import tuning_columns, tuning_table
 from common.study.intervals import paired_interval
 from models.config.choices import BLOCK_ORDERS
 from models.training.version import training_version
@@ -145,8 +148,8 @@ def block_order() -> tuple[list[dict], list[str]]:
     classified = _classifier_accuracies()
     for row in _rows_at_this_code(ROOT / ORDER / "loss_values.csv"):
         order = row.get("Block_Order", "")
-        loss = float(row["Val_Loss"])
-        accuracy = classified.get((order, row["Seed"]), math.nan)  # nan: its classifier not run
+        loss = round(float(row["Val_Loss"]), 5)  # as printed: every summary row is computed from printed values
+        accuracy = round(classified.get((order, row["Seed"]), math.nan), 4)  # nan: its classifier not run
         by_order.setdefault(order, {})[row["Seed"]] = (loss, accuracy)  # a seed run again: its latest run
         rows.append({"order": order, "seed": row["Seed"], "val_loss": f"{loss:.5f}",
                      "val_accuracy": "" if math.isnan(accuracy) else f"{accuracy:.4f}",
@@ -206,48 +209,6 @@ def _classifier_accuracies() -> dict[tuple[str, str], float]:
     return found
 
 
-def study(out: str) -> Callable[[], tuple[list[dict], list[str]]]:
-    """A study table's rows from the study's summary beside its run log (common/study/summary.py): per budget and
-    arm the test accuracy, then each paired difference with its 95 % interval."""
-    def collect() -> tuple[list[dict], list[str]]:
-        from common.study.arms import ARM, DIFFERENCES
-
-        path = ROOT / out / "label_study_summary.csv"
-        if not path.exists():
-            return [], []
-        with path.open(newline="") as f:
-            lines = list(csv.DictReader(f))
-        rows = []
-        for line in lines:
-            for arm in (a for a in ARM if line.get(f"{a}_n") not in (None, "", "0", "0.0")):
-                rows.append({"labels": line["labels_used"], "what": ARM[arm].title,
-                             "value": _spread_of(line[f"{arm}_mean"], line.get(f"{arm}_sd")),
-                             "n": str(int(float(line[f"{arm}_n"]))), "code": training_version()})
-            for name, (a, b) in DIFFERENCES.items():
-                if line.get(f"{name}_mean") not in (None, ""):
-                    rows.append({"labels": line["labels_used"], "what": f"{ARM[a].title} − {ARM[b].title}",
-                                 "value": _interval_of(line, name), "n": str(int(float(line[f"{name}_pairs"]))),
-                                 "code": training_version()})
-        return rows, ["Test accuracy, mean ± standard deviation over the seeds; a difference, paired by seed, with "
-                      "its 95 % interval (* where it excludes 0)."]
-    return collect
-
-
-def _spread_of(mean: str, sd: str | None) -> str:
-    return f"{float(mean):.4f}" + (f" ± {float(sd):.4f}" if sd not in (None, "", "nan") else "")
-
-
-def _interval_of(line: dict, name: str) -> str:
-    mean = float(line[f"{name}_mean"])
-    low = line.get(f"{name}_low")
-    high = line.get(f"{name}_high")
-    if low in (None, "", "nan") or high in (None, "", "nan"):
-        return f"{mean:+.4f}"
-    low = float(low)
-    high = float(high)
-    return f"{mean:+.4f} [{low:+.4f}, {high:+.4f}]" + (" *" if low > 0 or high < 0 else "")
-
-
 def tuning(out: str) -> Callable[[], tuple[list[dict], list[str]]]:
     """A tuning table's rows: each run of the study's log at this code, with its validation accuracy (tuning
     seeds: the test accuracy is not looked at) and its minutes."""
@@ -296,7 +257,6 @@ PILOT = "runs/conv_ladder_pilot"  # the conv ladder's first runs, on a tuning se
 PRECISION = "runs/ladder_precision"  # the ladder arm in each precision, a folder each
 PRECISIONS_CHECKED = ("float32", "bfloat16")
 PRECISION_TOLERANCE = -0.002  # bfloat16's paired mean difference in validation accuracy may be no lower
-CONV_ARMS = "supervised,joint,ladder,ladder-nolateral,gamma,ladder-w0,ladder-scratch"
 
 
 def order_commands(seed: int, order: str) -> tuple[tuple[str, ...], ...]:
@@ -325,6 +285,30 @@ FEW_AUTOENCODER = tuple(FEW if part == CONV else f"{FEW}/ae.h5" if part == f"{CO
 TUNING_LADDER = f"{LOGS}/tuning-ladder"  # the ladder arm's settings tried on the tuning seeds
 LADDER_HEADS = ("128", "1000,500,250,250,250")  # today's head; the reference MLP's levels above its images
 TUNING_EPOCHS = 5  # the length the head and the weights are chosen at; the length is chosen last, a run each
+HEAD = (("Ladder_Head", "dense levels"),)  # the head table's varied setting: (log column, header)
+TUNING_JOINT = f"{LOGS}/tuning-joint"  # the joint recipe's settings tried on the tuning seeds
+JOINT_WEIGHTS = ("1", "0.1", "10")  # W tried beside the joint-w0 arm (W = 0)
+RUN_LOG = "classification_loss_values.csv"
+
+
+def few_command(labels: int, arms: str, repeats: int) -> tuple[str, ...]:
+    """The answer table's runs of `arms` with `labels` labels on reported seeds 1 to `repeats`, two at a time."""
+    return (PYTHON, "classification.py", "-model", f"{FEW}/ae.h5", "--no-show", "--precision", "float32", "--xla",
+            "off", "--out", FEW, "--study", "labels", "--labels", str(labels), "--repeats", str(repeats), "--seed",
+            "1", "--val-limit", "1000", "--arms", arms, "--workers", "2")
+
+
+FEW_RUNS = (  # (labels, arms, seeds): five seeds for the runs of at most 20 minutes, three for the longer
+    (100, "supervised,scratch,pretrained,joint", 5), (1000, "supervised,pretrained,joint", 5),
+    (100, "ladder-w0,ladder,ladder-nolateral,ladder-scratch", 3), (1000, "ladder-w0,ladder", 3))
+
+
+def joint_tuning_command(weight: str) -> tuple[str, ...]:
+    """The joint arm at reconstruction weight `weight` and the joint-w0 arm (W = 0) on tuning seeds 11-13."""
+    return (PYTHON, "classification.py", "-model", f"{FEW}/ae.h5", "--no-show", "--precision", "float32", "--xla",
+            "off", "--out", TUNING_JOINT, "--study", "labels", "--labels", "100", "--repeats", "3", "--seed",
+            str(TUNING_SEEDS[0]), "--val-limit", "1000", "--arms", "joint,joint-w0", "--reconstruction-weight", weight,
+            "--workers", "2")
 
 
 def ladder_tuning_command(*settings: str, epochs: int = TUNING_EPOCHS) -> tuple[str, ...]:
@@ -333,8 +317,6 @@ def ladder_tuning_command(*settings: str, epochs: int = TUNING_EPOCHS) -> tuple[
             "off", "--out", TUNING_LADDER, "--study", "labels", "--labels", "100", "--repeats", "3", "--seed",
             str(TUNING_SEEDS[0]), "--val-limit", "1000", "--arms", "ladder", "--fine-tune-epochs", str(epochs),
             *settings, "--workers", "2")
-STUDY_COLUMNS = (("labels", "labels"), ("what", "arm, or difference"), ("value", "test accuracy"),
-                 ("n", "seeds"), ("code", "code"))
 TABLES = {
     "ladder-full": Table("The ladder's MLP, 100 labels, the paper's full length", (ladder_command(1, 150),),
                          full_length, (("seed", "seed"), ("epochs", "epochs"), ("minutes", "minutes"),
@@ -354,24 +336,32 @@ TABLES = {
         block_order, (("order", "block order"), ("seed", "seed"), ("val_loss", "val_loss"),
                       ("val_accuracy", "classifier, 100 labels: validation accuracy"),
                       ("minutes", "minutes (autoencoder)")), training_version),
-    "conv-ladder": Table(
-        "The ladder on the workbench's own encoder against the joint recipe and their baselines, 100 and 1,000 labels",
-        (CONV_AUTOENCODER,
-         (PYTHON, "classification.py", "-model", f"{CONV}/ae.h5", "--no-show", "--precision", "float32", "--xla",
-          "off", "--out", CONV, "--study", "labels", "--labels", "100,1000", "--repeats", "5", "--seed", "1",
-          "--val-limit", "1000", "--arms", CONV_ARMS, "--workers", "2")),
-        study(CONV), STUDY_COLUMNS, training_version),
+    "few-labels": Table(
+        "Does attaching the autoencoder help? Every arm on the default autoencoder with 100 and 1,000 labels",
+        (FEW_AUTOENCODER, *(few_command(labels, arms, repeats) for labels, arms, repeats in FEW_RUNS)),
+        answer_table(ROOT / FEW / RUN_LOG, training_version), ANSWER_COLUMNS, training_version,
+        answer_figure(ROOT / FEW, training_version)),
     "ladder-precision": Table(
         "The conv ladder in float32 and in bfloat16, tuning seeds 11-13: 100 labels, 3 epochs",
         (CONV_AUTOENCODER, *(precision_command(p) for p in PRECISIONS_CHECKED)), precision_check,
         (("seed", "seed"), ("float32", "float32"), ("bfloat16", "bfloat16"), ("difference", "bfloat16 − float32"),
          ("minutes", "minutes (each)"), ("code", "code")), training_version),
     "tuning-ladder-head": Table(
-        f"The conv ladder's head, tuning seeds 11-13: 100 labels, {TUNING_EPOCHS} epochs",
+        f"The conv ladder's dense levels, tuning seeds 11-13: 100 labels, {TUNING_EPOCHS} epochs",
         (FEW_AUTOENCODER, *(ladder_tuning_command("--ladder-head", head) for head in LADDER_HEADS)),
-        tuning(TUNING_LADDER), (("arm", "arm"), ("labels", "labels"), ("seed", "seed"), ("epochs", "epochs"),
-                                ("val_accuracy", "validation accuracy"), ("minutes", "minutes"), ("code", "code")),
-        training_version),
+        tuning_table(ROOT / TUNING_LADDER / RUN_LOG, training_version, HEAD,
+                     {"Arm": "ladder", "Fine_Tune_Epochs": str(TUNING_EPOCHS), "Denoising_Weights": ""},
+                     "The ladder arm with the reference's denoising weights and each head: its dense levels' units "
+                     "from the encoder up, then the class level."),
+        tuning_columns(HEAD), training_version),
+    "tuning-joint": Table(
+        "The joint recipe's reconstruction weight W, tuning seeds 11-13: 100 labels",
+        (FEW_AUTOENCODER, *(joint_tuning_command(w) for w in JOINT_WEIGHTS)),
+        tuning_table(ROOT / TUNING_JOINT / RUN_LOG, training_version, (("Reconstruction_Weight", "W"),),
+                     {"Fine_Tune_Epochs": "1"},
+                     "The joint arm at each W (W = 0 is the joint-w0 arm: the recipe without reconstruction), one "
+                     "pass over every training image."),
+        tuning_columns((("Reconstruction_Weight", "W"),)), training_version),
     "conv-ladder-pilot": Table(
         "The ladder on the workbench's own encoder, first runs on tuning seed 11: 100 labels, 3 epochs",
         (CONV_AUTOENCODER,

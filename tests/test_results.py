@@ -46,3 +46,19 @@ def test_every_table_has_commands_and_the_columns_its_rows_carry(name):
     table = reproduce.TABLES[name]
     assert table.commands and all(command[1].endswith(".py") for command in table.commands)
     assert len({key for key, _ in table.columns}) == len(table.columns)
+
+
+def test_collect_never_replaces_a_results_file_with_fewer_rows_unless_told(tmp_path, monkeypatch):
+    monkeypatch.setattr(results, "RESULTS", tmp_path)
+    name = next(iter(reproduce.TABLES))
+    table = reproduce.TABLES[name]
+    held = [{"seed": "1", "test": "0.99"}, {"seed": "2", "test": "0.98"}]
+    results.write(results.Results(name, {"code": "abc"}, [], held))
+    before = (tmp_path / f"{name}.csv").read_text()
+    monkeypatch.setitem(reproduce.TABLES, name, table.__class__(**{**table.__dict__, "figure": None,
+                                                                   "collect": lambda: ([], [])}))
+    with pytest.raises(SystemExit, match=f"{name}: the logs here give 0 rows .* holds 2: not replaced"):
+        reproduce.collect(name)
+    assert (tmp_path / f"{name}.csv").read_text() == before
+    reproduce.collect(name, replace=True)
+    assert results.read(name).rows == []
