@@ -104,3 +104,22 @@ def test_the_early_target_reads_the_ladders_curve_by_minute_15(tmp_path, minutes
         "Run_ID,Arm,Labels,Labels_Used,Seed,Step,Minutes,Val_Accuracy\n"
         f"run0,ladder,100,100,1,100,5.0,0.95\nrun0,ladder,100,100,1,200,{minutes},0.988\n")
     assert f"({verdict})" in early(tmp_path, CODE)
+
+
+def test_the_menu_offers_the_arm_the_answer_table_measures_best_with_its_figure(tmp_path):
+    from common.study.measured import best_measured, recipe_entry, with_recipe
+
+    assert best_measured(path=tmp_path / "none.csv") is None
+    assert recipe_entry(None).startswith("Train with the joint recipe (not measured at this code yet")
+    assert with_recipe({"fc_units": 16}, None).joint is not None
+    (tmp_path / "few-labels.csv").write_text(
+        "# command: python benchmarks/reproduce.py few-labels\n# note: Test accuracy.\n"
+        "labels,what,seed1,summary,minutes\n100,joint,0.98,0.9712 ± 0.0040,5.0\n100,ladder,0.99,0.9901 ± 0.0020,40.0\n"
+        "100,ladder − joint,+0.01,+0.0189 ± 0.0030 [+0.01, +0.03] *,\n1000,joint,0.99,0.9950 ± 0.0010,5.0\n")
+    best = best_measured(100, tmp_path / "few-labels.csv")
+    assert (best.arm, best.accuracy) == ("ladder", "0.9901 ± 0.0020")
+    assert recipe_entry(best) == ("Train with the ladder recipe (the highest mean test accuracy measured with 100 "
+                                  "labels: 0.9901 ± 0.0020, docs/few-labels.md)")
+    config = with_recipe({"fc_units": 16, "label_budget": 100}, best)
+    assert config.ladder is not None and (config.batch_size, config.fc_units, config.label_budget) == (100, 16, 100)
+    assert best_measured(1000, tmp_path / "few-labels.csv").arm == "joint"

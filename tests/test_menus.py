@@ -10,6 +10,7 @@ from rich.console import Console
 import autoencoder
 import classification
 from common.keras_setup import keras
+from common.study import measured
 from common.ui.programs.autoencoder_program import AutoencoderProgram
 from common.ui.programs.classifier_program import ClassifierProgram
 from common.ui.session.session import Session
@@ -102,11 +103,12 @@ def test_classifier_menu_change_another_autoencoder_predict_graphs_save(mnist, s
 
 
 @pytest.mark.slow
-def test_classifier_scratch_joint_and_the_study_from_the_menu(mnist, saved_autoencoder, tmp_path):
+def test_classifier_scratch_joint_and_the_study_from_the_menu(mnist, saved_autoencoder, tmp_path, monkeypatch):
+    monkeypatch.setattr(measured, "ANSWER", tmp_path / "none.csv")  # no answer table: the joint recipe is offered
     study = ["Study", CTRL_U + "20" + ENTER, "1" + ENTER, CTRL_U + "pretrained,scratch" + ENTER]
     keyboard = Keyboard("Train again", "Encoder initialisation", "scratch",
                         "Train again", "Weight of the reconstruction loss", CTRL_U + "2" + ENTER,
-                        "Train with the joint", *study, *study, "y", "Exit", "y")
+                        "Train with the joint recipe (not measured", *study, *study, "y", "Exit", "y")
     session, console = classifier_session(mnist, tmp_path, keyboard, "-model", saved_autoencoder, "--fc-units", 16,
                                           "--epochs", 1, "--fine-tune-epochs", 1, "--batch-size", 16,
                                           "--labels", "all")

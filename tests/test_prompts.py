@@ -8,7 +8,9 @@ from prompt_toolkit.output import DummyOutput
 from rich.console import Console
 
 from common.errors import ConfigError, UserError
+from common.study.arms import LADDER_RECIPE
 from common.ui.cli.flags import label_items
+from common.ui.programs.classifier_program import ClassifierProgram
 from common.ui.screens.hyperparameter_screens import ask_baseline
 from common.ui.terminal.prompts import ask_int, ask_parsed, ask_text, choose, confirm
 from models.config.classifier import ClassifierConfig
@@ -64,6 +66,9 @@ class Refuses:
     """A program that refuses a batch larger than its labelled images, as the classifier does."""
     config_type = ClassifierConfig
 
+    def proposals(self, said):
+        return {}
+
     def check(self, config):
         used = config.label_budget or 1000
         if config.batch_size > used:
@@ -95,8 +100,9 @@ def test_a_wrong_answer_is_said_and_asked_again_holding_what_was_typed():
 
 
 class Accepts:
-    """A program that accepts every configuration."""
+    """A program that accepts every configuration, proposing what the classifier proposes."""
     config_type = ClassifierConfig
+    proposals = ClassifierProgram.proposals
 
     def check(self, config):
         pass
@@ -107,3 +113,16 @@ def test_the_ladder_said_on_is_not_asked_what_it_does_without():
     config, said = ask_baseline(keyboard, Accepts(), {"ladder": True}, True, Console(file=io.StringIO()))
     assert "Epochs of stage 1 (head only)" not in keyboard.asked and len(keyboard.asked) == 4
     assert config.ladder is not None and "epochs" not in said
+
+
+def test_the_ladder_said_on_proposes_the_ladder_arms_steps_and_length_and_a_said_value_wins():
+    keyboard = Keyboard(*[ENTER] * 4)  # units, stage 2 epochs, batch size, labels: the proposed values
+    config, said = ask_baseline(keyboard, Accepts(), {"ladder": True}, True, Console(file=io.StringIO()))
+    proposed = (LADDER_RECIPE["fine_tune_epochs"], LADDER_RECIPE["batch_size"], LADDER_RECIPE["unlabelled_batch"])
+    assert (config.fine_tune_epochs, config.batch_size, config.unlabelled_batch) == proposed
+    config, said = ask_baseline(Keyboard(), Accepts(), {"ladder": True, "batch_size": 50, "fine_tune_epochs": 2,
+                                                         "fc_units": 8, "label_budget": 100}, False, Console())
+    assert (config.batch_size, config.fine_tune_epochs, config.unlabelled_batch) == (50, 2, 100)
+    assert "unlabelled_batch" not in said  # proposed, not said: a study's arms still propose their own
+    config, _ = ask_baseline(Keyboard(), Accepts(), {"fc_units": 8}, False, Console())
+    assert (config.batch_size, config.fine_tune_epochs) == (64, 5)  # without the ladder: the defaults

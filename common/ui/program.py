@@ -42,6 +42,10 @@ class Program(ABC):
         """Anything to settle before the first run (asking when `can_ask`); False when the user backs out."""
         return True
 
+    def proposals(self, said: dict) -> dict:
+        """Values the program proposes for the settings left unsaid, given what was said (flat names)."""
+        return {}
+
     @abstractmethod
     def check(self, config) -> None:
         """Raise ConfigError (naming the fields refused) for a configuration this program cannot train here."""

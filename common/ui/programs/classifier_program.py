@@ -9,7 +9,8 @@ from rich.console import Console
 
 from common.data import dataset, splits
 from common.keras_setup import keep_quiet
-from common.study.arms import JOINT_RECIPE
+from common.study.arms import LADDER_RECIPE
+from common.study.measured import best_measured, recipe_entry, with_recipe
 from common.study.trials import ClassifierTrials, StudyData
 from common.tracking import schema
 from common.ui.plots.plotting import plot_history
@@ -23,20 +24,19 @@ from common.ui.terminal.prompts import Prompter
 from common.ui.terminal.tables import self_training_table
 from models.config.choices import SIDE_MULTIPLE
 from models.config.classifier import ClassifierConfig, check_batch, check_classifier, check_label_budget, check_ladder
-from models.config.settings import flat, settings, with_values
+from models.config.settings import flat, settings
 from models.training.classifier_stages import ClassifierData
 from models.training.classifier_trainer import ClassifierTrainer
 
 ENCODER_LABELS = {"encoder_layers": "Encoder layers", "encoder_filter_size": "Encoder filter size",
                   "encoder_filters": "Encoder filters in the first layer"}
-JOINT_RECIPE_ENTRY = "Train with the joint recipe (the best measured with few labels)"
 SCARCE_CLASS = 5  # training images: a class with fewer is named in a warning (a stray label?)
 
 
 class ClassifierProgram(Program):
     """The classifier's data (labelled training images, split, and a test set) and autoencoder, how to train and
-    draw its runs, and its menu entries: another autoencoder, predicting the test set, the joint recipe, the
-    study."""
+    draw its runs, and its menu entries: another autoencoder, predicting the test set, the recipe the answer table
+    measured best, the study."""
 
     config_type = ClassifierConfig
     model_name = "classifier"
@@ -50,6 +50,7 @@ class ClassifierProgram(Program):
         self.source = AutoencoderSource(args.out, self.image_shape, args.dataset, console, ask)
         self.study = StudyScreens(self, console, ask)
         self.baseline_encoder = {}  # encoder columns of the first autoencoder: the graphs' baseline
+        self.measured = best_measured()  # the recipe the menu offers: the answer table's best with 100 labels
 
     def _load_data(self, args) -> None:
         test = (args.test, args.test_labels) if args.test else None
@@ -82,6 +83,10 @@ class ClassifierProgram(Program):
             return False
         self.baseline_encoder = dict(self.source.encoder)
         return True
+
+    def proposals(self, said: dict) -> dict:
+        """With the ladder said, the study's ladder arm's steps and length (common/study/arms.py) for those unsaid."""
+        return {k: v for k, v in LADDER_RECIPE.items() if k != "ladder"} if said.get("ladder") else {}
 
     def check(self, config: ClassifierConfig) -> None:
         check_classifier(config)
@@ -135,7 +140,7 @@ class ClassifierProgram(Program):
         # another autoencoder: loaded, then the baseline trained on its encoder
         return [("Use another autoencoder", lambda: self.source.switch() and session.train(session.baseline)),
                 ("Predict the test set", lambda: predict_test_set(session, self)),
-                (JOINT_RECIPE_ENTRY, lambda: session.train_checked(with_joint_recipe(session))),
+                (recipe_entry(self.measured), lambda: session.train_checked(with_recipe(session.said, self.measured))),
                 ("Study: test accuracy against the number of labels", lambda: self.study.from_menu(session))]
 
     def after_single_run(self, session) -> None:
@@ -153,11 +158,6 @@ class ClassifierProgram(Program):
         paths.append(plot_history(run.history, self.figures.path("last_run_curves"), "Last run",
                                   stage_boundary=run.stage_boundary))
         return paths
-
-
-def with_joint_recipe(session) -> ClassifierConfig:
-    """The baseline with the study's joint recipe (common/study/arms.py) for every setting the user left unsaid."""
-    return with_values(session.baseline, **{k: v for k, v in JOINT_RECIPE.items() if k not in session.said})
 
 
 def warn_scarce(console: Console, where: str, scarce: dict[str, int]) -> None:

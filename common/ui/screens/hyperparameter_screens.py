@@ -20,15 +20,16 @@ def ask_baseline(ask: Prompter, program, given: dict, can_ask: bool, console: Co
     the program refuses is said, and only what it refused is asked for again (the value in use offered), every
     other value and flag kept. Without asking, the refusal raises its UserError."""
     said = dict(given)
+    proposed = program.proposals(given)  # in place of the defaults
     for s in settings(program.config_type):
-        if s.name in said or not can_ask or not asked(s) or idle(s, said):  # unsaid: its default, by `make`
+        if s.name in said or not can_ask or not asked(s) or idle(s, said):  # unsaid: proposed, or its default
             continue
-        said[s.name] = ask_value(ask, s, s.default, s.metadata["label"])
+        said[s.name] = ask_value(ask, s, proposed.get(s.name, s.default), s.metadata["label"])
         if said[s.name] is None:
             return None
     while True:
         try:
-            config = make(program.config_type, said)
+            config = make(program.config_type, {**proposed, **said})
             program.check(config)
             return config, said
         except UserError as e:
@@ -36,7 +37,7 @@ def ask_baseline(ask: Prompter, program, given: dict, can_ask: bool, console: Co
                 raise
             error(console, f"{e}; please choose again.")
             refused = getattr(e, "fields", ()) or [s.name for s in settings(program.config_type) if asked(s)]
-        defaults = {s.name: s.default for s in settings(program.config_type)}
+        defaults = {s.name: proposed.get(s.name, s.default) for s in settings(program.config_type)}
         for s in settings(program.config_type):
             if s.name in refused:
                 said[s.name] = ask_value(ask, s, said.get(s.name, defaults[s.name]), s.metadata["label"], console)
