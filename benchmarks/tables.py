@@ -285,7 +285,10 @@ FEW_AUTOENCODER = tuple(FEW if part == CONV else f"{FEW}/ae.h5" if part == f"{CO
 TUNING_LADDER = f"{LOGS}/tuning-ladder"  # the ladder arm's settings tried on the tuning seeds
 LADDER_HEADS = ("128", "1000,500,250,250,250")  # today's head; the reference MLP's levels above its images
 TUNING_EPOCHS = 5  # the length the head and the weights are chosen at; the length is chosen last, a run each
-HEAD = (("Ladder_Head", "dense levels"),)  # the head table's varied setting: (log column, header)
+LADDER_VARIED = (("Ladder_Head", "dense levels"), ("Fine_Tune_Epochs", "epochs"))  # (log column, header)
+LADDER_LENGTHS = (("128", 10),)  # (head, epochs) tried at other lengths than TUNING_EPOCHS
+JOINT_VARIED = (("Reconstruction_Weight", "W"), ("Fine_Tune_Epochs", "epochs"))
+JOINT_LENGTHS = (3,)  # passes over every training image tried beside the recipe's one, at W = 1
 TUNING_JOINT = f"{LOGS}/tuning-joint"  # the joint recipe's settings tried on the tuning seeds
 JOINT_WEIGHTS = ("1", "0.1", "10")  # W tried beside the joint-w0 arm (W = 0)
 RUN_LOG = "classification_loss_values.csv"
@@ -303,12 +306,13 @@ FEW_RUNS = (  # (labels, arms, seeds): five seeds for the runs of at most 20 min
     (100, "ladder-w0,ladder,ladder-nolateral,ladder-scratch", 3), (1000, "ladder-w0,ladder", 3))
 
 
-def joint_tuning_command(weight: str) -> tuple[str, ...]:
-    """The joint arm at reconstruction weight `weight` and the joint-w0 arm (W = 0) on tuning seeds 11-13."""
+def joint_tuning_command(weight: str, epochs: int = 1) -> tuple[str, ...]:
+    """The joint arm at reconstruction weight `weight` and the joint-w0 arm (W = 0) on tuning seeds 11-13, `epochs`
+    passes over every training image."""
     return (PYTHON, "classification.py", "-model", f"{FEW}/ae.h5", "--no-show", "--precision", "float32", "--xla",
             "off", "--out", TUNING_JOINT, "--study", "labels", "--labels", "100", "--repeats", "3", "--seed",
             str(TUNING_SEEDS[0]), "--val-limit", "1000", "--arms", "joint,joint-w0", "--reconstruction-weight", weight,
-            "--workers", "2")
+            "--fine-tune-epochs", str(epochs), "--workers", "2")
 
 
 def ladder_tuning_command(*settings: str, epochs: int = TUNING_EPOCHS) -> tuple[str, ...]:
@@ -346,22 +350,24 @@ TABLES = {
         (CONV_AUTOENCODER, *(precision_command(p) for p in PRECISIONS_CHECKED)), precision_check,
         (("seed", "seed"), ("float32", "float32"), ("bfloat16", "bfloat16"), ("difference", "bfloat16 − float32"),
          ("minutes", "minutes (each)"), ("code", "code")), training_version),
-    "tuning-ladder-head": Table(
-        f"The conv ladder's dense levels, tuning seeds 11-13: 100 labels, {TUNING_EPOCHS} epochs",
-        (FEW_AUTOENCODER, *(ladder_tuning_command("--ladder-head", head) for head in LADDER_HEADS)),
-        tuning_table(ROOT / TUNING_LADDER / RUN_LOG, training_version, HEAD,
-                     {"Arm": "ladder", "Fine_Tune_Epochs": str(TUNING_EPOCHS), "Denoising_Weights": ""},
-                     "The ladder arm with the reference's denoising weights and each head: its dense levels' units "
-                     "from the encoder up, then the class level."),
-        tuning_columns(HEAD), training_version),
+    "tuning-ladder": Table(
+        "The conv ladder's dense levels and length, tuning seeds 11-13: 100 labels",
+        (FEW_AUTOENCODER, *(ladder_tuning_command("--ladder-head", head) for head in LADDER_HEADS),
+         *(ladder_tuning_command("--ladder-head", head, epochs=epochs) for head, epochs in LADDER_LENGTHS)),
+        tuning_table(ROOT / TUNING_LADDER / RUN_LOG, training_version, LADDER_VARIED,
+                     {"Arm": "ladder", "Denoising_Weights": ""},
+                     "The ladder arm with the reference's denoising weights, each head (its dense levels' units from "
+                     "the encoder up, then the class level) at each length (a run of each length: the rate decays "
+                     "over the last third of its own epochs).", most_minutes=60),
+        tuning_columns(LADDER_VARIED), training_version),
     "tuning-joint": Table(
-        "The joint recipe's reconstruction weight W, tuning seeds 11-13: 100 labels",
-        (FEW_AUTOENCODER, *(joint_tuning_command(w) for w in JOINT_WEIGHTS)),
-        tuning_table(ROOT / TUNING_JOINT / RUN_LOG, training_version, (("Reconstruction_Weight", "W"),),
-                     {"Fine_Tune_Epochs": "1"},
-                     "The joint arm at each W (W = 0 is the joint-w0 arm: the recipe without reconstruction), one "
-                     "pass over every training image."),
-        tuning_columns((("Reconstruction_Weight", "W"),)), training_version),
+        "The joint recipe's reconstruction weight W and length, tuning seeds 11-13: 100 labels",
+        (FEW_AUTOENCODER, *(joint_tuning_command(w) for w in JOINT_WEIGHTS),
+         *(joint_tuning_command("1", epochs) for epochs in JOINT_LENGTHS)),
+        tuning_table(ROOT / TUNING_JOINT / RUN_LOG, training_version, JOINT_VARIED, {},
+                     "The joint arm at each W (W = 0 is the joint-w0 arm: the recipe without reconstruction) and "
+                     "length (passes over every training image)."),
+        tuning_columns(JOINT_VARIED), training_version),
     "conv-ladder-pilot": Table(
         "The ladder on the workbench's own encoder, first runs on tuning seed 11: 100 labels, 3 epochs",
         (CONV_AUTOENCODER,

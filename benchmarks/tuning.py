@@ -3,6 +3,7 @@ accuracy over its seeds computed from the printed (rounded) values, and the sett
 marked. Only validation accuracy is read: the test set of a tuning seed is never looked at."""
 
 import csv
+import math
 import statistics
 from collections.abc import Callable
 from pathlib import Path
@@ -31,10 +32,11 @@ def same(cell: str, value: str) -> bool:
 
 
 def tuning_table(log: Path, version: Callable[[], str], varied: tuple[tuple[str, str], ...],
-                 where: dict[str, str], note: str) -> Callable[[], tuple[list[dict], list[str]]]:
+                 where: dict[str, str], note: str, seeds: int = 3, most_minutes: float = math.inf
+                 ) -> Callable[[], tuple[list[dict], list[str]]]:
     """A tuning table's collect: the runs of `log` at this code matching `where`, a row per run with its `varied`
     columns ((log column, header); keyed by the column in lower case) first, then each setting's mean ± sd over
-    its seeds, the chosen one marked."""
+    its seeds; the chosen one marked among the settings run on all `seeds` seeds, each run within `most_minutes`."""
     def collect() -> tuple[list[dict], list[str]]:
         code = version()
         runs: dict[tuple, dict[str, dict]] = {}  # setting -> seed -> its latest row
@@ -50,10 +52,12 @@ def tuning_table(log: Path, version: Callable[[], str], varied: tuple[tuple[str,
                 rows.append({**shown, "seed": seed, "epochs": row["Fine_Tune_Epochs"],
                              "val_accuracy": f"{accuracies[-1]:.{DIGITS}f}",
                              "minutes": f"{float(row['Wall_Time']) / 60:.1f}", "chosen": "", "code": code})
-            means[setting] = statistics.mean(accuracies)
+            mean = statistics.mean(accuracies)
+            if len(accuracies) == seeds and all(float(r["Wall_Time"]) / 60 <= most_minutes for r in by_seed.values()):
+                means[setting] = mean
             spread = f" ± {statistics.stdev(accuracies):.{DIGITS}f}" if len(accuracies) > 1 else ""
             rows.append({**shown, "seed": f"mean of {len(accuracies)}", "epochs": "",
-                         "val_accuracy": f"{means[setting]:.{DIGITS}f}{spread}", "minutes": "", "chosen": "",
+                         "val_accuracy": f"{mean:.{DIGITS}f}{spread}", "minutes": "", "chosen": "",
                          "code": ""})
         if means:
             best = dict(zip((column.lower() for column, _ in varied),
@@ -63,11 +67,14 @@ def tuning_table(log: Path, version: Callable[[], str], varied: tuple[tuple[str,
                     row["chosen"] = "chosen"
         return rows, [note, "Validation accuracy on 1,000 held-out images of each tuning seed (the test set is not "
                             "looked at); minutes of the whole run, two runs at a time on the 2 cores; the mean "
-                            "over the seeds from the printed values; chosen: the highest mean."]
+                            "over the seeds from the printed values; chosen: the highest mean of the settings run on "
+                            f"all {seeds} seeds" + ("" if math.isinf(most_minutes) else
+                                                    f", each run within {most_minutes:.0f} minutes") + "."]
     return collect
 
 
 def tuning_columns(varied: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
     """The docs' columns of a tuning table: its varied settings ((log column, header)), then the run's."""
-    return (*((column.lower(), header) for column, header in varied), ("seed", "seed"), ("epochs", "epochs"),
+    length = () if any(column == "Fine_Tune_Epochs" for column, _ in varied) else (("epochs", "epochs"),)
+    return (*((column.lower(), header) for column, header in varied), ("seed", "seed"), *length,
             ("val_accuracy", "validation accuracy"), ("minutes", "minutes"), ("chosen", "chosen"), ("code", "code"))

@@ -81,6 +81,13 @@ def test_a_tuning_table_keeps_its_settings_apart_and_marks_the_best_mean(tmp_pat
     assert means["128"]["val_accuracy"] == f"{statistics.mean((0.97, 0.96, 0.975)):.4f} ± 0.0076"
     assert means["1000,500"]["chosen"] == "chosen" and not means["128"]["chosen"]
     assert len(rows) == 8 and not any("0.99" in row["val_accuracy"] for row in rows)
+    rows, notes = tuning_table(tmp_path / "log.csv", lambda: CODE, (("Ladder_Head", "head"),),
+                               {"Arm": "ladder", "Fine_Tune_Epochs": "5"}, "Heads.", most_minutes=5)()
+    assert not any(row["chosen"] for row in rows) and "each run within 5 minutes" in notes[-1]  # runs of 10
+    write_log(tmp_path / "log.csv", runs[:4] + runs[5:])  # the better head on two seeds alone: not chosen
+    rows, _ = tuning_table(tmp_path / "log.csv", lambda: CODE, (("Ladder_Head", "head"),),
+                           {"Arm": "ladder", "Fine_Tune_Epochs": "5"}, "Heads.", seeds=3)()
+    assert [row["ladder_head"] for row in rows if row["chosen"]] == ["128"]
 
 
 def test_the_figure_draws_a_curve_per_arm_from_the_checkpoints(tmp_path):
