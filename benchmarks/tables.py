@@ -286,7 +286,9 @@ TUNING_LADDER = f"{LOGS}/tuning-ladder"  # the ladder arm's settings tried on th
 LADDER_HEADS = ("128", "1000,500,250,250,250")  # today's head; the reference MLP's levels above its images
 TUNING_EPOCHS = 5  # the length the head and the weights are chosen at; the length is chosen last, a run each
 LADDER_VARIED = (("Ladder_Head", "dense levels"), ("Fine_Tune_Epochs", "epochs"))  # (log column, header)
-LADDER_LENGTHS = (("128", 10),)  # (head, epochs) tried at other lengths than TUNING_EPOCHS
+LADDER_LENGTHS = (("128", 10), ("128", 13), ("1000,500,250,250,250", 8))  # (head, epochs) tried at other lengths
+# than TUNING_EPOCHS: 128 units near 40 and 55 minutes a run, the MLP's levels near 50 (an epoch about 3.8 and 6
+# minutes, two runs at a time)
 JOINT_VARIED = (("Reconstruction_Weight", "W"), ("Fine_Tune_Epochs", "epochs"))
 JOINT_LENGTHS = (3,)  # passes over every training image tried beside the recipe's one, at W = 1
 TUNING_JOINT = f"{LOGS}/tuning-joint"  # the joint recipe's settings tried on the tuning seeds
