@@ -367,8 +367,9 @@ TABLES = {
         (FEW_AUTOENCODER, *(joint_tuning_command(w) for w in JOINT_WEIGHTS),
          *(joint_tuning_command("1", epochs) for epochs in JOINT_LENGTHS)),
         tuning_table(ROOT / TUNING_JOINT / RUN_LOG, training_version, JOINT_VARIED, {},
-                     "The joint arm at each W (W = 0 is the joint-w0 arm: the recipe without reconstruction) and "
-                     "length (passes over every training image)."),
+                     "The joint arm at each W and length (passes over every training image); W = 0 is the joint-w0 "
+                     "arm, the recipe without reconstruction: shown beside it, never its choice.",
+                     among={"Arm": "joint"}),
         tuning_columns(JOINT_VARIED), training_version),
     "conv-ladder-pilot": Table(
         "The ladder on the workbench's own encoder, first runs on tuning seed 11: 100 labels, 3 epochs",

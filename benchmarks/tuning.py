@@ -32,11 +32,12 @@ def same(cell: str, value: str) -> bool:
 
 
 def tuning_table(log: Path, version: Callable[[], str], varied: tuple[tuple[str, str], ...],
-                 where: dict[str, str], note: str, seeds: int = 3, most_minutes: float = math.inf
-                 ) -> Callable[[], tuple[list[dict], list[str]]]:
+                 where: dict[str, str], note: str, seeds: int = 3, most_minutes: float = math.inf,
+                 among: dict[str, str] | None = None) -> Callable[[], tuple[list[dict], list[str]]]:
     """A tuning table's collect: the runs of `log` at this code matching `where`, a row per run with its `varied`
     columns ((log column, header); keyed by the column in lower case) first, then each setting's mean ± sd over
-    its seeds; the chosen one marked among the settings run on all `seeds` seeds, each run within `most_minutes`."""
+    its seeds; the chosen one marked among the settings run on all `seeds` seeds, each run within `most_minutes`
+    and matching `among` (the ablations a table shows beside its arm are not its choices)."""
     def collect() -> tuple[list[dict], list[str]]:
         code = version()
         runs: dict[tuple, dict[str, dict]] = {}  # setting -> seed -> its latest row
@@ -53,7 +54,8 @@ def tuning_table(log: Path, version: Callable[[], str], varied: tuple[tuple[str,
                              "val_accuracy": f"{accuracies[-1]:.{DIGITS}f}",
                              "minutes": f"{float(row['Wall_Time']) / 60:.1f}", "chosen": "", "code": code})
             mean = statistics.mean(accuracies)
-            if len(accuracies) == seeds and all(float(r["Wall_Time"]) / 60 <= most_minutes for r in by_seed.values()):
+            if len(accuracies) == seeds and all(float(r["Wall_Time"]) / 60 <= most_minutes and matches(r, among or {})
+                                                for r in by_seed.values()):
                 means[setting] = mean
             spread = f" ± {statistics.stdev(accuracies):.{DIGITS}f}" if len(accuracies) > 1 else ""
             rows.append({**shown, "seed": f"mean of {len(accuracies)}", "epochs": "",

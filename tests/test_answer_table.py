@@ -88,6 +88,9 @@ def test_a_tuning_table_keeps_its_settings_apart_and_marks_the_best_mean(tmp_pat
     rows, _ = tuning_table(tmp_path / "log.csv", lambda: CODE, (("Ladder_Head", "head"),),
                            {"Arm": "ladder", "Fine_Tune_Epochs": "5"}, "Heads.", seeds=3)()
     assert [row["ladder_head"] for row in rows if row["chosen"]] == ["128"]
+    rows, _ = tuning_table(tmp_path / "log.csv", lambda: CODE, (("Ladder_Head", "head"),),
+                           {"Fine_Tune_Epochs": "5"}, "Heads.", among={"Ladder_Head": "1000,500"})()
+    assert not any(row["chosen"] for row in rows)  # the one allowed has two seeds: nothing chosen
 
 
 def test_the_figure_draws_a_curve_per_arm_from_the_checkpoints(tmp_path):

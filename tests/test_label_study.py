@@ -212,7 +212,7 @@ def test_the_study_says_which_joint_recipe_it_trains():
     text = study_description(plan, 100)
     assert "arms: pretrained, joint;" in text and "1 repeat (seed 7)" in text
     assert ("joint: W 1, noise 0.3, consistency 10 (teacher's decay 0.99), entropy 1, augmented, learning rate 0.003 "
-            "(cosine), 1 epoch over every training image") in text
+            f"(cosine), {JOINT_RECIPE['fine_tune_epochs']} epochs over every training image") in text
     mine = label_study({"joint": True, "noise": 0.5}, (20,), 1, seed=7, arms=("joint",))
     assert "noise 0.5," in study_description(mine, 100)
 

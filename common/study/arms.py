@@ -19,7 +19,7 @@ from models.config.settings import make, setting
 DEFAULT_ROUNDS = 10  # the self-training arm's rounds when the study's settings give none
 JOINT_RECIPE = {  # the joint arms' settings; its rate chosen on validation of tuning seeds (docs/few-labels.md)
     "joint": True, "reconstruction_weight": 1.0, "noise": 0.3, "consistency": 10.0, "teacher_decay": 0.99,
-    "entropy_weight": 1.0, "augment": True, "joint_learning_rate": 3e-3, "schedule": "cosine", "fine_tune_epochs": 1}
+    "entropy_weight": 1.0, "augment": True, "joint_learning_rate": 3e-3, "schedule": "cosine", "fine_tune_epochs": 3}
 SUPERVISED_RATE = 1e-2  # the supervised arm's own rate, chosen on validation of tuning seeds as the recipe's was
 UNLABELLED_TERMS = {"reconstruction_weight": 0.0, "consistency": 0.0, "teacher_decay": 0.0, "entropy_weight": 0.0}
 LADDER_RECIPE = {  # the ladder's arms: the reference's steps (100 labelled and 100 unlabelled images a step)
