@@ -14,7 +14,7 @@ from benchmarks.answer import COLUMNS as ANSWER_COLUMNS
 from benchmarks.answer import answer_figure, answer_table
 from benchmarks.ladder_reference import code_version as ladder_version
 from benchmarks.results import ROOT
-from benchmarks.tuning import tuning_columns, tuning_table
+from benchmarks.tuning import logged_rows, tuning_columns, tuning_table
 from common.study.intervals import paired_interval
 from models.config.choices import BLOCK_ORDERS
 from models.training.version import training_version
@@ -193,10 +193,7 @@ def already_made(command: tuple[str, ...]) -> bool:
 
 def _rows_at_this_code(log: Path) -> list[dict]:
     """The rows of a run log made by today's training code."""
-    if not log.exists():
-        return []
-    with log.open(newline="") as f:
-        return [row for row in csv.DictReader(f) if row.get("Recipe_Version") == training_version()]
+    return logged_rows(log, training_version())
 
 
 def _classifier_accuracies() -> dict[tuple[str, str], float]:
